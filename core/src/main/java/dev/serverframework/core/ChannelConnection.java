@@ -1,0 +1,501 @@
+package dev.serverframework.core;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.DecoderException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.SocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * The framework's {@link Connection}: a Netty channel, the worker it is pinned to, its protocol and the
+ * framework handlers at both ends of its pipeline.
+ */
+final class ChannelConnection implements Connection {
+    private static final Logger log = LoggerFactory.getLogger(ChannelConnection.class);
+
+    static final String TLS = "sf-tls";
+    static final String CHUNKED = "sf-chunked";
+    static final String ACTIVITY = "sf-activity";
+    static final String OUTBOUND = "sf-outbound";
+    static final String DISPATCH = "sf-dispatch";
+
+    private final Server server;
+    private final Channel channel;
+    private final long id;
+    private final Worker worker;
+    private final ActivityHandler activity;
+    private final OutboundQueueHandler outbound;
+    private volatile Protocol protocol;
+    private volatile ServiceStatistics service;
+    private volatile Object attachment;
+    private volatile boolean busy;
+    /** Names of the current protocol's codec handlers; I/O loop only. */
+    private List<String> codecNames = List.of();
+    /** A write made on the I/O loop during a read batch, to flush at its end; I/O loop only. */
+    private boolean flushPending;
+    /** Inside a read batch on the I/O loop; I/O loop only. */
+    private boolean inReadBatch;
+    private volatile boolean hijacked;
+    private final java.util.concurrent.atomic.AtomicBoolean slotHeld = new java.util.concurrent.atomic.AtomicBoolean(true);
+
+    ChannelConnection(Server server, Channel channel, long id, Worker worker, Protocol protocol,
+                      long idleTimeoutNanos) {
+        this.server = server;
+        this.channel = channel;
+        this.id = id;
+        this.worker = worker;
+        this.protocol = protocol;
+        this.activity = new ActivityHandler(this, idleTimeoutNanos);
+        this.outbound = new OutboundQueueHandler(this);
+    }
+
+    /** Builds the pipeline: TLS, then the framework's socket-end handlers, codecs, dispatcher. I/O loop. */
+    void initPipeline() {
+        ChannelPipeline p = channel.pipeline();
+        if (server.settings().sslContext() != null) {
+            p.addLast(TLS, server.settings().sslContext().newHandler(channel.alloc()));
+            p.addLast(CHUNKED, new io.netty.handler.stream.ChunkedWriteHandler());
+        }
+        p.addLast(ACTIVITY, activity);
+        p.addLast(OUTBOUND, outbound);
+        codecNames = installCodecs(p, protocol);
+        p.addLast(DISPATCH, new ProtocolDispatcher(this));
+        service = server.statistics().service(protocol.service());
+    }
+
+    private static List<String> installCodecs(ChannelPipeline p, Protocol protocol) {
+        List<String> before = p.names();
+        protocol.initPipeline(p);
+        List<String> added = new ArrayList<>(p.names());
+        added.removeAll(before);
+        return List.copyOf(added);
+    }
+
+    // ---- events from the pipeline (I/O loop) ----
+
+    void opened() {
+        service.opened();
+        server.registry().add(this);
+        Protocol p = protocol;
+        run(() -> p.onOpen(this));
+    }
+
+    void received(Object msg) {
+        Protocol p = protocol;
+        if (p.execution() == Protocol.Execution.IO_LOOP) {
+            inReadBatch = true;
+            invoke(() -> p.onData(this, msg), msg);
+        } else {
+            worker.execute(() -> invoke(() -> p.onData(this, msg), msg));
+        }
+    }
+
+    void readBatchComplete() {
+        inReadBatch = false;
+        if (flushPending) {
+            flushPending = false;
+            channel.flush();
+        }
+    }
+
+    void writableAgain() {
+        Protocol p = protocol;
+        run(() -> p.onReady(this));
+    }
+
+    void idleTimedOut() {
+        server.statistics().onIdleTimeout();
+        Protocol p = protocol;
+        run(() -> p.ping(this));
+    }
+
+    void closed() {
+        if (hijacked) {
+            return;
+        }
+        if (server.registry().remove(this)) {
+            service.closed();
+            server.statistics().onClosed();
+        }
+        Protocol p = protocol;
+        run(() -> p.onClose(this));
+    }
+
+    void pipelineFailed(Throwable cause) {
+        if (cause instanceof DecoderException) {
+            protocolError(cause.getMessage());
+            log.debug("Connection {} ({}): bad input: {}", id, service(), cause.getMessage());
+        } else if (cause instanceof IOException) {
+            log.debug("Connection {} ({}): I/O error: {}", id, service(), cause.toString());
+        } else {
+            log.warn("Connection {} ({}): pipeline error; closing it", id, service(), cause);
+        }
+        abort();
+    }
+
+    void read(long bytes) {
+        service.read(bytes);
+    }
+
+    void wrote(long bytes) {
+        service.written(bytes);
+    }
+
+    // ---- running callbacks and tasks on the connection's executor ----
+
+    /** Runs a callback on this connection's executor, inline when already there. */
+    void run(Runnable callback) {
+        EventExecutor ex = executor();
+        if (ex.inEventLoop()) {
+            invoke(callback, null);
+        } else {
+            try {
+                ex.execute(() -> invoke(callback, null));
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                log.debug("Connection {}: callback dropped, executor has terminated", id);
+            }
+        }
+    }
+
+    /** Runs a user task for this connection, or {@code fallback} when it has closed, on its executor. */
+    void runTask(Consumer<Connection> task, Runnable fallback) {
+        Runnable body = () -> {
+            if (isOpen()) {
+                task.accept(this);
+            } else if (fallback != null) {
+                fallback.run();
+            }
+        };
+        run(body);
+    }
+
+    /** Runs on the connection's executor: marks it busy, contains a failure, releases the message. */
+    private void invoke(Runnable callback, Object msg) {
+        busy = true;
+        try {
+            callback.run();
+        } catch (Throwable t) {
+            callbackFailed(t);
+        } finally {
+            busy = false;
+            if (msg != null) {
+                ReferenceCountUtil.release(msg);
+            }
+        }
+    }
+
+    private void callbackFailed(Throwable t) {
+        server.statistics().onCallbackFailure();
+        log.warn("Connection {} ({}): a protocol callback threw; closing the connection", id, service(), t);
+        abort();
+    }
+
+    // ---- Connection ----
+
+    @Override
+    public long id() {
+        return id;
+    }
+
+    @Override
+    public String service() {
+        return protocol.service();
+    }
+
+    @Override
+    public Protocol protocol() {
+        return protocol;
+    }
+
+    @Override
+    public void switchProtocol(Protocol next) {
+        Objects.requireNonNull(next, "protocol");
+        channel.eventLoop().execute(() -> {
+            if (!channel.isActive() || hijacked) {
+                return;
+            }
+            ChannelPipeline p = channel.pipeline();
+            p.remove(DISPATCH);
+            List<String> old = codecNames;
+            codecNames = installCodecs(p, next);
+            p.addLast(DISPATCH, new ProtocolDispatcher(this));
+            ServiceStatistics nextService = server.statistics().service(next.service());
+            server.registry().changeService(this, protocol.service(), next.service());
+            service.closed();
+            nextService.opened();
+            service = nextService;
+            protocol = next;
+            // Removing the old codecs last hands the bytes they buffered to the new ones.
+            for (String name : old) {
+                if (p.get(name) != null) {
+                    p.remove(name);
+                }
+            }
+            run(() -> next.onOpen(this));
+        });
+    }
+
+    @Override
+    public EventExecutor executor() {
+        return protocol.execution() == Protocol.Execution.IO_LOOP ? channel.eventLoop() : worker;
+    }
+
+    @Override
+    public EventExecutor ioLoop() {
+        return channel.eventLoop();
+    }
+
+    io.netty.channel.ChannelFuture channelCloseFuture() {
+        return channel.closeFuture();
+    }
+
+    /** Gives back this connection's place under the connection limit, once. Any thread. */
+    void releaseSlot() {
+        if (slotHeld.compareAndSet(true, false)) {
+            server.registry().releaseSlot();
+        }
+    }
+
+    /** The worker this connection is pinned to. */
+    Worker worker() {
+        return worker;
+    }
+
+    @Override
+    public ChannelFuture write(byte[] bytes) {
+        return write(Unpooled.wrappedBuffer(bytes));
+    }
+
+    @Override
+    public ChannelFuture write(CharSequence text) {
+        return write(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public ChannelFuture write(Object message) {
+        Objects.requireNonNull(message, "message");
+        if (inReadBatch && channel.eventLoop().inEventLoop()) {
+            flushPending = true;
+            return channel.write(message);
+        }
+        return channel.writeAndFlush(message);
+    }
+
+    @Override
+    public ChannelFuture writeUrgent(ByteBuf message) {
+        Objects.requireNonNull(message, "message");
+        ChannelPromise promise = channel.newPromise();
+        if (channel.eventLoop().inEventLoop()) {
+            outbound.writeUrgent(message, promise);
+        } else {
+            channel.eventLoop().execute(() -> outbound.writeUrgent(message, promise));
+        }
+        return promise;
+    }
+
+    @Override
+    public ChannelFuture sendFile(Path file) {
+        try {
+            return sendFile(file, 0, java.nio.file.Files.size(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    @Override
+    public ChannelFuture sendFile(Path file, long offset, long length) {
+        FileChannel fc;
+        try {
+            fc = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open " + file, e);
+        }
+        if (isSecure()) {
+            try {
+                return write(new ChunkedNioFile(fc, offset, length, 16 * 1024));
+            } catch (IOException e) {
+                closeQuietly(fc);
+                throw new UncheckedIOException("cannot read " + file, e);
+            }
+        }
+        return write(new DefaultFileRegion(fc, offset, length));
+    }
+
+    private static void closeQuietly(FileChannel fc) {
+        try {
+            fc.close();
+        } catch (IOException ignored) {
+            // already failing
+        }
+    }
+
+    @Override
+    public ChannelFuture close() {
+        ChannelPromise promise = channel.newPromise();
+        if (channel.eventLoop().inEventLoop()) {
+            closeOnLoop(promise);
+        } else {
+            channel.eventLoop().execute(() -> closeOnLoop(promise));
+        }
+        return promise;
+    }
+
+    private void closeOnLoop(ChannelPromise promise) {
+        if (channel.pipeline().get(OUTBOUND) == null) {
+            channel.close(promise);
+        } else {
+            outbound.closeAfterWrites(promise);
+        }
+    }
+
+    @Override
+    public ChannelFuture abort() {
+        return channel.close();
+    }
+
+    @Override
+    public Future<Channel> hijack() {
+        Promise<Channel> promise = channel.eventLoop().newPromise();
+        channel.eventLoop().execute(() -> {
+            if (hijacked || !channel.isActive()) {
+                promise.tryFailure(new IllegalStateException("connection " + id + " is closed or already hijacked"));
+                return;
+            }
+            outbound.flushAll();
+            channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(f -> {
+                if (!channel.isActive()) {
+                    promise.tryFailure(new IllegalStateException("connection " + id + " closed while hijacking"));
+                    return;
+                }
+                hijacked = true;
+                ChannelPipeline p = channel.pipeline();
+                for (String name : codecNames) {
+                    if (p.get(name) != null) {
+                        p.remove(name);
+                    }
+                }
+                p.remove(DISPATCH);
+                p.remove(OUTBOUND);
+                p.remove(ACTIVITY);
+                if (p.get(CHUNKED) != null) {
+                    p.remove(CHUNKED);
+                }
+                if (server.registry().remove(this)) {
+                    service.closed();
+                }
+                releaseSlot();
+                promise.trySuccess(channel);
+            });
+        });
+        return promise;
+    }
+
+    @Override
+    public void touch() {
+        activity.touch();
+    }
+
+    @Override
+    public void idleTimeout(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("idleTimeout must be zero (off) or positive, got " + timeout);
+        }
+        activity.timeoutNanos(timeout.toNanos());
+    }
+
+    @Override
+    public Duration idleTimeout() {
+        return Duration.ofNanos(activity.timeoutNanos());
+    }
+
+    @Override
+    public void pauseReading() {
+        channel.config().setAutoRead(false);
+    }
+
+    @Override
+    public void resumeReading() {
+        channel.config().setAutoRead(true);
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable() && !outbound.hasQueuedWrites();
+    }
+
+    @Override
+    public boolean isBusy() {
+        return busy;
+    }
+
+    @Override
+    public boolean isOpen() {
+        return channel.isActive() && !hijacked;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> T attachment() {
+        return (T) attachment;
+    }
+
+    @Override
+    public void attach(Object attachment) {
+        this.attachment = attachment;
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return channel.remoteAddress();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return channel.localAddress();
+    }
+
+    @Override
+    public boolean isSecure() {
+        return channel.pipeline().get(SslHandler.class) != null;
+    }
+
+    @Override
+    public Server server() {
+        return server;
+    }
+
+    @Override
+    public void protocolError(String reason) {
+        service.protocolError();
+        log.debug("Connection {} ({}): protocol error: {}", id, service(), reason);
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[" + id + ", " + service() + ", " + channel.remoteAddress() + "]";
+    }
+}

@@ -1,0 +1,31 @@
+package dev.serverframework.core;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.OperatingSystemMXBean;
+
+/** The process's open-file limit, and the connection capacity derived from it. */
+final class OpenFileLimit {
+    /** Files kept for the server's own use: listeners, epoll, JAR files, logs, pipes. */
+    static final int MIN_RESERVE = 64;
+    /** Used when the JVM cannot tell the limit (not a Unix system). */
+    static final int FALLBACK_LIMIT = 4096;
+
+    private OpenFileLimit() {
+    }
+
+    /** The soft limit on open files (RLIMIT_NOFILE) as the JVM sees it. */
+    static long current() {
+        OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+            return unix.getMaxFileDescriptorCount();
+        }
+        return FALLBACK_LIMIT;
+    }
+
+    /** The limit minus a reserve of 5% (at least {@value #MIN_RESERVE} files). */
+    static int defaultMaxConnections() {
+        long limit = Math.min(current(), 10_000_000L);
+        long reserve = Math.max(MIN_RESERVE, limit / 20);
+        return (int) Math.max(1, limit - reserve);
+    }
+}

@@ -1,0 +1,160 @@
+package dev.serverframework.core;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufHolder;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.FileRegion;
+import io.netty.util.ReferenceCountUtil;
+
+import java.nio.channels.ClosedChannelException;
+import java.util.ArrayDeque;
+
+/**
+ * The connection's own write queue, nearest the socket (after TLS): while the transport is writable a
+ * write passes straight through; otherwise it waits here, where an urgent write can still overtake it.
+ * What has passed to the transport is never reordered, so an urgent write never splits a message.
+ * It also counts written bytes and implements close-after-pending-writes. Runs on the I/O loop only.
+ */
+final class OutboundQueueHandler extends ChannelDuplexHandler {
+    private final ChannelConnection connection;
+    private final ArrayDeque<PendingWrite> queue = new ArrayDeque<>();
+    private ChannelHandlerContext ctx;
+    private boolean closing;
+    /** Read from other threads by {@link ChannelConnection#isWritable()}. */
+    private volatile int queued;
+
+    OutboundQueueHandler(ChannelConnection connection) {
+        this.connection = connection;
+    }
+
+    boolean hasQueuedWrites() {
+        return queued != 0;
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        this.ctx = ctx;
+    }
+
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            promise.tryFailure(new ClosedChannelException());
+            return;
+        }
+        if (queue.isEmpty() && ctx.channel().isWritable()) {
+            passDown(msg, promise);
+        } else {
+            queue.addLast(new PendingWrite(msg, promise));
+            queued = queue.size();
+        }
+    }
+
+    /** Puts a write ahead of everything still queued here. On the I/O loop. */
+    void writeUrgent(Object msg, ChannelPromise promise) {
+        if (closing) {
+            ReferenceCountUtil.release(msg);
+            promise.tryFailure(new ClosedChannelException());
+            return;
+        }
+        if (queue.isEmpty() && ctx.channel().isWritable()) {
+            passDown(msg, promise);
+        } else {
+            queue.addFirst(new PendingWrite(msg, promise));
+            queued = queue.size();
+        }
+        ctx.flush();
+    }
+
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (ctx.channel().isWritable() && !queue.isEmpty()) {
+            drain(false);
+            ctx.flush();
+            if (queue.isEmpty() && closing) {
+                closeAfterWrites(ctx.newPromise());
+            }
+        }
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * Closes once everything queued, here and in the transport, has been written. Later writes fail.
+     * On the I/O loop.
+     */
+    void closeAfterWrites(ChannelPromise promise) {
+        closing = true;
+        if (!ctx.channel().isActive()) {
+            ctx.close(promise);
+        } else if (queue.isEmpty()) {
+            // Writes complete in order: when this empty one is done, everything before it is too.
+            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> ctx.close(promise));
+        } else {
+            ctx.flush();
+            // The rest goes when the transport drains; channelWritabilityChanged comes back here.
+            ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+        }
+    }
+
+    /** Hands every queued write to the transport regardless of writability (for hijack). On the I/O loop. */
+    void flushAll() {
+        drain(true);
+        ctx.flush();
+    }
+
+    /** Drops every queued write. On the I/O loop. */
+    void discard(Throwable cause) {
+        PendingWrite w;
+        while ((w = queue.pollFirst()) != null) {
+            ReferenceCountUtil.release(w.msg);
+            w.promise.tryFailure(cause);
+        }
+        queued = 0;
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+        discard(new ClosedChannelException());
+        ctx.fireChannelInactive();
+    }
+
+    @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        // On hijack the queue was flushed already; on close it is failed here.
+        discard(new ClosedChannelException());
+    }
+
+    private void drain(boolean ignoreWritability) {
+        PendingWrite w;
+        while ((ignoreWritability || ctx.channel().isWritable()) && (w = queue.pollFirst()) != null) {
+            passDown(w.msg, w.promise);
+        }
+        queued = queue.size();
+    }
+
+    private void passDown(Object msg, ChannelPromise promise) {
+        connection.wrote(sizeOf(msg));
+        ctx.write(msg, promise);
+    }
+
+    private static long sizeOf(Object msg) {
+        if (msg instanceof ByteBuf buf) {
+            return buf.readableBytes();
+        }
+        if (msg instanceof ByteBufHolder holder) {
+            return holder.content().readableBytes();
+        }
+        if (msg instanceof FileRegion region) {
+            return region.count() - region.transferred();
+        }
+        return 0;
+    }
+
+    private record PendingWrite(Object msg, ChannelPromise promise) {
+    }
+}

@@ -1,0 +1,225 @@
+package dev.serverframework.core;
+
+import io.netty.handler.ssl.SslContext;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * Builds a {@link Server}. Every setting has a default except the protocol; a value out of range fails
+ * at once with a message that names the setting and the range. Not thread-safe: use from one thread.
+ */
+public final class ServerBuilder {
+    static final int AUTO = 0;
+
+    private int port = 8080;
+    private InetAddress bindAddress;
+    private int workers = Runtime.getRuntime().availableProcessors();
+    private int ioThreads = Runtime.getRuntime().availableProcessors();
+    private int listeners = 1;
+    private Protocol protocol;
+    private Duration idleTimeout = Duration.ofSeconds(5);
+    private int maxConnections = AUTO;
+    private byte[] busyMessage;
+    private Duration shutdownGrace = Duration.ofSeconds(5);
+    private Duration tickPeriod = Duration.ofSeconds(1);
+    private Transport transport = Transport.AUTO;
+    private int lowWaterMark = 32 * 1024;
+    private int highWaterMark = 64 * 1024;
+    private SslContext sslContext;
+    private boolean shutdownHook = true;
+    private Consumer<Server> onInit;
+    private Consumer<Server> onFinish;
+    private Consumer<Server> onTick;
+    private Consumer<Server> onIdle;
+    private Consumer<Server> onInitThread;
+
+    ServerBuilder() {
+        try {
+            bindAddress = InetAddress.getByAddress(new byte[4]);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** TCP port, 0 to 65535; 0 picks an ephemeral port ({@link Server#port()} tells which). Default 8080. */
+    public ServerBuilder port(int port) {
+        this.port = range("port", port, 0, 65535);
+        return this;
+    }
+
+    /** Address to bind; default all IPv4 interfaces (0.0.0.0). */
+    public ServerBuilder bindAddress(InetAddress address) {
+        this.bindAddress = Objects.requireNonNull(address, "bindAddress");
+        return this;
+    }
+
+    /** Address to bind, by name or literal, e.g. "127.0.0.1". */
+    public ServerBuilder bindAddress(String host) {
+        try {
+            return bindAddress(InetAddress.getByName(Objects.requireNonNull(host, "bindAddress")));
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException("bindAddress '" + host + "' does not resolve", e);
+        }
+    }
+
+    /** Worker threads for protocol callbacks, 1 to 1024; default the number of processors. */
+    public ServerBuilder workers(int workers) {
+        this.workers = range("workers", workers, 1, 1024);
+        return this;
+    }
+
+    /** I/O event-loop threads, 1 to 1024; default the number of processors. */
+    public ServerBuilder ioThreads(int ioThreads) {
+        this.ioThreads = range("ioThreads", ioThreads, 1, 1024);
+        return this;
+    }
+
+    /**
+     * Listening sockets on the one port, 1 to 64 (the original's "processes"); more than one uses
+     * SO_REUSEPORT so the kernel spreads new connections, and needs the epoll transport.
+     */
+    public ServerBuilder listeners(int listeners) {
+        this.listeners = range("listeners", listeners, 1, 64);
+        return this;
+    }
+
+    /** The protocol of new connections. Required. */
+    public ServerBuilder protocol(Protocol protocol) {
+        this.protocol = Objects.requireNonNull(protocol, "protocol");
+        return this;
+    }
+
+    /** Idle timeout of new connections, 0 (off) to 24 hours; default 5 seconds. */
+    public ServerBuilder idleTimeout(Duration timeout) {
+        this.idleTimeout = durationRange("idleTimeout", timeout, Duration.ZERO, Duration.ofHours(24));
+        return this;
+    }
+
+    /**
+     * Open connections allowed at once, 1 to 10,000,000; default derived from the process's open-file
+     * limit minus a reserve for the server's own files.
+     */
+    public ServerBuilder maxConnections(int max) {
+        this.maxConnections = range("maxConnections", max, 1, 10_000_000);
+        return this;
+    }
+
+    /** Sent, then the connection closed, to a client over {@link #maxConnections}; default none. */
+    public ServerBuilder busyMessage(String message) {
+        this.busyMessage = message == null ? null : message.getBytes(StandardCharsets.UTF_8);
+        return this;
+    }
+
+    /** How long a stop waits for connections to finish, 0 to 1 hour; default 5 seconds. */
+    public ServerBuilder shutdownGrace(Duration grace) {
+        this.shutdownGrace = durationRange("shutdownGrace", grace, Duration.ZERO, Duration.ofHours(1));
+        return this;
+    }
+
+    /** Period of {@link #onTick}, 1 ms to 1 hour; default 1 second. */
+    public ServerBuilder tickPeriod(Duration period) {
+        this.tickPeriod = durationRange("tickPeriod", period, Duration.ofMillis(1), Duration.ofHours(1));
+        return this;
+    }
+
+    /** Transport; default {@link Transport#AUTO}. */
+    public ServerBuilder transport(Transport transport) {
+        this.transport = Objects.requireNonNull(transport, "transport");
+        return this;
+    }
+
+    /**
+     * Write-buffer water marks in bytes: over {@code high} a connection stops being writable, under
+     * {@code low} it is writable again and {@link Protocol#onReady} runs. 1 &lt;= low &lt;= high &lt;= 64 MiB;
+     * default 32 KiB and 64 KiB.
+     */
+    public ServerBuilder writeBufferWaterMarks(int low, int high) {
+        range("writeBufferHighWaterMark", high, 1, 64 << 20);
+        range("writeBufferLowWaterMark", low, 1, high);
+        this.lowWaterMark = low;
+        this.highWaterMark = high;
+        return this;
+    }
+
+    /** TLS for every connection: an {@link io.netty.handler.ssl.SslHandler} first in each pipeline. */
+    public ServerBuilder tls(SslContext context) {
+        if (context != null && context.isClient()) {
+            throw new IllegalArgumentException("tls needs a server SslContext, got a client one");
+        }
+        this.sslContext = context;
+        return this;
+    }
+
+    /** Whether SIGINT/SIGTERM stop the server gracefully; default true. */
+    public ServerBuilder shutdownHook(boolean install) {
+        this.shutdownHook = install;
+        return this;
+    }
+
+    /** Runs after the server is bound, on the thread that called {@link Server#start()}. */
+    public ServerBuilder onInit(Consumer<Server> callback) {
+        this.onInit = callback;
+        return this;
+    }
+
+    /** Runs once after the server has stopped and released its threads. */
+    public ServerBuilder onFinish(Consumer<Server> callback) {
+        this.onFinish = callback;
+        return this;
+    }
+
+    /** Runs every {@link #tickPeriod}, on a worker. */
+    public ServerBuilder onTick(Consumer<Server> callback) {
+        this.onTick = callback;
+        return this;
+    }
+
+    /** Runs on a worker thread each time it runs out of work, before it sleeps. Must be cheap. */
+    public ServerBuilder onIdle(Consumer<Server> callback) {
+        this.onIdle = callback;
+        return this;
+    }
+
+    /** Runs in each worker thread as it starts, before it runs any task. */
+    public ServerBuilder onInitThread(Consumer<Server> callback) {
+        this.onInitThread = callback;
+        return this;
+    }
+
+    /** Checks the settings together and returns them. */
+    public ServerSettings settings() {
+        if (protocol == null) {
+            throw new IllegalArgumentException("protocol must be set (the protocol of new connections)");
+        }
+        int max = maxConnections == AUTO ? OpenFileLimit.defaultMaxConnections() : maxConnections;
+        return new ServerSettings(port, bindAddress, workers, ioThreads, listeners, protocol, idleTimeout,
+                max, busyMessage == null ? null : busyMessage.clone(), shutdownGrace, tickPeriod, transport,
+                lowWaterMark, highWaterMark, sslContext, shutdownHook, onInit, onFinish, onTick, onIdle,
+                onInitThread);
+    }
+
+    /** Builds the server; {@link Server#start()} binds it. */
+    public Server build() {
+        return new Server(settings());
+    }
+
+    private static int range(String name, int value, int min, int max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + value);
+        }
+        return value;
+    }
+
+    private static Duration durationRange(String name, Duration value, Duration min, Duration max) {
+        Objects.requireNonNull(value, name);
+        if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+            throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + value);
+        }
+        return value;
+    }
+}

@@ -1,0 +1,33 @@
+package dev.serverframework.examples;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of the examples jar: {@code java -jar server-framework-examples.jar <command> [options]}.
+ */
+@Command(name = "server-framework-examples",
+        mixinStandardHelpOptions = true,
+        description = "Example servers built with server-framework.",
+        subcommands = {EchoCommand.class, JmhCommand.class})
+public final class Main implements Runnable {
+
+    /** Runs the command line and exits with its status. */
+    public static void main(String[] args) {
+        int status = new CommandLine(new Main())
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    // Users get the reason, not a stack trace.
+                    cmd.getErr().println("error: " + e.getMessage());
+                    return 1;
+                })
+                .execute(args);
+        if (status != 0) {
+            System.exit(status);
+        }
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+}

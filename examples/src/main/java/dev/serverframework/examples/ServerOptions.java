@@ -1,0 +1,68 @@
+package dev.serverframework.examples;
+
+import dev.serverframework.core.Protocol;
+import dev.serverframework.core.Server;
+import dev.serverframework.core.ServerBuilder;
+import picocli.CommandLine.Option;
+
+import java.time.Duration;
+
+/** The options every example server shares, mixed into each command. */
+public final class ServerOptions {
+    @Option(names = "--bind", description = "Address to bind (default: ${DEFAULT-VALUE}).", defaultValue = "0.0.0.0")
+    String bind;
+
+    @Option(names = "--workers", description = "Worker threads (default: number of processors).")
+    Integer workers;
+
+    @Option(names = "--io-threads", description = "I/O event-loop threads (default: number of processors).")
+    Integer ioThreads;
+
+    @Option(names = "--listeners", description = "Listening sockets with SO_REUSEPORT (default: ${DEFAULT-VALUE}).",
+            defaultValue = "1")
+    int listeners;
+
+    @Option(names = "--idle-timeout", description = "Idle timeout in seconds, 0 = off (default: ${DEFAULT-VALUE}).",
+            defaultValue = "5")
+    long idleTimeoutSeconds;
+
+    @Option(names = "--max-connections", description = "Connection limit (default: from the open-file limit).")
+    Integer maxConnections;
+
+    @Option(names = "--nio", description = "Use the NIO transport instead of native epoll.")
+    boolean nio;
+
+    /** A builder with these options and the given port and protocol applied. */
+    ServerBuilder builder(int port, Protocol protocol) {
+        ServerBuilder b = Server.builder()
+                .port(port)
+                .bindAddress(bind)
+                .protocol(protocol)
+                .listeners(listeners)
+                .idleTimeout(Duration.ofSeconds(idleTimeoutSeconds))
+                .busyMessage("server busy, try again later\r\n");
+        if (workers != null) {
+            b.workers(workers);
+        }
+        if (ioThreads != null) {
+            b.ioThreads(ioThreads);
+        }
+        if (maxConnections != null) {
+            b.maxConnections(maxConnections);
+        }
+        if (nio) {
+            b.transport(dev.serverframework.core.Transport.NIO);
+        }
+        return b;
+    }
+
+    /** Starts the server, tells the user where it listens, and waits until it stops. */
+    static int runUntilStopped(Server server, String what) throws InterruptedException {
+        server.start();
+        System.out.printf("%s listening on %s:%d (transport %s, %d I/O threads, %d workers); Ctrl-C stops it%n",
+                what, server.settings().bindAddress().getHostAddress(), server.port(),
+                server.transport().name().toLowerCase(), server.settings().ioThreads(), server.settings().workers());
+        server.awaitTermination();
+        return 0;
+    }
+}
