@@ -1,0 +1,48 @@
+package dev.serverframework.examples;
+
+import dev.serverframework.core.Protocol;
+import dev.serverframework.http.HttpProtocol;
+import dev.serverframework.http.Response;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** {@code httpd}: "Hello World!" at {@code /}, and optionally a static directory under {@code /static}. */
+@Command(name = "httpd", mixinStandardHelpOptions = true,
+        description = "HTTP/1.1 server: \"Hello World!\" at /, a static directory under /static.")
+final class HttpdCommand implements Callable<Integer> {
+    private static final byte[] HELLO = "Hello World!".getBytes(StandardCharsets.US_ASCII);
+
+    @Option(names = "--port", description = "TCP port (default: ${DEFAULT-VALUE}).", defaultValue = "8080")
+    int port;
+
+    @Option(names = "--static", paramLabel = "DIR", description = "Serve this directory under /static.")
+    Path staticDir;
+
+    @Option(names = "--mode", description = "Where handlers run: worker or io (default: ${DEFAULT-VALUE}).",
+            defaultValue = "worker")
+    String mode;
+
+    @Mixin
+    ServerOptions options;
+
+    @Override
+    public Integer call() throws Exception {
+        Protocol.Execution execution = switch (mode) {
+            case "worker" -> Protocol.Execution.WORKER;
+            case "io" -> Protocol.Execution.IO_LOOP;
+            default -> throw new IllegalArgumentException("--mode must be worker or io, got " + mode);
+        };
+        HttpProtocol.Builder http = HttpProtocol.builder()
+                .execution(execution)
+                .get("/", req -> Response.bytes(HELLO, "text/plain"));
+        if (staticDir != null) {
+            http.staticFiles("/static", staticDir);
+        }
+        return ServerOptions.runUntilStopped(options.builder(port, http.build()).build(), "httpd");
+    }
+}

@@ -1,0 +1,65 @@
+package dev.serverframework.http;
+
+import java.util.TreeMap;
+
+/**
+ * The HTTP state of one connection: it numbers the requests as they arrive and lets responses out only
+ * in that order, so pipelined requests whose handlers finish out of order (asynchronous ones) are still
+ * answered in order. Also counts requests for the per-connection limit, and stops once a response has
+ * closed the connection. Used only on the connection's executor.
+ */
+final class PipelineOrder {
+    /** A response that is ready but waits for earlier ones. */
+    record Ready(Response response, boolean http10, boolean head, boolean close) {
+    }
+
+    private long nextSequence;
+    private long nextToWrite;
+    private final TreeMap<Long, Ready> waiting = new TreeMap<>();
+    private int requests;
+    private boolean closing;
+
+    /** Numbers a new request. */
+    long admit() {
+        requests++;
+        return nextSequence++;
+    }
+
+    /** Requests seen on this connection. */
+    int requests() {
+        return requests;
+    }
+
+    /** True once a response that closes the connection has been queued: later requests are dropped. */
+    boolean isClosing() {
+        return closing;
+    }
+
+    /** Marks that a response closes the connection (no later request will be answered). */
+    void closing() {
+        closing = true;
+    }
+
+    /** Hands in a ready response; returns those that may go out now, in order. */
+    void complete(long sequence, Ready ready, java.util.function.Consumer<Ready> writer) {
+        waiting.put(sequence, ready);
+        Ready next;
+        while ((next = waiting.remove(nextToWrite)) != null) {
+            nextToWrite++;
+            writer.accept(next);
+            if (next.close()) {
+                discardWaiting();
+                return;
+            }
+        }
+    }
+
+    private void discardWaiting() {
+        for (Ready r : waiting.values()) {
+            if (r.response().body() instanceof Response.Buffer b) {
+                b.content().release();
+            }
+        }
+        waiting.clear();
+    }
+}

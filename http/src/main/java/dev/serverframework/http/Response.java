@@ -1,0 +1,139 @@
+package dev.serverframework.http;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultHttpHeaders;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.stream.ChunkedInput;
+import io.netty.handler.stream.ChunkedStream;
+
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * What a handler answers: a status, headers and a body of bytes, text, a {@link ByteBuf}, a file or a
+ * chunked stream. The framework adds {@code Content-Length} (or chunked framing), {@code Date},
+ * {@code Server} and {@code Connection}. Build it on one thread and return it; it is not thread-safe.
+ */
+public final class Response {
+    /** The body variants. */
+    sealed interface Body permits Empty, Buffer, FileRange, Stream {
+    }
+
+    record Empty() implements Body {
+    }
+
+    record Buffer(ByteBuf content) implements Body {
+    }
+
+    record FileRange(Path file, long offset, long length) implements Body {
+    }
+
+    record Stream(ChunkedInput<ByteBuf> input) implements Body {
+    }
+
+    private static final Empty EMPTY = new Empty();
+
+    private HttpResponseStatus status;
+    private final HttpHeaders headers = new DefaultHttpHeaders();
+    private Body body;
+
+    private Response(HttpResponseStatus status, Body body) {
+        this.status = status;
+        this.body = body;
+    }
+
+    /** 200 with a UTF-8 {@code text/plain} body. */
+    public static Response text(String text) {
+        return bytes(text.getBytes(StandardCharsets.UTF_8), "text/plain; charset=utf-8");
+    }
+
+    /** 200 with a UTF-8 {@code text/html} body. */
+    public static Response html(String html) {
+        return bytes(html.getBytes(StandardCharsets.UTF_8), "text/html; charset=utf-8");
+    }
+
+    /** 200 with a UTF-8 {@code application/json} body (the text is sent as given). */
+    public static Response json(String json) {
+        return bytes(json.getBytes(StandardCharsets.UTF_8), "application/json");
+    }
+
+    /** 200 with these bytes and content type. */
+    public static Response bytes(byte[] body, String contentType) {
+        return buffer(Unpooled.wrappedBuffer(body), contentType);
+    }
+
+    /** 200 with this buffer (the response takes over one reference) and content type. */
+    public static Response buffer(ByteBuf body, String contentType) {
+        Response r = new Response(HttpResponseStatus.OK, new Buffer(Objects.requireNonNull(body, "body")));
+        if (contentType != null) {
+            r.headers.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        }
+        return r;
+    }
+
+    /** 200 with the whole file, sent zero-copy on plain connections; content type from its extension. */
+    public static Response file(Path file) {
+        Response r = new Response(HttpResponseStatus.OK, new FileRange(file, 0, -1));
+        r.headers.set(HttpHeaderNames.CONTENT_TYPE, MimeTypes.of(file));
+        return r;
+    }
+
+    /** 200 with a body read from {@code in} and sent with chunked framing; the stream is closed at the end. */
+    public static Response stream(InputStream in, String contentType) {
+        return stream(new ChunkedStream(in), contentType);
+    }
+
+    /** 200 with a body produced by a Netty {@link ChunkedInput}, sent with chunked framing. */
+    public static Response stream(ChunkedInput<ByteBuf> input, String contentType) {
+        Response r = new Response(HttpResponseStatus.OK, new Stream(Objects.requireNonNull(input, "input")));
+        if (contentType != null) {
+            r.headers.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        }
+        return r;
+    }
+
+    /** An empty response with this status. */
+    public static Response status(int code) {
+        return new Response(HttpResponseStatus.valueOf(code), EMPTY);
+    }
+
+    /** An empty response with this status. */
+    public static Response status(HttpResponseStatus status) {
+        return new Response(Objects.requireNonNull(status, "status"), EMPTY);
+    }
+
+    /** Changes the status. */
+    public Response withStatus(int code) {
+        this.status = HttpResponseStatus.valueOf(code);
+        return this;
+    }
+
+    /** Sets a header (replacing any values). */
+    public Response header(CharSequence name, Object value) {
+        headers.set(name, value);
+        return this;
+    }
+
+    /** The status. */
+    public HttpResponseStatus status() {
+        return status;
+    }
+
+    /** The headers set so far (the framework adds its own when sending). */
+    public HttpHeaders headers() {
+        return headers;
+    }
+
+    Body body() {
+        return body;
+    }
+
+    void body(Body body) {
+        this.body = body;
+    }
+}

@@ -1,0 +1,147 @@
+package dev.serverframework.http;
+
+import dev.serverframework.core.Connection;
+import dev.serverframework.http.internal.HttpDate;
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpChunkedInput;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.AsciiString;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+
+/**
+ * Puts a {@link Response} on the wire with exact framing: {@code Content-Length} for bytes and files
+ * (headers only for HEAD), chunked for streams (close-delimited for HTTP/1.0), plus Date, Server and
+ * the Connection header the keep-alive decision needs. On the connection's executor.
+ */
+final class ResponseWriter {
+    private static final Logger log = LoggerFactory.getLogger(ResponseWriter.class);
+
+    private final AsciiString serverHeader;
+    private final AsciiString keepAliveHeader;
+
+    ResponseWriter(String serverHeader, long keepAliveSeconds) {
+        this.serverHeader = serverHeader == null ? null : AsciiString.cached(serverHeader);
+        this.keepAliveHeader = keepAliveSeconds > 0 ? AsciiString.cached("timeout=" + keepAliveSeconds) : null;
+    }
+
+    AsciiString serverHeader() {
+        return serverHeader;
+    }
+
+    /**
+     * Writes one response.
+     *
+     * @param http10  the request was HTTP/1.0 (keep-alive must be announced; no chunked framing)
+     * @param head    the request was HEAD: headers only
+     * @param close   close the connection after this response
+     */
+    void write(Connection c, Response res, boolean http10, boolean head, boolean close) {
+        HttpHeaders h = res.headers();
+        HttpResponseStatus status = res.status();
+        Response.Body body = res.body();
+        if (body instanceof Response.Stream && http10) {
+            close = true;
+        }
+        h.set(HttpHeaderNames.DATE, HttpDate.now());
+        if (serverHeader != null && !h.contains(HttpHeaderNames.SERVER)) {
+            h.set(HttpHeaderNames.SERVER, serverHeader);
+        }
+        if (close) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (http10) {
+            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            if (keepAliveHeader != null) {
+                h.set(HttpHeaderNames.KEEP_ALIVE, keepAliveHeader);
+            }
+        }
+        if (body instanceof Response.Buffer buffer) {
+            h.setInt(HttpHeaderNames.CONTENT_LENGTH, buffer.content().readableBytes());
+            if (head) {
+                buffer.content().release();
+                c.write(full(status, h, Unpooled.EMPTY_BUFFER));
+            } else {
+                c.write(full(status, h, buffer.content()));
+            }
+        } else if (body instanceof Response.FileRange file) {
+            writeFile(c, status, h, file, head);
+        } else if (body instanceof Response.Stream stream) {
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
+            if (!http10) {
+                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+            c.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h));
+            if (head) {
+                closeQuietly(stream);
+                c.write(LastHttpContent.EMPTY_LAST_CONTENT);
+            } else if (http10) {
+                c.write(stream.input());
+            } else {
+                c.write(new HttpChunkedInput(stream.input()));
+            }
+        } else {
+            if (hasBody(status)) {
+                h.setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+            }
+            c.write(full(status, h, Unpooled.EMPTY_BUFFER));
+        }
+        if (close) {
+            c.close();
+        }
+    }
+
+    private static void writeFile(Connection c, HttpResponseStatus status, HttpHeaders h, Response.FileRange file,
+                                  boolean head) {
+        long length = file.length();
+        if (length < 0) {
+            try {
+                length = Files.size(file.file()) - file.offset();
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + file.file(), e);
+            }
+        }
+        h.set(HttpHeaderNames.CONTENT_LENGTH, length);
+        c.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h));
+        if (!head && length > 0) {
+            try {
+                c.sendFile(file.file(), file.offset(), length);
+            } catch (UncheckedIOException e) {
+                // The head is out already: the only honest thing left is to cut the connection.
+                log.warn("Connection {}: file {} vanished while being sent; closing", c.id(), file.file());
+                c.abort();
+                return;
+            }
+        }
+        c.write(LastHttpContent.EMPTY_LAST_CONTENT);
+    }
+
+    private static DefaultFullHttpResponse full(HttpResponseStatus status, HttpHeaders h, io.netty.buffer.ByteBuf content) {
+        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, h,
+                DefaultHttpHeadersFactory.trailersFactory().newEmptyHeaders());
+    }
+
+    private static boolean hasBody(HttpResponseStatus status) {
+        int code = status.code();
+        return code >= 200 && code != 204 && code != 304;
+    }
+
+    private static void closeQuietly(Response.Stream stream) {
+        try {
+            stream.input().close();
+        } catch (Exception e) {
+            log.debug("Closing an unsent response stream failed", e);
+        }
+    }
+}

@@ -1,0 +1,37 @@
+package dev.serverframework.http.internal;
+
+import io.netty.buffer.Unpooled;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
+import io.netty.handler.codec.http.FullHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
+
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Error responses that the pipeline sends itself (before a request reaches the protocol): 408, 413,
+ * 417, with the same headers as every other response.
+ */
+public final class ErrorResponses {
+    private ErrorResponses() {
+    }
+
+    /** A complete response with the reason phrase as body, Date, Server and, if asked, Connection: close. */
+    public static FullHttpResponse full(HttpResponseStatus status, CharSequence serverHeader, boolean close) {
+        byte[] body = (status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
+        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
+        r.headers()
+                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
+                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
+                .set(HttpHeaderNames.DATE, HttpDate.now());
+        if (serverHeader != null) {
+            r.headers().set(HttpHeaderNames.SERVER, serverHeader);
+        }
+        if (close) {
+            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        }
+        return r;
+    }
+}

@@ -1,0 +1,175 @@
+package dev.serverframework.http.internal;
+
+import io.netty.handler.codec.http.HttpMethod;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Routes by method and path template ({@code /users/{id}}). Literal paths are found with one map
+ * look-up; templates are tried in the order they were added. Built once, then read-only and
+ * thread-safe.
+ *
+ * @param <H> what a route leads to
+ */
+public final class Router<H> {
+    /** The outcome of routing one request. */
+    public record Match<H>(H target, String template, Map<String, String> params, Set<String> allowed) {
+        /** True when a route matched the method and path. */
+        public boolean found() {
+            return target != null;
+        }
+
+        /** True when the path is known but not with this method (405). */
+        public boolean methodNotAllowed() {
+            return target == null && !allowed.isEmpty();
+        }
+    }
+
+    private static final class PathRoutes<H> {
+        final String template;
+        final String[] segments;
+        final Map<HttpMethod, H> byMethod = new LinkedHashMap<>();
+
+        PathRoutes(String template) {
+            this.template = template;
+            this.segments = split(template);
+        }
+    }
+
+    private final Map<String, PathRoutes<H>> literal = new HashMap<>();
+    private final List<PathRoutes<H>> templates = new ArrayList<>();
+    private final List<PrefixRoute<H>> prefixes = new ArrayList<>();
+
+    private record PrefixRoute<H>(String prefix, H target) {
+    }
+
+    /** Adds a route; a template segment {@code {name}} matches one path segment. */
+    public void add(HttpMethod method, String template, H target) {
+        if (template == null || !template.startsWith("/")) {
+            throw new IllegalArgumentException("a route path must start with '/', got " + template);
+        }
+        if (template.contains("{")) {
+            PathRoutes<H> routes = null;
+            for (PathRoutes<H> r : templates) {
+                if (r.template.equals(template)) {
+                    routes = r;
+                }
+            }
+            if (routes == null) {
+                routes = new PathRoutes<>(template);
+                for (String s : routes.segments) {
+                    if (s.startsWith("{") && (!s.endsWith("}") || s.length() < 3)) {
+                        throw new IllegalArgumentException("bad path parameter '" + s + "' in route " + template);
+                    }
+                }
+                templates.add(routes);
+            }
+            putRoute(routes, method, target);
+        } else {
+            putRoute(literal.computeIfAbsent(template, PathRoutes::new), method, target);
+        }
+    }
+
+    /** Adds a target for every GET/HEAD path under {@code prefix} (for static files). */
+    public void addPrefix(String prefix, H target) {
+        prefixes.add(new PrefixRoute<>(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix, target));
+    }
+
+    private static <H> void putRoute(PathRoutes<H> routes, HttpMethod method, H target) {
+        if (routes.byMethod.putIfAbsent(method, target) != null) {
+            throw new IllegalArgumentException("route " + method + " " + routes.template + " is defined twice");
+        }
+    }
+
+    /** Finds the route for a method and a raw (still percent-encoded) path; parameters come decoded. */
+    public Match<H> route(HttpMethod method, String path) {
+        PathRoutes<H> routes = literal.get(path);
+        if (routes != null) {
+            return select(routes, method, Map.of());
+        }
+        String[] segments = null;
+        for (PathRoutes<H> r : templates) {
+            if (segments == null) {
+                segments = split(path);
+            }
+            Map<String, String> params = matchTemplate(r.segments, segments);
+            if (params != null) {
+                return select(r, method, params);
+            }
+        }
+        for (PrefixRoute<H> p : prefixes) {
+            if (path.equals(p.prefix) || path.startsWith(p.prefix + "/")) {
+                if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
+                    return new Match<>(p.target, p.prefix + "/*", Map.of(), Set.of());
+                }
+                return new Match<>(null, p.prefix + "/*", Map.of(), new TreeSet<>(List.of("GET", "HEAD")));
+            }
+        }
+        return new Match<>(null, null, Map.of(), Set.of());
+    }
+
+    private Match<H> select(PathRoutes<H> routes, HttpMethod method, Map<String, String> params) {
+        H target = routes.byMethod.get(method);
+        if (target == null && method.equals(HttpMethod.HEAD)) {
+            target = routes.byMethod.get(HttpMethod.GET);
+        }
+        if (target != null) {
+            return new Match<>(target, routes.template, params, Set.of());
+        }
+        Set<String> allowed = new TreeSet<>();
+        for (HttpMethod m : routes.byMethod.keySet()) {
+            allowed.add(m.name());
+        }
+        if (allowed.contains("GET")) {
+            allowed.add("HEAD");
+        }
+        allowed.add("OPTIONS");
+        return new Match<>(null, routes.template, params, Collections.unmodifiableSet(allowed));
+    }
+
+    private static Map<String, String> matchTemplate(String[] template, String[] path) {
+        if (template.length != path.length) {
+            return null;
+        }
+        Map<String, String> params = null;
+        for (int i = 0; i < template.length; i++) {
+            String t = template[i];
+            if (t.startsWith("{")) {
+                if (path[i].isEmpty()) {
+                    return null;
+                }
+                if (params == null) {
+                    params = new LinkedHashMap<>();
+                }
+                params.put(t.substring(1, t.length() - 1), decodeSegment(path[i]));
+            } else if (!t.equals(path[i])) {
+                return null;
+            }
+        }
+        return params == null ? Map.of() : Collections.unmodifiableMap(params);
+    }
+
+    /** Percent-decodes one path segment ('+' stays '+': that rule is for query strings only). */
+    static String decodeSegment(String segment) {
+        if (segment.indexOf('%') < 0) {
+            return segment;
+        }
+        try {
+            return java.net.URLDecoder.decode(segment.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            return segment;
+        }
+    }
+
+    private static String[] split(String path) {
+        String p = path.startsWith("/") ? path.substring(1) : path;
+        return p.split("/", -1);
+    }
+}

@@ -1,0 +1,87 @@
+package dev.serverframework.http.internal;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpDecoderConfig;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpRequestDecoder;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.util.List;
+
+/**
+ * Netty's request decoder with two more rules, and a note of whether a request's head is half-read:
+ * <ul>
+ * <li>a {@code Transfer-Encoding} other than plain {@code chunked} fails the request with
+ *     {@link UnsupportedTransferCodingException} (answered 501); with {@code Content-Length} as well it
+ *     is request smuggling, which Netty rejects (400);</li>
+ * <li>{@link #isAwaitingHeaders()} is true from the first byte of a request until its head is decoded,
+ *     which is what the header timeout watches.</li>
+ * </ul>
+ * One per connection; runs on the I/O loop.
+ */
+public final class StrictRequestDecoder extends HttpRequestDecoder {
+    private boolean inBody;
+    private boolean awaitingHeaders;
+    private long headersStartedNanos;
+
+    public StrictRequestDecoder(HttpDecoderConfig config) {
+        super(config);
+    }
+
+    /** A transfer coding this server does not implement. */
+    public static final class UnsupportedTransferCodingException extends IllegalArgumentException {
+        UnsupportedTransferCodingException(String coding) {
+            super("unsupported Transfer-Encoding: " + coding);
+        }
+    }
+
+    @Override
+    protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+        // Called once the head is parsed and before Netty looks at the framing headers.
+        List<String> codings = msg.headers().getAll(HttpHeaderNames.TRANSFER_ENCODING);
+        if (!codings.isEmpty() && !msg.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
+                && !(codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked"))) {
+            throw new UnsupportedTransferCodingException(String.join(", ", codings));
+        }
+        return super.isContentAlwaysEmpty(msg);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
+        int readableBefore = buffer.readableBytes();
+        int produced = out.size();
+        super.decode(ctx, buffer, out);
+        for (int i = produced; i < out.size(); i++) {
+            Object o = out.get(i);
+            if (o instanceof HttpRequest) {
+                awaitingHeaders = false;
+                inBody = true;
+            }
+            if (o instanceof LastHttpContent) {
+                inBody = false;
+            }
+        }
+        boolean sawBytes = buffer.readableBytes() > 0 || readableBefore > buffer.readableBytes();
+        boolean headEmitted = false;
+        for (int i = produced; i < out.size(); i++) {
+            headEmitted |= out.get(i) instanceof HttpRequest;
+        }
+        if (!inBody && !awaitingHeaders && sawBytes && (!headEmitted || buffer.isReadable())) {
+            awaitingHeaders = true;
+            headersStartedNanos = System.nanoTime();
+        }
+    }
+
+    /** True while a request's head has started to arrive but is not complete. */
+    public boolean isAwaitingHeaders() {
+        return awaitingHeaders;
+    }
+
+    /** When the current request's first byte was decoded ({@link System#nanoTime()}). */
+    public long headersStartedNanos() {
+        return headersStartedNanos;
+    }
+}
