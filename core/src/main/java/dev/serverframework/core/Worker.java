@@ -36,25 +36,12 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
     private static final int ST_SHUTTING_DOWN = 1;
     private static final int ST_TERMINATED = 2;
 
-    /** How often the worker polls for new work before parking; parking costs a futex wait and wake. */
-    private static final int SPINS_BEFORE_PARK = 64;
-
     private static final VarHandle SLEEPING;
-    private static final VarHandle COMPLETED;
-    private static final VarHandle FAILED;
-    private static final VarHandle WAIT_COUNT;
-    private static final VarHandle WAIT_TOTAL;
-    private static final VarHandle WAIT_MAX;
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             SLEEPING = lookup.findVarHandle(Worker.class, "sleeping", int.class);
-            COMPLETED = lookup.findVarHandle(Worker.class, "completedTasks", long.class);
-            FAILED = lookup.findVarHandle(Worker.class, "failedTasks", long.class);
-            WAIT_COUNT = lookup.findVarHandle(Worker.class, "waitCount", long.class);
-            WAIT_TOTAL = lookup.findVarHandle(Worker.class, "waitTotalNanos", long.class);
-            WAIT_MAX = lookup.findVarHandle(Worker.class, "waitMaxNanos", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -69,6 +56,11 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
     private final Promise<Void> terminationFuture = new DefaultPromise<>(GlobalEventExecutor.INSTANCE);
 
     private volatile int state = ST_RUNNING;
+    /** Tasks offered after the final drain, until their producers reject them; guarded by itself. */
+    private final java.util.Set<Runnable> leftBehind =
+            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    /** Set, under the lock of {@link #leftBehind}, once the terminated worker found its queues empty. */
+    private boolean drainedForGood;
     private volatile long gracefulDeadlineNanos;
     private volatile long quietPeriodNanos;
 
@@ -76,17 +68,8 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
     @SuppressWarnings("unused")
     private volatile int sleeping;
 
-    // Written only by the worker thread (opaque stores), read by anyone.
-    @SuppressWarnings("unused")
-    private long completedTasks;
-    @SuppressWarnings("unused")
-    private long failedTasks;
-    @SuppressWarnings("unused")
-    private long waitCount;
-    @SuppressWarnings("unused")
-    private long waitTotalNanos;
-    @SuppressWarnings("unused")
-    private long waitMaxNanos;
+    /** Kept in its own object, away from the fields producers read on every execute(). */
+    private final WorkerCounters counters = new WorkerCounters();
 
     Worker(WorkerGroup group, int index, String threadName) {
         super(group);
@@ -133,7 +116,11 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
         if (state == ST_TERMINATED) {
             throw new RejectedExecutionException("worker " + thread.getName() + " has terminated");
         }
-        queue.offer(group.measuresWaitTime() ? new TimedTask(task, System.nanoTime()) : task);
+        Runnable queued = group.measuresWaitTime() ? new TimedTask(task, System.nanoTime()) : task;
+        queue.offer(queued);
+        if (state == ST_TERMINATED) {
+            rejectIfLeftBehind(queued);
+        }
         wakeIfSleeping();
     }
 
@@ -143,7 +130,32 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
             throw new RejectedExecutionException("worker " + thread.getName() + " has terminated");
         }
         urgent.offer(task);
+        if (state == ST_TERMINATED) {
+            rejectIfLeftBehind(task);
+        }
         wakeIfSleeping();
+    }
+
+    /**
+     * For a producer that saw the worker terminate after its offer: the offer may have come after the
+     * worker's last drain, and the task would then never run although execute() returned. Rejects it in
+     * that case. Only this rare path locks; the queues' Netty/JCTools type cannot remove an element, so
+     * the leftovers are taken out (the worker no longer consumes) and each producer claims its own.
+     */
+    private void rejectIfLeftBehind(Runnable queued) {
+        synchronized (leftBehind) {
+            if (!drainedForGood) {
+                // The worker has not yet confirmed empty queues under this lock: it will find and run it.
+                return;
+            }
+            Runnable r;
+            while ((r = urgent.poll()) != null || (r = queue.poll()) != null) {
+                leftBehind.add(r);
+            }
+            if (leftBehind.remove(queued)) {
+                throw new RejectedExecutionException("worker " + thread.getName() + " has terminated");
+            }
+        }
     }
 
     /**
@@ -190,15 +202,25 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
                     break;
                 }
                 group.workerIdle(this);
-                if (!spinForWork()) {
-                    sleep();
-                }
+                // No spinning before parking: measured here, spinning on the queue's head made hand-offs
+                // slower (cache-line ping-pong with producers) and took a core from the I/O loop.
+                sleep();
             }
         } finally {
             state = ST_TERMINATED;
             // The original's final perform_tasks: whatever slipped in before producers saw TERMINATED runs.
-            while (runAvailableTasks()) {
-                // keep draining
+            // Empty is confirmed under the lock of rejectIfLeftBehind, so that a producer whose offer
+            // comes later knows that no one will run its task.
+            for (;;) {
+                while (runAvailableTasks()) {
+                    // keep draining
+                }
+                synchronized (leftBehind) {
+                    if (hasNoTasks()) {
+                        drainedForGood = true;
+                        break;
+                    }
+                }
             }
             terminationFuture.setSuccess(null);
         }
@@ -230,30 +252,15 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
         try {
             task.run();
         } catch (Throwable t) {
-            FAILED.setOpaque(this, (long) FAILED.getOpaque(this) + 1);
+            counters.failed();
             log.warn("A task threw on {}; the worker goes on", thread.getName(), t);
         }
-        COMPLETED.setOpaque(this, (long) COMPLETED.getOpaque(this) + 1);
+        counters.completed();
     }
 
     private void recordWait(long nanos) {
-        WAIT_COUNT.setOpaque(this, (long) WAIT_COUNT.getOpaque(this) + 1);
-        WAIT_TOTAL.setOpaque(this, (long) WAIT_TOTAL.getOpaque(this) + nanos);
-        if (nanos > (long) WAIT_MAX.getOpaque(this)) {
-            WAIT_MAX.setOpaque(this, nanos);
-        }
+        counters.waited(nanos);
         group.taskWaited(nanos);
-    }
-
-    /** A short bounded spin: a producer that is about to hand over the next task need not wake us. */
-    private boolean spinForWork() {
-        for (int i = 0; i < SPINS_BEFORE_PARK; i++) {
-            if (!hasNoTasks()) {
-                return true;
-            }
-            Thread.onSpinWait();
-        }
-        return false;
     }
 
     private void sleep() {
@@ -261,7 +268,9 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
         // Re-check after announcing sleep: a producer that offered before reading SLEEPING saw 0 and
         // will not unpark us, so its task must be visible here.
         if (hasNoTasks()) {
-            long delay = hasScheduledTasks() ? nextScheduledTaskNano() : -1;
+            // Not hasScheduledTasks(): in Netty 4.2 it only tells whether a task is due now, and a worker
+            // that parked without a deadline would never wake for a task due later (runAfter, onTick).
+            long delay = nextScheduledTaskNano();
             if (state != ST_RUNNING) {
                 long untilQuiet = Math.max(0, quietPeriodNanos - (System.nanoTime() - lastTaskNanos));
                 delay = delay < 0 ? untilQuiet : Math.min(delay, untilQuiet);
@@ -358,27 +367,27 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
 
     /** Tasks run so far, including those that threw. */
     public long completedTasks() {
-        return (long) COMPLETED.getOpaque(this);
+        return counters.completedCount();
     }
 
     /** Tasks that threw. */
     public long failedTasks() {
-        return (long) FAILED.getOpaque(this);
+        return counters.failedCount();
     }
 
     /** Tasks whose wait in the queue was measured (see {@link WorkerGroup#measureWaitTime(boolean)}). */
     public long measuredWaits() {
-        return (long) WAIT_COUNT.getOpaque(this);
+        return counters.waitCount();
     }
 
     /** Sum of the measured waits in the queue, in nanoseconds. */
     public long totalWaitNanos() {
-        return (long) WAIT_TOTAL.getOpaque(this);
+        return counters.waitTotalNanos();
     }
 
     /** Longest measured wait in the queue, in nanoseconds. */
     public long maxWaitNanos() {
-        return (long) WAIT_MAX.getOpaque(this);
+        return counters.waitMaxNanos();
     }
 
     @Override
