@@ -42,6 +42,8 @@ final class ChannelConnection implements Connection {
     static final String ACTIVITY = "sf-activity";
     static final String OUTBOUND = "sf-outbound";
     static final String DISPATCH = "sf-dispatch";
+    /** Holds, for the moment of a protocol switch, what the old codecs had buffered. */
+    static final String SWITCH = "sf-switch";
 
     private final Server server;
     private final Channel channel;
@@ -61,6 +63,12 @@ final class ChannelConnection implements Connection {
     private boolean inReadBatch;
     private volatile boolean hijacked;
     private final java.util.concurrent.atomic.AtomicBoolean slotHeld = new java.util.concurrent.atomic.AtomicBoolean(true);
+    /**
+     * Done once the close has been handed to the protocol ({@code onClose} queued on the executor) or the
+     * connection was hijacked. The channel's close future is not enough for a graceful stop: it completes
+     * before Netty fires channelInactive, so a stop that shut the workers then would drop onClose.
+     */
+    private final Promise<Void> closeDispatched = io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newPromise();
 
     ChannelConnection(Server server, Channel channel, long id, Worker worker, Protocol protocol,
                       long idleTimeoutNanos) {
@@ -142,7 +150,11 @@ final class ChannelConnection implements Connection {
             server.statistics().onClosed();
         }
         Protocol p = protocol;
-        run(() -> p.onClose(this));
+        try {
+            run(() -> p.onClose(this));
+        } finally {
+            closeDispatched.trySuccess(null);
+        }
     }
 
     void pipelineFailed(Throwable cause) {
@@ -240,8 +252,28 @@ final class ChannelConnection implements Connection {
             }
             ChannelPipeline p = channel.pipeline();
             p.remove(DISPATCH);
+            // The old codecs leave before the new ones come, so both may use the same handler names (two
+            // instances of one protocol class); what they buffered is caught on its way out and handed to
+            // the new codecs below. Last one first: the first (byte-level) codec's leftover bytes must not
+            // pass through the old codec's later stages (e.g. a string decoder).
+            LeftoverCatcher leftovers = new LeftoverCatcher();
+            p.addLast(SWITCH, leftovers);
             List<String> old = codecNames;
-            codecNames = installCodecs(p, next);
+            for (int i = old.size() - 1; i >= 0; i--) {
+                if (p.get(old.get(i)) != null) {
+                    p.remove(old.get(i));
+                }
+            }
+            p.remove(SWITCH);
+            try {
+                codecNames = installCodecs(p, next);
+            } catch (RuntimeException e) {
+                leftovers.caught.forEach(ReferenceCountUtil::release);
+                log.warn("Connection {}: {}.initPipeline threw while switching to it; closing the connection",
+                        id, next.getClass().getName(), e);
+                abort();
+                return;
+            }
             p.addLast(DISPATCH, new ProtocolDispatcher(this));
             ServiceStatistics nextService = server.statistics().service(next.service());
             server.registry().changeService(this, protocol.service(), next.service());
@@ -249,13 +281,16 @@ final class ChannelConnection implements Connection {
             nextService.opened();
             service = nextService;
             protocol = next;
-            // Removing the old codecs last hands the bytes they buffered to the new ones.
-            for (String name : old) {
-                if (p.get(name) != null) {
-                    p.remove(name);
-                }
-            }
+            // onOpen is queued before the buffered bytes below, so the new protocol sees it first.
             run(() -> next.onOpen(this));
+            // OUTBOUND is the framework's last handler before the codecs: firing from it reaches the first one.
+            io.netty.channel.ChannelHandlerContext beforeCodecs = p.context(OUTBOUND);
+            for (Object m : leftovers.caught) {
+                beforeCodecs.fireChannelRead(m);
+            }
+            if (!leftovers.caught.isEmpty()) {
+                beforeCodecs.fireChannelReadComplete();
+            }
         });
     }
 
@@ -269,8 +304,9 @@ final class ChannelConnection implements Connection {
         return channel.eventLoop();
     }
 
-    io.netty.channel.ChannelFuture channelCloseFuture() {
-        return channel.closeFuture();
+    /** Completes once {@code onClose} is queued on the executor (or the connection was hijacked). */
+    Future<Void> closeDispatchedFuture() {
+        return closeDispatched;
     }
 
     /** Gives back this connection's place under the connection limit, once. Any thread. */
@@ -405,9 +441,12 @@ final class ChannelConnection implements Connection {
                     p.remove(CHUNKED);
                 }
                 if (server.registry().remove(this)) {
+                    // The server lets go of it: for its counters it has left like a closed one.
                     service.closed();
+                    server.statistics().onClosed();
                 }
                 releaseSlot();
+                closeDispatched.trySuccess(null);
                 promise.trySuccess(channel);
             });
         });
@@ -434,12 +473,23 @@ final class ChannelConnection implements Connection {
 
     @Override
     public void pauseReading() {
-        channel.config().setAutoRead(false);
+        // On the I/O loop: called from another thread, epoll's setAutoRead(false) keeps EPOLLIN armed while
+        // a read is pending (as it is between read batches), so one more batch would still arrive. Going
+        // through the loop also keeps a pause and a resume in the order they were called.
+        onIoLoop(() -> channel.config().setAutoRead(false));
     }
 
     @Override
     public void resumeReading() {
-        channel.config().setAutoRead(true);
+        onIoLoop(() -> channel.config().setAutoRead(true));
+    }
+
+    private void onIoLoop(Runnable action) {
+        if (channel.eventLoop().inEventLoop()) {
+            action.run();
+        } else {
+            channel.eventLoop().execute(action);
+        }
     }
 
     @Override
@@ -497,5 +547,20 @@ final class ChannelConnection implements Connection {
     @Override
     public String toString() {
         return "Connection[" + id + ", " + service() + ", " + channel.remoteAddress() + "]";
+    }
+
+    /** Keeps the messages the old codecs hand on as they leave the pipeline during a switch. I/O loop. */
+    private static final class LeftoverCatcher extends io.netty.channel.ChannelInboundHandlerAdapter {
+        final List<Object> caught = new ArrayList<>();
+
+        @Override
+        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
+            caught.add(msg);
+        }
+
+        @Override
+        public void channelReadComplete(io.netty.channel.ChannelHandlerContext ctx) {
+            // the replay fires its own
+        }
     }
 }

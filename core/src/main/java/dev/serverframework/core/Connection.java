@@ -32,7 +32,8 @@ public interface Connection {
     /**
      * Switches the connection to another protocol: the old protocol's codec handlers are replaced by the
      * new one's (bytes the old codec buffered are handed to the new one), then {@code onOpen} of the new
-     * protocol runs. Messages the old codec already decoded still reach the old protocol.
+     * protocol runs, before its first {@code onData}. Messages the old codec already decoded still reach
+     * the old protocol.
      */
     void switchProtocol(Protocol protocol);
 
@@ -82,7 +83,8 @@ public interface Connection {
     /**
      * Hands the raw channel over: queued writes are flushed, the framework's handlers and the protocol's
      * codecs leave the pipeline (a TLS handler stays), the connection stops counting for the server, and
-     * the protocol gets no more callbacks. The future completes with the channel once that is done.
+     * the protocol gets no more callbacks. The future completes with the channel once that is done, on the
+     * channel's event loop: add your own handlers in its listener, so no read slips past them.
      */
     Future<Channel> hijack();
 
@@ -95,7 +97,11 @@ public interface Connection {
     /** This connection's idle timeout ({@link Duration#ZERO} when off). */
     Duration idleTimeout();
 
-    /** Stops reading from the peer (back-pressure towards it) until {@link #resumeReading()}. */
+    /**
+     * Stops reading from the peer (back-pressure towards it) until {@link #resumeReading()}. Takes effect
+     * on the I/O loop, in call order with {@code resumeReading}; messages already read and decoded are
+     * still delivered.
+     */
     void pauseReading();
 
     /** Starts reading from the peer again after {@link #pauseReading()}. */

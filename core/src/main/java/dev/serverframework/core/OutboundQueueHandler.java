@@ -152,6 +152,9 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
         if (msg instanceof FileRegion region) {
             return region.count() - region.transferred();
         }
+        if (msg instanceof io.netty.handler.stream.ChunkedInput<?> chunked) {
+            return Math.max(0, chunked.length() - chunked.progress());
+        }
         return 0;
     }
 

@@ -337,13 +337,20 @@ public final class Server {
 
     /**
      * Runs {@code task} on the connection's executor if the connection with that id is still open, or
-     * else {@code fallback} (if not null) on a worker.
+     * else {@code fallback} (if not null) on a worker. Never inline, even when called on that executor:
+     * the task queues behind what the executor is running (e.g. the callback that submits it).
      */
     public void task(long connectionId, Consumer<Connection> task, Runnable fallback) {
         Objects.requireNonNull(task, "task");
         ChannelConnection c = registry.get(connectionId);
         if (c != null) {
-            c.runTask(task, fallback);
+            // Always through the executor's queue, even from the connection's own thread: a task made in a
+            // callback runs after that callback (and its writes), never nested inside it.
+            try {
+                c.executor().execute(() -> c.runTask(task, fallback));
+            } catch (RejectedExecutionException e) {
+                log.debug("Task for connection {} dropped: its executor has terminated", connectionId);
+            }
         } else if (fallback != null) {
             workerGroup.next().execute(fallback);
         }
@@ -368,17 +375,26 @@ public final class Server {
             throw new IllegalArgumentException("repetitions must be >= 0 (0 = forever), got " + repetitions);
         }
         AtomicLong left = new AtomicLong(repetitions);
-        AtomicReference<ScheduledFuture<?>> self = new AtomicReference<>();
+        CompletableFuture<ScheduledFuture<?>> self = new CompletableFuture<>();
         Runnable guarded = guard(task);
         Runnable repeat = () -> {
+            if (repetitions == 0) {
+                guarded.run();
+                return;
+            }
+            long remaining = left.decrementAndGet();
+            if (remaining < 0) {
+                return; // a run that came before the cancel below took effect
+            }
             guarded.run();
-            if (repetitions > 0 && left.decrementAndGet() == 0) {
-                self.get().cancel(false);
+            if (remaining == 0) {
+                // The last run may come before schedule() has returned the future: cancel once it has.
+                self.thenAccept(f -> f.cancel(false));
             }
         };
         long nanos = period.toNanos();
         ScheduledFuture<?> f = workerGroup.next().scheduleAtFixedRate(repeat, nanos, nanos, TimeUnit.NANOSECONDS);
-        self.set(f);
+        self.complete(f);
         return f;
     }
 
@@ -469,7 +485,7 @@ public final class Server {
             log.info("Stopping the server on port {}: {} connection(s) open", port, open.size());
             CountDownLatch allClosed = new CountDownLatch(open.size());
             for (ChannelConnection c : open) {
-                c.channelCloseFuture().addListener(f -> allClosed.countDown());
+                c.closeDispatchedFuture().addListener(f -> allClosed.countDown());
                 c.run(() -> {
                     c.protocol().onShutdown(c);
                     c.close();

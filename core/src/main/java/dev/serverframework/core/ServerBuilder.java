@@ -218,8 +218,21 @@ public final class ServerBuilder {
     private static Duration durationRange(String name, Duration value, Duration min, Duration max) {
         Objects.requireNonNull(value, name);
         if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-            throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + value);
+            throw new IllegalArgumentException(name + " must be between " + human(min) + " and " + human(max)
+                    + ", got " + human(value));
         }
         return value;
+    }
+
+    /** "24 h", "5 s" or "250 ms": what a person reads faster than ISO-8601's PT24H. */
+    static String human(Duration d) {
+        long ms = d.toMillis();
+        if (ms != 0 && ms % 3_600_000 == 0) {
+            return ms / 3_600_000 + " h";
+        }
+        if (ms != 0 && ms % 1000 == 0) {
+            return ms / 1000 + " s";
+        }
+        return d.toNanos() % 1_000_000 == 0 ? ms + " ms" : d.toNanos() + " ns";
     }
 }

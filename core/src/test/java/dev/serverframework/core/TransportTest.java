@@ -1,0 +1,206 @@
+package dev.serverframework.core;
+
+import dev.serverframework.core.testing.LineProtocol;
+import dev.serverframework.core.testing.RawClient;
+import io.netty.channel.epoll.Epoll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Which transport a server runs on, the property that forces NIO, SO_REUSEPORT listeners, bind failures. */
+class TransportTest {
+    private final List<Server> servers = new ArrayList<>();
+
+    @AfterEach
+    void stopServers() throws InterruptedException {
+        for (Server s : servers) {
+            s.stop();
+            s.awaitTermination();
+        }
+    }
+
+    private static ServerBuilder local() {
+        return Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false)
+                .protocol(new LineProtocol("echo", (c, line) -> c.write(line + "\n")));
+    }
+
+    private Server build(ServerBuilder b) {
+        Server s = b.build();
+        servers.add(s);
+        return s;
+    }
+
+    private static void assertEchoes(Server server, String text) {
+        try (RawClient c = new RawClient(server.port())) {
+            assertEquals(text, c.send(text + "\n").readLine());
+        }
+    }
+
+    /** Runs {@code body} with the transport system property set to {@code value}, restoring it after. */
+    private static void withTransportProperty(String value, Runnable body) {
+        String previous = System.getProperty(Transport.PROPERTY);
+        System.setProperty(Transport.PROPERTY, value);
+        try {
+            body.run();
+        } finally {
+            if (previous == null) {
+                System.clearProperty(Transport.PROPERTY);
+            } else {
+                System.setProperty(Transport.PROPERTY, previous);
+            }
+        }
+    }
+
+    @Test
+    void defaultTransportIsEpollOnLinux() {
+        assertNull(System.getProperty(Transport.PROPERTY), "the transport property must not be set for this test");
+        assertTrue(Epoll.isAvailable(), "native epoll should load on this Linux machine: " + Epoll.unavailabilityCause());
+        Server server = build(local());
+        assertNull(server.transport(), "no transport before start");
+        server.start();
+        assertEquals(Transport.EPOLL, server.transport());
+        assertEchoes(server, "over epoll");
+    }
+
+    @Test
+    void nioSettingGivesNioAndWorksEndToEnd() {
+        Server server = build(local().transport(Transport.NIO)).start();
+        assertEquals(Transport.NIO, server.transport());
+        assertEchoes(server, "over nio");
+        assertEchoes(server, "again over nio");
+    }
+
+    @Test
+    void propertyForcesNioWhenTheSettingSaysAuto() {
+        withTransportProperty("nio", () -> {
+            Server server = build(local().transport(Transport.AUTO)).start();
+            assertEquals(Transport.NIO, server.transport());
+            assertEchoes(server, "forced nio");
+        });
+        assertNull(System.getProperty(Transport.PROPERTY));
+    }
+
+    @Test
+    void propertyForcesNioEvenWhenTheSettingSaysEpoll() {
+        withTransportProperty("NIO", () -> {
+            Server server = build(local().transport(Transport.EPOLL)).start();
+            assertEquals(Transport.NIO, server.transport());
+            assertEchoes(server, "forced nio");
+        });
+    }
+
+    @Test
+    void invalidPropertyValueFailsNamingTheProperty() {
+        withTransportProperty("carrier-pigeon", () -> {
+            Server server = build(local());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, server::start);
+            assertTrue(e.getMessage().contains(Transport.PROPERTY), e.getMessage());
+            assertTrue(e.getMessage().contains("carrier-pigeon"), e.getMessage());
+            assertFalse(server.isRunning());
+        });
+    }
+
+    @Test
+    void threeListenersOnEpollAreThreeReusePortSocketsOnOnePort() throws IOException {
+        Server server = build(local().listeners(3).ioThreads(3).workers(2)).start();
+        assertEquals(Transport.EPOLL, server.transport());
+        int port = server.port();
+        assertTrue(port > 0);
+
+        // The kernel sees three listening sockets bound to 127.0.0.1 and the one port.
+        assertEquals(3, listeningSockets(port), "LISTEN sockets on 127.0.0.1:" + port + " in /proc/net/tcp");
+
+        // Many clients at once: every one is accepted (by whichever socket the kernel picks) and served.
+        List<RawClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 60; i++) {
+                clients.add(new RawClient(port));
+            }
+            for (int i = 0; i < clients.size(); i++) {
+                clients.get(i).send("client " + i + "\n");
+            }
+            for (int i = 0; i < clients.size(); i++) {
+                assertEquals("client " + i, clients.get(i).readLine());
+            }
+            assertEquals(60, server.count(null));
+        } finally {
+            clients.forEach(RawClient::close);
+        }
+    }
+
+    @Test
+    void oneListenerIsOneListeningSocket() throws IOException {
+        Server server = build(local()).start();
+        assertEquals(1, listeningSockets(server.port()));
+    }
+
+    @Test
+    void severalListenersWithNioFailFastAtStart() {
+        Server server = build(local().transport(Transport.NIO).listeners(2));
+        IllegalStateException e = assertThrows(IllegalStateException.class, server::start);
+        assertTrue(e.getMessage().contains("SO_REUSEPORT"), e.getMessage());
+        assertTrue(e.getMessage().toLowerCase(Locale.ROOT).contains("epoll"), e.getMessage());
+        assertFalse(server.isRunning());
+    }
+
+    @Test
+    void bindingAPortInUseFailsNamingTheAddress() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            Server server = build(local().port(port));
+            IllegalStateException e = assertThrows(IllegalStateException.class, server::start);
+            assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+            assertTrue(e.getMessage().toLowerCase(Locale.ROOT).contains("in use"), e.getMessage());
+            assertFalse(server.isRunning());
+            assertTrue(server.awaitTermination(Duration.ofSeconds(5)), "a failed start leaves nothing to wait for");
+        }
+    }
+
+    @Test
+    void bindingAPortInUseFailsWithNioToo() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            Server server = build(local().transport(Transport.NIO).port(port));
+            IllegalStateException e = assertThrows(IllegalStateException.class, server::start);
+            assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
+        }
+    }
+
+    /**
+     * Sockets in state LISTEN (0A) bound to 127.0.0.1:{@code port}, from /proc/net/tcp and /proc/net/tcp6:
+     * Netty's native transport opens dual-stack IPv6 sockets, so 127.0.0.1 shows there as ::ffff:127.0.0.1.
+     */
+    private static int listeningSockets(int port) throws IOException {
+        String portHex = String.format(":%04X", port);
+        List<String> addresses = List.of("0100007F" + portHex, "0000000000000000FFFF00000100007F" + portHex);
+        int n = 0;
+        for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+            Path path = Path.of(table);
+            if (!Files.exists(path)) {
+                continue;
+            }
+            for (String line : Files.readAllLines(path)) {
+                String[] f = line.trim().split("\\s+");
+                if (f.length > 3 && addresses.contains(f[1]) && f[3].equals("0A")) {
+                    n++;
+                }
+            }
+        }
+        return n;
+    }
+}
