@@ -19,6 +19,10 @@ final class ActivityHandler extends ChannelDuplexHandler {
     private volatile long lastActivityNanos;
     private volatile long timeoutNanos;
     private boolean reading;
+    /** What the transport was writing at the last check: a long file transfer is activity too. */
+    private Object lastOutput;
+    private long lastOutputProgress;
+    private long lastPendingBytes;
     private ScheduledFuture<?> check;
 
     ActivityHandler(ChannelConnection connection, long timeoutNanos) {
@@ -103,6 +107,23 @@ final class ActivityHandler extends ChannelDuplexHandler {
         }
     }
 
+    /** Whether the transport wrote something since the last check, without a new flush (as Netty's IdleStateHandler observes output). */
+    private boolean outputProgressed() {
+        io.netty.channel.ChannelOutboundBuffer buf = ctx.channel().unsafe().outboundBuffer();
+        if (buf == null) {
+            return false;
+        }
+        Object current = buf.current();
+        long progress = buf.currentProgress();
+        long pending = buf.totalPendingWriteBytes();
+        boolean changed = current != null
+                && (current != lastOutput || progress != lastOutputProgress || pending != lastPendingBytes);
+        lastOutput = current;
+        lastOutputProgress = progress;
+        lastPendingBytes = pending;
+        return changed;
+    }
+
     /** (Re)arms the check for the current deadline. On the I/O loop. */
     private void reschedule() {
         cancel();
@@ -119,6 +140,9 @@ final class ActivityHandler extends ChannelDuplexHandler {
         long timeout = timeoutNanos;
         if (timeout <= 0 || !ctx.channel().isActive()) {
             return;
+        }
+        if (outputProgressed()) {
+            touch();
         }
         long idle = System.nanoTime() - lastActivityNanos;
         if (idle >= timeout && !reading) {

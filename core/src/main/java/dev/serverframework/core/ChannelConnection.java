@@ -392,20 +392,13 @@ final class ChannelConnection implements Connection {
     @Override
     public ChannelFuture close() {
         ChannelPromise promise = channel.newPromise();
-        if (channel.eventLoop().inEventLoop()) {
-            closeOnLoop(promise);
-        } else {
-            channel.eventLoop().execute(() -> closeOnLoop(promise));
+        if (hijacked) {
+            return channel.close(promise);
         }
+        // The marker travels the whole pipeline like a write, so it queues behind writes a codec still
+        // holds (a chunked stream, say); the outbound queue closes once it and all before it are out.
+        channel.writeAndFlush(OutboundQueueHandler.CLOSE_AFTER_WRITES, promise);
         return promise;
-    }
-
-    private void closeOnLoop(ChannelPromise promise) {
-        if (channel.pipeline().get(OUTBOUND) == null) {
-            channel.close(promise);
-        } else {
-            outbound.closeAfterWrites(promise);
-        }
     }
 
     @Override

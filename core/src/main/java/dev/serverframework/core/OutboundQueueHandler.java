@@ -20,6 +20,17 @@ import java.util.ArrayDeque;
  * It also counts written bytes and implements close-after-pending-writes. Runs on the I/O loop only.
  */
 final class OutboundQueueHandler extends ChannelDuplexHandler {
+    /**
+     * Written through the pipeline by {@link Connection#close()}: no codec knows its type, so each
+     * passes it on in order; when it reaches this handler everything written before it is here too.
+     */
+    static final Object CLOSE_AFTER_WRITES = new Object() {
+        @Override
+        public String toString() {
+            return "CLOSE_AFTER_WRITES";
+        }
+    };
+
     private final ChannelConnection connection;
     private final ArrayDeque<PendingWrite> queue = new ArrayDeque<>();
     private ChannelHandlerContext ctx;
@@ -42,6 +53,10 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (msg == CLOSE_AFTER_WRITES) {
+            closeAfterWrites(promise);
+            return;
+        }
         if (closing) {
             ReferenceCountUtil.release(msg);
             promise.tryFailure(new ClosedChannelException());

@@ -1,6 +1,7 @@
 package dev.serverframework.core;
 
 import dev.serverframework.core.ConnectionTestSupport.Probe;
+import dev.serverframework.core.testing.Await;
 import dev.serverframework.core.testing.RawClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -214,6 +215,55 @@ class IdleTimeoutTest {
         } finally {
             pacer.shutdownNow();
             assertTrue(pacer.awaitTermination(5, TimeUnit.SECONDS));
+        }
+    }
+
+    /**
+     * A long zero-copy download to a client that reads steadily is activity, not idleness: no flush
+     * happens while the kernel sends the file, yet the transfer must not be cut at the idle timeout.
+     */
+    @Test
+    void aLongFileTransferIsNotIdle() throws Exception {
+        java.nio.file.Path file = java.nio.file.Files.createTempFile("idle-download", ".bin");
+        try {
+            byte[] content = ConnectionTestSupport.randomBytes(48 << 20, 7);
+            java.nio.file.Files.write(file, content);
+            java.util.concurrent.atomic.AtomicLong sentAt = new java.util.concurrent.atomic.AtomicLong();
+            java.util.concurrent.atomic.AtomicLong pingedWhileSending = new java.util.concurrent.atomic.AtomicLong();
+            Probe p = new Probe("download", (c, line) ->
+                    c.sendFile(file).addListener(f -> sentAt.set(System.nanoTime())));
+            // Once the file is all in the kernel's buffers the connection may rightly go idle; before, never.
+            p.onPing = c -> {
+                if (sentAt.get() == 0) {
+                    pingedWhileSending.incrementAndGet();
+                }
+            };
+            Server server = start(local(p).idleTimeout(TIMEOUT));
+            try (java.net.Socket client = ConnectionTestSupport.smallBufferClient(server.port(), 64 * 1024)) {
+                client.getOutputStream().write("go\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                java.io.InputStream in = client.getInputStream();
+                byte[] chunk = new byte[256 * 1024];
+                int received = 0;
+                long started = System.nanoTime();
+                while (received < content.length) {
+                    int n = in.read(chunk, 0, Math.min(chunk.length, content.length - received));
+                    assertTrue(n > 0, "connection closed after " + received + " of " + content.length + " bytes");
+                    for (int i = 0; i < n; i++) {
+                        if (chunk[i] != content[received + i]) {
+                            throw new AssertionError("byte " + (received + i) + " differs");
+                        }
+                    }
+                    received += n;
+                    // Read at about 16 MiB/s, so the transfer spans several idle timeouts.
+                    long due = started + TimeUnit.MILLISECONDS.toNanos(received / (16 * 1024));
+                    java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
+                }
+                assertTrue(msSince(started) > 2 * TIMEOUT.toMillis(), "the transfer was too quick to prove anything");
+                Await.until("the transfer to complete on the server", () -> sentAt.get() != 0);
+                assertEquals(0, pingedWhileSending.get(), "pinged while the file was still going out");
+            }
+        } finally {
+            java.nio.file.Files.deleteIfExists(file);
         }
     }
 }
