@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.stream.ChunkedWriteHandler;
@@ -96,7 +97,7 @@ public final class HttpProtocol implements Protocol {
                 .setMaxChunkSize(16 * 1024));
         p.addLast("http-decoder", decoder);
         p.addLast("http-encoder", new HttpResponseEncoder());
-        p.addLast("http-header-timeout", new HeaderTimeoutHandler(decoder, headerTimeoutNanos, writer.serverHeader()));
+        p.addLast("http-header-timeout", new HeaderTimeoutHandler(decoder, headerTimeoutNanos));
         p.addLast("http-aggregator", new LimitsAggregator(maxBodySize, writer.serverHeader()));
         p.addLast("http-chunked", new ChunkedWriteHandler());
     }
@@ -107,6 +108,19 @@ public final class HttpProtocol implements Protocol {
         connection.attach(new PipelineOrder());
         if (keepAliveTimeout != null) {
             connection.idleTimeout(keepAliveTimeout);
+        }
+    }
+
+    /**
+     * The keep-alive (idle) timeout passed: closes the connection unless a request on it is still being
+     * answered (a slow handler or an async one leaves the socket quiet without the client being idle).
+     * On the connection's executor.
+     */
+    @Override
+    public void ping(Connection connection) {
+        PipelineOrder order = connection.attachment();
+        if (order == null || order.answeredAll()) {
+            connection.close();
         }
     }
 
@@ -129,6 +143,16 @@ public final class HttpProtocol implements Protocol {
         boolean head = req.method().equals(HttpMethod.HEAD);
         boolean close = !HttpUtil.isKeepAlive(req)
                 || maxRequestsPerConnection > 0 && order.requests() >= maxRequestsPerConnection;
+        if (close) {
+            // Now, not when the response is ready: no later request on this connection may be processed
+            // (RFC 9112 9.6), even while an async handler still works on this one.
+            order.closing();
+        }
+        if (req.uri().equals("*") && req.method().equals(HttpMethod.OPTIONS)) {
+            // The asterisk-form asks about the server as a whole (RFC 9112 3.2.4): a valid request.
+            finish(c, order, seq, Response.status(HttpResponseStatus.NO_CONTENT), http10, head, close);
+            return;
+        }
         String rawPath = rawPath(req.uri());
         if (rawPath == null) {
             c.protocolError("bad request target " + req.uri());
@@ -184,7 +208,9 @@ public final class HttpProtocol implements Protocol {
     }
 
     private void finish(Connection c, PipelineOrder order, long seq, Response res, boolean http10, boolean head,
-                        boolean close) {
+                        boolean keepAliveRefused) {
+        // A stream to an HTTP/1.0 client is delimited by the close, so nothing may follow it either.
+        boolean close = keepAliveRefused || http10 && res.body() instanceof Response.Stream;
         if (close) {
             order.closing();
         }
@@ -219,6 +245,12 @@ public final class HttpProtocol implements Protocol {
         }
         if (cause instanceof StrictRequestDecoder.UnsupportedTransferCodingException) {
             return HttpResponseStatus.NOT_IMPLEMENTED;
+        }
+        if (cause instanceof TooLongHttpContentException) {
+            return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
+        }
+        if (cause instanceof HeaderTimeoutHandler.HeaderTimeoutException) {
+            return HttpResponseStatus.REQUEST_TIMEOUT;
         }
         return HttpResponseStatus.BAD_REQUEST;
     }

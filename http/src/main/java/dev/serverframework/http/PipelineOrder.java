@@ -30,6 +30,11 @@ final class PipelineOrder {
         return requests;
     }
 
+    /** True when every request admitted so far has had its response handed to the writer. */
+    boolean answeredAll() {
+        return nextToWrite == nextSequence;
+    }
+
     /** True once a response that closes the connection has been queued: later requests are dropped. */
     boolean isClosing() {
         return closing;

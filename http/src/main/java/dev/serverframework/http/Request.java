@@ -110,7 +110,14 @@ public final class Request {
 
     private QueryStringDecoder queryDecoder() {
         if (query == null) {
-            query = new QueryStringDecoder(message.uri());
+            String uri = message.uri();
+            if (!uri.startsWith("/")) {
+                // Absolute-form ("http://host/path?q"): drop scheme and authority, as the router does.
+                String rawPath = HttpProtocol.rawPath(uri);
+                int q = uri.indexOf('?');
+                uri = rawPath == null ? uri : q < 0 ? rawPath : rawPath + uri.substring(q);
+            }
+            query = new QueryStringDecoder(uri);
         }
         return query;
     }

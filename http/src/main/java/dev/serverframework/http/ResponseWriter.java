@@ -3,6 +3,7 @@ package dev.serverframework.http;
 import dev.serverframework.core.Connection;
 import dev.serverframework.http.internal.HttpDate;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
 import io.netty.handler.codec.http.DefaultHttpResponse;
@@ -76,20 +77,36 @@ final class ResponseWriter {
                 c.write(full(status, h, buffer.content()));
             }
         } else if (body instanceof Response.FileRange file) {
-            writeFile(c, status, h, file, head);
+            long length = file.length() >= 0 ? file.length() : remainingSize(file);
+            if (length < 0) {
+                // Nothing is out yet: a framed 500 keeps the connection usable, where cutting it would not.
+                log.warn("Connection {}: response file {} cannot be read; answering 500", c.id(), file.file());
+                write(c, HttpErrors.response(HttpResponseStatus.INTERNAL_SERVER_ERROR), http10, head, close);
+                return;
+            }
+            writeFile(c, status, h, file, length, head);
         } else if (body instanceof Response.Stream stream) {
             h.remove(HttpHeaderNames.CONTENT_LENGTH);
-            if (!http10) {
+            // Not for HEAD: the encoder would then frame the empty end as a last chunk ("0\r\n\r\n"),
+            // body bytes a HEAD response must not have, which the client would read as the next response.
+            if (!http10 && !head) {
                 h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             }
             c.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h));
+            ChannelFuture sent;
             if (head) {
                 closeQuietly(stream);
-                c.write(LastHttpContent.EMPTY_LAST_CONTENT);
+                sent = c.write(LastHttpContent.EMPTY_LAST_CONTENT);
             } else if (http10) {
-                c.write(stream.input());
+                sent = c.write(stream.input());
             } else {
-                c.write(new HttpChunkedInput(stream.input()));
+                sent = c.write(new HttpChunkedInput(stream.input()));
+            }
+            if (close) {
+                // The protocol's chunked writer holds what the transport has not taken yet, where the
+                // framework's close-after-writes does not see it: closing now would cut the body short.
+                sent.addListener(f -> c.close());
+                return;
             }
         } else {
             if (hasBody(status)) {
@@ -102,16 +119,17 @@ final class ResponseWriter {
         }
     }
 
-    private static void writeFile(Connection c, HttpResponseStatus status, HttpHeaders h, Response.FileRange file,
-                                  boolean head) {
-        long length = file.length();
-        if (length < 0) {
-            try {
-                length = Files.size(file.file()) - file.offset();
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot read " + file.file(), e);
-            }
+    /** The file's size from the range's offset on, or -1 when it cannot be read. */
+    private static long remainingSize(Response.FileRange file) {
+        try {
+            return Math.max(0, Files.size(file.file()) - file.offset());
+        } catch (IOException e) {
+            return -1;
         }
+    }
+
+    private static void writeFile(Connection c, HttpResponseStatus status, HttpHeaders h, Response.FileRange file,
+                                  long length, boolean head) {
         h.set(HttpHeaderNames.CONTENT_LENGTH, length);
         c.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h));
         if (!head && length > 0) {

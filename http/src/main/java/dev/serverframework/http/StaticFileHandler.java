@@ -4,7 +4,6 @@ import dev.serverframework.http.internal.HttpDate;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.QueryStringDecoder;
 
 import java.io.IOException;
 import java.net.URLDecoder;
@@ -38,7 +37,11 @@ final class StaticFileHandler implements Handler {
 
     @Override
     public Response handle(Request request) throws IOException {
-        String rawPath = new QueryStringDecoder(request.uri()).rawPath();
+        // The router's reading of the target, so an absolute-form target ("http://host/static/...") works too.
+        String rawPath = HttpProtocol.rawPath(request.uri());
+        if (rawPath == null) {
+            return HttpErrors.response(HttpResponseStatus.BAD_REQUEST);
+        }
         String relative = rawPath.length() > prefix.length() ? rawPath.substring(prefix.length()) : "/";
         if (!isSafe(relative)) {
             return HttpErrors.response(HttpResponseStatus.BAD_REQUEST);

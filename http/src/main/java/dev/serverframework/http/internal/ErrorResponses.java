@@ -11,8 +11,9 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Error responses that the pipeline sends itself (before a request reaches the protocol): 408, 413,
- * 417, with the same headers as every other response.
+ * Error responses that the pipeline sends itself (before a request reaches the protocol): 417 for an
+ * unknown expectation, with the same headers as every other response. (408 and 413 go through the
+ * protocol, so that they keep request order.)
  */
 public final class ErrorResponses {
     private ErrorResponses() {

@@ -1,28 +1,40 @@
 package dev.serverframework.http.internal;
 
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.util.concurrent.TimeUnit;
 
 /**
- * Answers 408 and closes when a client has started a request but not finished its head within the
- * header timeout (slowloris). It sits right after the decoder, whose progress it reads at the end of
- * each read batch, and runs entirely on the I/O loop: a slow client costs no worker.
+ * Gets a client answered 408 and closed when it has started a request but not finished its head within
+ * the header timeout (slowloris): it passes on a request failed with {@link HeaderTimeoutException}, which
+ * the protocol answers in request order. It sits right after the decoder, whose progress it reads at the
+ * end of each read batch; the watching runs on the I/O loop, so a slow client costs no worker until then.
  */
 public final class HeaderTimeoutHandler extends ChannelDuplexHandler {
     private final StrictRequestDecoder decoder;
     private final long timeoutNanos;
-    private final CharSequence serverHeader;
     private ScheduledFuture<?> timer;
+    private boolean expired;
 
-    public HeaderTimeoutHandler(StrictRequestDecoder decoder, long timeoutNanos, CharSequence serverHeader) {
+    /** The failure of a request whose head did not arrive within the header timeout (answered 408). */
+    public static final class HeaderTimeoutException extends RuntimeException {
+        HeaderTimeoutException(long timeoutNanos) {
+            super("request head not complete within " + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", null,
+                    false, false);
+        }
+    }
+
+    public HeaderTimeoutHandler(StrictRequestDecoder decoder, long timeoutNanos) {
         this.decoder = decoder;
         this.timeoutNanos = timeoutNanos;
-        this.serverHeader = serverHeader;
     }
 
     @Override
@@ -40,9 +52,16 @@ public final class HeaderTimeoutHandler extends ChannelDuplexHandler {
 
     private void expire(ChannelHandlerContext ctx) {
         timer = null;
-        if (decoder.isAwaitingHeaders() && ctx.channel().isActive()) {
-            ctx.writeAndFlush(ErrorResponses.full(HttpResponseStatus.REQUEST_TIMEOUT, serverHeader, true))
-                    .addListener(ChannelFutureListener.CLOSE);
+        if (!expired && decoder.isAwaitingHeaders() && ctx.channel().isActive()) {
+            expired = true;
+            // Answered by the protocol, not here: the 408 must go out after the responses to earlier
+            // pipelined requests that a handler may still be preparing. The read-complete lets a protocol on
+            // the I/O loop flush it, as after any read.
+            FullHttpRequest timedOut = new DefaultFullHttpRequest(HttpVersion.HTTP_1_1, HttpMethod.GET, "/",
+                    Unpooled.EMPTY_BUFFER);
+            timedOut.setDecoderResult(DecoderResult.failure(new HeaderTimeoutException(timeoutNanos)));
+            ctx.fireChannelRead(timedOut);
+            ctx.fireChannelReadComplete();
         }
     }
 

@@ -1,17 +1,23 @@
 package dev.serverframework.http.internal;
 
-import io.netty.channel.ChannelFutureListener;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.DecoderResult;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMessage;
+import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.TooLongHttpContentException;
 
 /**
- * Netty's aggregator with this server's answers to its two edge cases: a body over the limit gets 413
- * and the connection closed (the rest of the body is never read); {@code Expect: 100-continue} gets
- * 100, or 413 and close when the announced body is over the limit, or 417 for an unknown expectation.
- * Runs on the I/O loop.
+ * Netty's aggregator with this server's answers to its two edge cases: a body over the limit (announced,
+ * or growing past it while chunked) is passed on as a request failed with
+ * {@link TooLongHttpContentException}, which the protocol answers 413 in request order and closes (the
+ * rest of the body is discarded); {@code Expect: 100-continue} gets 100, that same 413 when the announced
+ * body is over the limit, or 417 and close for an unknown expectation. Runs on the I/O loop.
  */
 public final class LimitsAggregator extends HttpObjectAggregator {
     private final CharSequence serverHeader;
@@ -35,12 +41,25 @@ public final class LimitsAggregator extends HttpObjectAggregator {
                     io.netty.handler.codec.http.HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
                     io.netty.buffer.Unpooled.EMPTY_BUFFER);
         }
+        if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
+            // None here: the aggregator then sees the announced length is too large and calls
+            // handleOversizedMessage, whose 413 keeps its place among pipelined responses.
+            return null;
+        }
         return ErrorResponses.full(status, serverHeader, true);
     }
 
+    /**
+     * Hands the protocol a failed request instead of answering here: the 413 then goes out after the
+     * responses to earlier pipelined requests (a handler may still be preparing one), and closes.
+     */
     @Override
     protected void handleOversizedMessage(ChannelHandlerContext ctx, HttpMessage oversized) {
-        ctx.writeAndFlush(ErrorResponses.full(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, serverHeader, true))
-                .addListener(ChannelFutureListener.CLOSE);
+        HttpRequest start = (HttpRequest) oversized;
+        FullHttpRequest failed = new DefaultFullHttpRequest(start.protocolVersion(), start.method(), start.uri(),
+                Unpooled.EMPTY_BUFFER);
+        failed.setDecoderResult(DecoderResult.failure(
+                new TooLongHttpContentException("request body over " + maxContentLength() + " bytes")));
+        ctx.fireChannelRead(failed);
     }
 }
