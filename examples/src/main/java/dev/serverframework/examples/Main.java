@@ -14,7 +14,10 @@ public final class Main implements Runnable {
 
     /** Runs the command line and exits with its status. */
     public static void main(String[] args) {
-        int status = new CommandLine(new Main())
+        CommandLine cli = new CommandLine(new Main());
+        // Everything after "jmh" belongs to JMH, its options included.
+        cli.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true);
+        int status = cli
                 .setExecutionExceptionHandler((e, cmd, parsed) -> {
                     // Users get the reason, not a stack trace.
                     cmd.getErr().println("error: " + e.getMessage());
