@@ -19,7 +19,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
-import io.netty.handler.stream.ChunkedWriteHandler;
+import dev.serverframework.http.internal.ChunkedWriterOnDemand;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,7 +99,7 @@ public final class HttpProtocol implements Protocol {
         p.addLast("http-encoder", new HttpResponseEncoder());
         p.addLast("http-header-timeout", new HeaderTimeoutHandler(decoder, headerTimeoutNanos));
         p.addLast("http-aggregator", new LimitsAggregator(maxBodySize, writer.serverHeader()));
-        p.addLast("http-chunked", new ChunkedWriteHandler());
+        p.addLast("http-chunked", new ChunkedWriterOnDemand());
     }
 
     /** Sets up the connection's request ordering and keep-alive timeout. On the connection's executor. */

@@ -47,6 +47,12 @@ final class PipelineOrder {
 
     /** Hands in a ready response; returns those that may go out now, in order. */
     void complete(long sequence, Ready ready, java.util.function.Consumer<Ready> writer) {
+        if (sequence == nextToWrite && waiting.isEmpty()) {
+            // The common case, one request at a time: no map, no boxing.
+            nextToWrite++;
+            writer.accept(ready);
+            return;
+        }
         waiting.put(sequence, ready);
         Ready next;
         while ((next = waiting.remove(nextToWrite)) != null) {

@@ -1,7 +1,11 @@
 package dev.serverframework.http.internal;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.EmptyHttpHeaders;
+import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
@@ -54,25 +58,36 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
         int readableBefore = buffer.readableBytes();
         int produced = out.size();
         super.decode(ctx, buffer, out);
+        boolean headEmitted = false;
         for (int i = produced; i < out.size(); i++) {
             Object o = out.get(i);
             if (o instanceof HttpRequest) {
                 awaitingHeaders = false;
                 inBody = true;
+                headEmitted = true;
+                if (i + 1 < out.size() && out.get(i + 1) == LastHttpContent.EMPTY_LAST_CONTENT
+                        && !(o instanceof FullHttpRequest) && ((HttpRequest) o).decoderResult().isSuccess()) {
+                    // A request without a body, complete in one piece: hand it on as a full request, so the
+                    // aggregator lets it pass instead of building a composite buffer for nothing.
+                    out.set(i, full((HttpRequest) o));
+                    out.remove(i + 1);
+                    inBody = false;
+                }
             }
             if (o instanceof LastHttpContent) {
                 inBody = false;
             }
         }
         boolean sawBytes = buffer.readableBytes() > 0 || readableBefore > buffer.readableBytes();
-        boolean headEmitted = false;
-        for (int i = produced; i < out.size(); i++) {
-            headEmitted |= out.get(i) instanceof HttpRequest;
-        }
         if (!inBody && !awaitingHeaders && sawBytes && (!headEmitted || buffer.isReadable())) {
             awaitingHeaders = true;
             headersStartedNanos = System.nanoTime();
         }
+    }
+
+    private static FullHttpRequest full(HttpRequest head) {
+        return new DefaultFullHttpRequest(head.protocolVersion(), head.method(), head.uri(), Unpooled.EMPTY_BUFFER,
+                head.headers(), EmptyHttpHeaders.INSTANCE);
     }
 
     /** True while a request's head has started to arrive but is not complete. */
