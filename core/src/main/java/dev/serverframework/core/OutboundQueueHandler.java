@@ -57,21 +57,16 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
             closeAfterWrites(promise);
             return;
         }
-        if (closing) {
-            ReferenceCountUtil.release(msg);
-            promise.tryFailure(new ClosedChannelException());
-            return;
-        }
-        if (queue.isEmpty() && ctx.channel().isWritable()) {
-            passDown(msg, promise);
-        } else {
-            queue.addLast(new PendingWrite(msg, promise));
-            queued = queue.size();
-        }
+        enqueue(msg, promise, false);
     }
 
     /** Puts a write ahead of everything still queued here. On the I/O loop. */
     void writeUrgent(Object msg, ChannelPromise promise) {
+        enqueue(msg, promise, true);
+        ctx.flush();
+    }
+
+    private void enqueue(Object msg, ChannelPromise promise, boolean urgent) {
         if (closing) {
             ReferenceCountUtil.release(msg);
             promise.tryFailure(new ClosedChannelException());
@@ -79,11 +74,15 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
         }
         if (queue.isEmpty() && ctx.channel().isWritable()) {
             passDown(msg, promise);
-        } else {
-            queue.addFirst(new PendingWrite(msg, promise));
-            queued = queue.size();
+            return;
         }
-        ctx.flush();
+        PendingWrite w = new PendingWrite(msg, promise);
+        if (urgent) {
+            queue.addFirst(w);
+        } else {
+            queue.addLast(w);
+        }
+        queued = queue.size();
     }
 
     @Override
