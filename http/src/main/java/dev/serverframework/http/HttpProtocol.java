@@ -59,6 +59,10 @@ public final class HttpProtocol implements Protocol {
     private final int maxRequestsPerConnection;
     private final Duration keepAliveTimeout;
     private final ResponseWriter writer;
+    /** The observer's route for each {@link Router.Match#routeIndex()}; null without an observer. */
+    private final HttpObserver.Route[] observedRoutes;
+    /** The observer's route for requests that matched no route; null without an observer. */
+    private final HttpObserver.Route unmatchedRoute;
 
     private HttpProtocol(Builder b) {
         this.service = b.service;
@@ -71,6 +75,18 @@ public final class HttpProtocol implements Protocol {
         this.maxRequestsPerConnection = b.maxRequestsPerConnection;
         this.keepAliveTimeout = b.keepAliveTimeout;
         this.writer = new ResponseWriter(b.serverHeader, b.keepAliveTimeout == null ? 0 : b.keepAliveTimeout.toSeconds());
+        if (b.observer != null) {
+            // Resolved once here, so that a request costs the observer no look-up.
+            java.util.List<String> templates = router.templates();
+            this.observedRoutes = new HttpObserver.Route[templates.size()];
+            for (int i = 0; i < observedRoutes.length; i++) {
+                observedRoutes[i] = Objects.requireNonNull(b.observer.route(templates.get(i)), "observer route");
+            }
+            this.unmatchedRoute = Objects.requireNonNull(b.observer.route(null), "observer route");
+        } else {
+            this.observedRoutes = null;
+            this.unmatchedRoute = null;
+        }
     }
 
     /** Starts building an HTTP protocol. */
@@ -133,10 +149,13 @@ public final class HttpProtocol implements Protocol {
             return;
         }
         long seq = order.admit();
+        long start = unmatchedRoute == null ? 0 : System.nanoTime();
+        HttpMethod method = req.method();
         DecoderResult result = req.decoderResult();
         if (result.isFailure()) {
             c.protocolError(String.valueOf(result.cause()));
-            finish(c, order, seq, HttpErrors.response(statusFor(result.cause())), false, false, true);
+            finish(c, order, seq, HttpErrors.response(statusFor(result.cause())), false, false, true,
+                    started(unmatchedRoute), method, start);
             return;
         }
         boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
@@ -150,18 +169,22 @@ public final class HttpProtocol implements Protocol {
         }
         if (req.uri().equals("*") && req.method().equals(HttpMethod.OPTIONS)) {
             // The asterisk-form asks about the server as a whole (RFC 9112 3.2.4): a valid request.
-            finish(c, order, seq, Response.status(HttpResponseStatus.NO_CONTENT), http10, head, close);
+            finish(c, order, seq, Response.status(HttpResponseStatus.NO_CONTENT), http10, head, close,
+                    started(unmatchedRoute), method, start);
             return;
         }
         String rawPath = rawPath(req.uri());
         if (rawPath == null) {
             c.protocolError("bad request target " + req.uri());
-            finish(c, order, seq, HttpErrors.response(HttpResponseStatus.BAD_REQUEST), http10, head, true);
+            finish(c, order, seq, HttpErrors.response(HttpResponseStatus.BAD_REQUEST), http10, head, true,
+                    started(unmatchedRoute), method, start);
             return;
         }
         Router.Match<Object> match = router.route(req.method(), rawPath);
+        HttpObserver.Route observed = observedRoutes == null ? null
+                : started(match.routeIndex() < 0 ? unmatchedRoute : observedRoutes[match.routeIndex()]);
         if (!match.found()) {
-            finish(c, order, seq, unrouted(req.method(), match), http10, head, close);
+            finish(c, order, seq, unrouted(req.method(), match), http10, head, close, observed, method, start);
             return;
         }
         Request request = new Request(req, c, match.params(), match.template());
@@ -172,19 +195,27 @@ public final class HttpProtocol implements Protocol {
             } catch (Throwable t) {
                 res = failed(request, t);
             }
-            finish(c, order, seq, res, http10, head, close);
+            finish(c, order, seq, res, http10, head, close, observed, method, start);
         } else {
-            handleAsync(c, order, seq, (AsyncHandler) match.target(), request, http10, head, close);
+            handleAsync(c, order, seq, (AsyncHandler) match.target(), request, http10, head, close, observed, start);
         }
     }
 
+    private static HttpObserver.Route started(HttpObserver.Route route) {
+        if (route != null) {
+            route.started();
+        }
+        return route;
+    }
+
     private void handleAsync(Connection c, PipelineOrder order, long seq, AsyncHandler h, Request request,
-                             boolean http10, boolean head, boolean close) {
+                             boolean http10, boolean head, boolean close, HttpObserver.Route observed, long start) {
+        HttpMethod method = request.method();
         CompletionStage<Response> stage;
         try {
             stage = Objects.requireNonNull(h.handle(request), "handler returned no CompletionStage");
         } catch (Throwable t) {
-            finish(c, order, seq, failed(request, t), http10, head, close);
+            finish(c, order, seq, failed(request, t), http10, head, close, observed, method, start);
             return;
         }
         // The body must outlive onData: the framework releases the message when onData returns.
@@ -193,7 +224,7 @@ public final class HttpProtocol implements Protocol {
             try {
                 Response r = err != null ? failed(request, err)
                         : res != null ? res : failed(request, new NullPointerException("handler completed with null"));
-                finish(c, order, seq, r, http10, head, close);
+                finish(c, order, seq, r, http10, head, close, observed, method, start);
             } finally {
                 request.message().release();
             }
@@ -208,18 +239,25 @@ public final class HttpProtocol implements Protocol {
     }
 
     private void finish(Connection c, PipelineOrder order, long seq, Response res, boolean http10, boolean head,
-                        boolean keepAliveRefused) {
+                        boolean keepAliveRefused, HttpObserver.Route observed, HttpMethod method, long start) {
         // A stream to an HTTP/1.0 client is delimited by the close, so nothing may follow it either.
         boolean close = keepAliveRefused || http10 && res.body() instanceof Response.Stream;
         if (close) {
             order.closing();
         }
-        order.complete(seq, new PipelineOrder.Ready(res, http10, head, close), ready -> {
+        order.complete(seq, new PipelineOrder.Ready(res, http10, head, close, observed, method, start), ready -> {
+            // The observer hears of it after the write, in response order, with the handler's status.
             try {
                 writer.write(c, ready.response(), ready.http10(), ready.head(), ready.close());
             } catch (RuntimeException e) {
                 log.warn("Connection {}: writing a response failed; closing", c.id(), e);
                 c.abort();
+            } finally {
+                HttpObserver.Route route = ready.route();
+                if (route != null) {
+                    route.completed(ready.method(), ready.response().status().code(),
+                            System.nanoTime() - ready.startNanos());
+                }
             }
         });
     }
@@ -292,8 +330,19 @@ public final class HttpProtocol implements Protocol {
         private int maxRequestsPerConnection;
         private Duration keepAliveTimeout;
         private String serverHeader = "server-framework";
+        private HttpObserver observer;
 
         private Builder() {
+        }
+
+        /**
+         * Sets the observer told about every request (e.g. the metrics module's {@code HttpMetrics});
+         * {@code null} (the default) for none, which costs the request path nothing. Its
+         * {@link HttpObserver#route} is called by {@link #build()}, once per route template.
+         */
+        public Builder observer(HttpObserver observer) {
+            this.observer = observer;
+            return this;
         }
 
         /** Adds a route for a method and a path template ({@code {name}} matches one segment). */

@@ -9,8 +9,12 @@ import java.util.TreeMap;
  * closed the connection. Used only on the connection's executor.
  */
 final class PipelineOrder {
-    /** A response that is ready but waits for earlier ones. */
-    record Ready(Response response, boolean http10, boolean head, boolean close) {
+    /**
+     * A response that is ready but waits for earlier ones; {@code route}, {@code method} and
+     * {@code startNanos} are for the {@link HttpObserver} (route null when there is none).
+     */
+    record Ready(Response response, boolean http10, boolean head, boolean close, HttpObserver.Route route,
+                 io.netty.handler.codec.http.HttpMethod method, long startNanos) {
     }
 
     private long nextSequence;
@@ -69,6 +73,9 @@ final class PipelineOrder {
         for (Ready r : waiting.values()) {
             if (r.response().body() instanceof Response.Buffer b) {
                 b.content().release();
+            }
+            if (r.route() != null) {
+                r.route().abandoned();
             }
         }
         waiting.clear();

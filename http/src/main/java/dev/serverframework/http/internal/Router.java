@@ -19,8 +19,13 @@ import java.util.TreeSet;
  * @param <H> what a route leads to
  */
 public final class Router<H> {
-    /** The outcome of routing one request. */
-    public record Match<H>(H target, String template, Map<String, String> params, Set<String> allowed) {
+    /**
+     * The outcome of routing one request.
+     *
+     * @param routeIndex the matched template's index in {@link #templates()}, or -1 when no template matched
+     */
+    public record Match<H>(H target, String template, Map<String, String> params, Set<String> allowed,
+                           int routeIndex) {
         /** True when a route matched the method and path. */
         public boolean found() {
             return target != null;
@@ -36,18 +41,22 @@ public final class Router<H> {
         final String template;
         final String[] segments;
         final Map<HttpMethod, H> byMethod = new LinkedHashMap<>();
+        final int index;
 
-        PathRoutes(String template) {
+        PathRoutes(String template, int index) {
             this.template = template;
             this.segments = split(template);
+            this.index = index;
         }
     }
 
     private final Map<String, PathRoutes<H>> literal = new HashMap<>();
     private final List<PathRoutes<H>> templates = new ArrayList<>();
     private final List<PrefixRoute<H>> prefixes = new ArrayList<>();
+    /** Every template, in the order added: what {@link Match#routeIndex()} indexes. */
+    private final List<String> allTemplates = new ArrayList<>();
 
-    private record PrefixRoute<H>(String prefix, H target) {
+    private record PrefixRoute<H>(String prefix, H target, int index) {
     }
 
     /** Adds a route; a template segment {@code {name}} matches one path segment. */
@@ -63,23 +72,37 @@ public final class Router<H> {
                 }
             }
             if (routes == null) {
-                routes = new PathRoutes<>(template);
+                routes = new PathRoutes<>(template, allTemplates.size());
                 for (String s : routes.segments) {
                     if (s.startsWith("{") && (!s.endsWith("}") || s.length() < 3)) {
                         throw new IllegalArgumentException("bad path parameter '" + s + "' in route " + template);
                     }
                 }
                 templates.add(routes);
+                allTemplates.add(template);
             }
             putRoute(routes, method, target);
         } else {
-            putRoute(literal.computeIfAbsent(template, PathRoutes::new), method, target);
+            PathRoutes<H> routes = literal.get(template);
+            if (routes == null) {
+                routes = new PathRoutes<>(template, allTemplates.size());
+                literal.put(template, routes);
+                allTemplates.add(template);
+            }
+            putRoute(routes, method, target);
         }
     }
 
     /** Adds a target for every GET/HEAD path under {@code prefix} (for static files). */
     public void addPrefix(String prefix, H target) {
-        prefixes.add(new PrefixRoute<>(prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix, target));
+        String p = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
+        prefixes.add(new PrefixRoute<>(p, target, allTemplates.size()));
+        allTemplates.add(p + "/*");
+    }
+
+    /** Every route template (a prefix as {@code prefix/*}), indexed by {@link Match#routeIndex()}. */
+    public List<String> templates() {
+        return List.copyOf(allTemplates);
     }
 
     private static <H> void putRoute(PathRoutes<H> routes, HttpMethod method, H target) {
@@ -107,12 +130,13 @@ public final class Router<H> {
         for (PrefixRoute<H> p : prefixes) {
             if (path.equals(p.prefix) || path.startsWith(p.prefix + "/")) {
                 if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
-                    return new Match<>(p.target, p.prefix + "/*", Map.of(), Set.of());
+                    return new Match<>(p.target, allTemplates.get(p.index), Map.of(), Set.of(), p.index);
                 }
-                return new Match<>(null, p.prefix + "/*", Map.of(), new TreeSet<>(List.of("GET", "HEAD")));
+                return new Match<>(null, allTemplates.get(p.index), Map.of(), new TreeSet<>(List.of("GET", "HEAD")),
+                        p.index);
             }
         }
-        return new Match<>(null, null, Map.of(), Set.of());
+        return new Match<>(null, null, Map.of(), Set.of(), -1);
     }
 
     private Match<H> select(PathRoutes<H> routes, HttpMethod method, Map<String, String> params) {
@@ -121,7 +145,7 @@ public final class Router<H> {
             target = routes.byMethod.get(HttpMethod.GET);
         }
         if (target != null) {
-            return new Match<>(target, routes.template, params, Set.of());
+            return new Match<>(target, routes.template, params, Set.of(), routes.index);
         }
         Set<String> allowed = new TreeSet<>();
         for (HttpMethod m : routes.byMethod.keySet()) {
@@ -131,7 +155,7 @@ public final class Router<H> {
             allowed.add("HEAD");
         }
         allowed.add("OPTIONS");
-        return new Match<>(null, routes.template, params, Collections.unmodifiableSet(allowed));
+        return new Match<>(null, routes.template, params, Collections.unmodifiableSet(allowed), routes.index);
     }
 
     private static Map<String, String> matchTemplate(String[] template, String[] path) {

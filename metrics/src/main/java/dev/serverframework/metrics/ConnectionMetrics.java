@@ -1,0 +1,81 @@
+package dev.serverframework.metrics;
+
+import dev.serverframework.core.Server;
+import dev.serverframework.core.ServerStatistics;
+import dev.serverframework.core.ServiceStatistics;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.binder.MeterBinder;
+
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The connections of a {@link Server}, read from its {@link ServerStatistics} (nothing is counted twice):
+ * <ul>
+ *   <li>{@code server.connections.open} (gauge, tag {@code service});</li>
+ *   <li>{@code server.connections.accepted}, {@code .closed}, {@code .rejected} (over the connection
+ *       limit), {@code .idle.timeouts} (counters);</li>
+ *   <li>{@code server.connections.protocol.errors} (counter, tag {@code service});</li>
+ *   <li>{@code server.callback.failures} (counter: protocol callbacks and tasks that threw).</li>
+ * </ul>
+ * Services that appear after binding (a protocol switch) get their meters at the next
+ * {@link #refresh()}; {@link ServerMetrics} calls it every second. Thread-safe.
+ */
+public final class ConnectionMetrics implements MeterBinder {
+    private final ServerStatistics statistics;
+    private final Tags tags;
+    private final Set<String> bound = ConcurrentHashMap.newKeySet();
+    private volatile MeterRegistry registry;
+
+    /**
+     * @param server the server to watch; its main protocol's service gets meters at once
+     * @param tags   tags added to every meter (e.g. to tell two servers apart in one registry)
+     */
+    public ConnectionMetrics(Server server, Iterable<Tag> tags) {
+        this.statistics = Objects.requireNonNull(server, "server").statistics();
+        this.tags = Tags.of(tags);
+        statistics.service(server.settings().protocol().service());
+    }
+
+    @Override
+    public void bindTo(MeterRegistry registry) {
+        this.registry = registry;
+        counter(registry, "server.connections.accepted", "Connections accepted and admitted", ServerStatistics::accepted);
+        counter(registry, "server.connections.closed", "Admitted connections that have closed", ServerStatistics::closed);
+        counter(registry, "server.connections.rejected", "Connections refused at the connection limit",
+                ServerStatistics::rejected);
+        counter(registry, "server.connections.idle.timeouts", "Connections that reached their idle timeout",
+                ServerStatistics::idleTimeouts);
+        counter(registry, "server.callback.failures", "Protocol callbacks and connection tasks that threw",
+                ServerStatistics::callbackFailures);
+        refresh();
+    }
+
+    private void counter(MeterRegistry registry, String name, String description,
+                         java.util.function.ToDoubleFunction<ServerStatistics> f) {
+        FunctionCounter.builder(name, statistics, f).description(description).tags(tags).register(registry);
+    }
+
+    /** Registers the meters of services seen since the last call. Any thread. */
+    public void refresh() {
+        MeterRegistry r = registry;
+        if (r == null) {
+            return;
+        }
+        for (ServiceStatistics s : statistics.services()) {
+            if (bound.add(s.name())) {
+                Gauge.builder("server.connections.open", s, ServiceStatistics::open)
+                        .description("Connections open now")
+                        .tags(tags).tag("service", s.name()).register(r);
+                FunctionCounter.builder("server.connections.protocol.errors", s, ServiceStatistics::protocolErrors)
+                        .description("Bad input reported by the protocol or its codecs")
+                        .tags(tags).tag("service", s.name()).register(r);
+            }
+        }
+    }
+}

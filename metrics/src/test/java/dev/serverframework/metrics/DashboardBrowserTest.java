@@ -1,0 +1,185 @@
+package dev.serverframework.metrics;
+
+import dev.serverframework.core.Server;
+import dev.serverframework.http.HttpProtocol;
+import dev.serverframework.http.Response;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+import java.io.File;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * End to end: the dashboard in Debian's headless chromium (through chromedriver and Selenium) against a
+ * live server under a little load shows non-zero data in every chart, fits a phone-sized window, and
+ * says so when the server stops answering. {@code .ci/run} installs chromium and chromium-driver.
+ */
+class DashboardBrowserTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final AtomicBoolean loading = new AtomicBoolean(true);
+    private final AtomicLong answered = new AtomicLong();
+    private Server server;
+    private ServerMetrics metrics;
+    private Thread load;
+    private WebDriver driver;
+    private Path profile;
+
+    @BeforeEach
+    void start() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)");
+        HttpProtocol.Builder http = HttpProtocol.builder()
+                .get("/", req -> Response.text("Hello World!"))
+                .get("/items/{id}", req -> Response.json("{\"id\":\"" + req.pathParam("id") + "\"}"));
+        MetricsRoutes.install(http, registry);
+        server = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).workers(2).ioThreads(1)
+                .shutdownGrace(Duration.ofSeconds(1)).protocol(http.build()).build().start();
+        metrics = ServerMetrics.bind(server, registry);
+
+        // A little load, bounded in time: a few requests a millisecond at most, for 40 s at most.
+        int port = server.port();
+        load = new Thread(() -> {
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(40);
+            int i = 0;
+            while (loading.get() && System.nanoTime() < deadline) {
+                String path = i++ % 2 == 0 ? "/" : "/items/" + i;
+                try {
+                    client.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                            .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding());
+                    answered.incrementAndGet();
+                } catch (Exception e) {
+                    if (e instanceof InterruptedException) {
+                        return;
+                    }
+                }
+            }
+        }, "dashboard-load");
+        load.setDaemon(true);
+        load.start();
+
+        profile = Files.createTempDirectory("chromium-profile");
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=1280,900");
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        driver = new ChromeDriver(service, options);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        loading.set(false);
+        if (driver != null) {
+            driver.quit();
+        }
+        if (load != null) {
+            load.interrupt();
+            load.join(5000);
+        }
+        if (metrics != null) {
+            metrics.close();
+        }
+        if (server != null) {
+            server.stop();
+            server.awaitTermination();
+        }
+        registry.close();
+        if (profile != null) {
+            try (var files = Files.walk(profile)) {
+                files.sorted(java.util.Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+            }
+        }
+    }
+
+    private double value(String id) {
+        String v = driver.findElement(By.id(id)).getAttribute("data-value");
+        return v == null ? 0 : Double.parseDouble(v);
+    }
+
+    private void waitFor(String what, java.util.function.BooleanSupplier condition) {
+        new WebDriverWait(driver, Duration.ofSeconds(15)).withMessage(what).until(d -> condition.getAsBoolean());
+    }
+
+    @Test
+    void chartsShowLiveNonZeroDataAndTheBannerWhenTheServerStops() throws Exception {
+        driver.get("http://127.0.0.1:" + server.port() + "/dashboard");
+        assertEquals("server-framework dashboard", driver.getTitle());
+
+        // Rates need two samples a second apart; then every chart has real numbers.
+        waitFor("requests per second > 0", () -> value("v-rps") > 0);
+        waitFor("latency p50 and p99 > 0", () -> value("v-p50") > 0 && value("v-p99") > 0);
+        waitFor("open connections > 0", () -> value("v-conns") > 0);
+        waitFor("bytes in and out per second > 0", () -> value("v-in") > 0 && value("v-out") > 0);
+        waitFor("worker tasks per second > 0", () -> value("v-tasks") > 0);
+        assertTrue(value("v-heap") > 0, "heap used");
+        assertTrue(value("v-p99") >= value("v-p50"), "p99 >= p50");
+        assertTrue(value("v-p50") < 5, "p50 is in seconds and plausible: " + value("v-p50"));
+        String legend = driver.findElement(By.id("l-conns")).getText();
+        assertTrue(legend.contains("http"), "connections by service: " + legend);
+        assertEquals("live", driver.findElement(By.id("status")).getText());
+        assertTrue(answered.get() > 0);
+        // The charts are drawn: several points on the lines, and lit pixels.
+        waitFor("three points on the requests and latency charts", () ->
+                Integer.parseInt(driver.findElement(By.id("c-rps")).getAttribute("data-points")) >= 3
+                        && Integer.parseInt(driver.findElement(By.id("c-latency")).getAttribute("data-points")) >= 3);
+        Object lit = ((JavascriptExecutor) driver).executeScript(
+                "var c=document.getElementById('c-rps'),d=c.getContext('2d').getImageData(0,0,c.width,c.height).data,n=0;"
+                        + "for(var i=3;i<d.length;i+=4){if(d[i]>0)n++;}return n;");
+        assertTrue(((Number) lit).longValue() > 100, "pixels drawn on the requests chart: " + lit);
+
+        File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+        Files.copy(shot.toPath(), Path.of("/tmp/dashboard.png"), StandardCopyOption.REPLACE_EXISTING);
+
+        // A phone-sized window: one column, nothing wider than the screen.
+        driver.manage().window().setSize(new Dimension(390, 844));
+        waitFor("layout fits a phone", () -> ((Number) ((JavascriptExecutor) driver).executeScript(
+                "return document.documentElement.scrollWidth - window.innerWidth;")).longValue() <= 0);
+        File phone = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+        Files.copy(phone.toPath(), Path.of("/tmp/dashboard-phone.png"), StandardCopyOption.REPLACE_EXISTING);
+
+        // The server goes away: the page says so.
+        loading.set(false);
+        load.join(5000);
+        metrics.close();
+        server.stop();
+        server.awaitTermination();
+        waitFor("the not-answering banner", () -> driver.findElement(By.id("banner")).isDisplayed());
+        assertTrue(driver.findElement(By.id("banner")).getText().contains("not answering"));
+        assertEquals("not answering", driver.findElement(By.id("status")).getText());
+        File down = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
+        Files.copy(down.toPath(), Path.of("/tmp/dashboard-down.png"), StandardCopyOption.REPLACE_EXISTING);
+    }
+}

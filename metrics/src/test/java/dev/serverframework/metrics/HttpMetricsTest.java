@@ -1,0 +1,154 @@
+package dev.serverframework.metrics;
+
+import dev.serverframework.core.Server;
+import dev.serverframework.core.testing.Await;
+import dev.serverframework.core.testing.RawClient;
+import dev.serverframework.http.HttpProtocol;
+import dev.serverframework.http.Response;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** http.server.requests has Micrometer's tags, the route template as uri, and bounded cardinality. */
+class HttpMetricsTest {
+    private final MeterRegistry registry = new SimpleMeterRegistry();
+    private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private final CompletableFuture<Response> pending = new CompletableFuture<>();
+    private HttpMetrics metrics;
+    private Server server;
+
+    @BeforeEach
+    void start() {
+        HttpProtocol.Builder http = HttpProtocol.builder()
+                .get("/", req -> Response.text("hello"))
+                .get("/users/{id}", req -> Response.text("user " + req.pathParam("id")))
+                .post("/users/{id}", req -> Response.status(201))
+                .get("/boom", req -> {
+                    throw new IllegalStateException("expected by the test");
+                })
+                .get("/moved", req -> Response.status(302).header("Location", "/"))
+                .getAsync("/slow", req -> pending);
+        metrics = HttpMetrics.install(http, registry);
+        server = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).workers(2).ioThreads(1)
+                .protocol(http.build()).build().start();
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        pending.complete(Response.text("late"));
+        server.stop();
+        server.awaitTermination();
+        registry.close();
+    }
+
+    private HttpResponse<String> send(String method, String path) throws Exception {
+        HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                .timeout(Duration.ofSeconds(5)).method(method, HttpRequest.BodyPublishers.noBody()).build();
+        return client.send(req, HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The timer with exactly these tags, once the request's completion has been recorded. */
+    private Timer timer(String method, String uri, String status, String outcome, long count) {
+        Await.until("timer " + method + " " + uri + " " + status + " count " + count, () -> {
+            Timer t = registry.find("http.server.requests")
+                    .tags("method", method, "uri", uri, "status", status, "outcome", outcome).timer();
+            return t != null && t.count() == count;
+        });
+        return registry.get("http.server.requests")
+                .tags("method", method, "uri", uri, "status", status, "outcome", outcome).timer();
+    }
+
+    @Test
+    void routedRequestsAreTaggedWithTheTemplateNeverThePath() throws Exception {
+        assertEquals(200, send("GET", "/users/42").statusCode());
+        assertEquals(200, send("GET", "/users/43?x=1").statusCode());
+        assertEquals(201, send("POST", "/users/7").statusCode());
+        assertEquals(200, send("GET", "/").statusCode());
+        Timer users = timer("GET", "/users/{id}", "200", "SUCCESS", 2);
+        assertTrue(users.totalTime(TimeUnit.NANOSECONDS) > 0, "durations are recorded");
+        timer("POST", "/users/{id}", "201", "SUCCESS", 1);
+        timer("GET", "/", "200", "SUCCESS", 1);
+        for (Meter m : registry.find("http.server.requests").meters()) {
+            String uri = m.getId().getTag("uri");
+            assertTrue(!uri.contains("42") && !uri.contains("43") && !uri.contains("?"), "raw path leaked: " + uri);
+        }
+    }
+
+    @Test
+    void errorsRedirectsAndUnknownMethodsGetTheirOutcome() throws Exception {
+        assertEquals(500, send("GET", "/boom").statusCode());
+        assertEquals(302, send("GET", "/moved").statusCode());
+        assertEquals(405, send("DELETE", "/users/1").statusCode());
+        assertEquals(404, send("GET", "/nothing/here").statusCode());
+        assertEquals(404, send("BREW", "/pot").statusCode());
+        timer("GET", "/boom", "500", "SERVER_ERROR", 1);
+        timer("GET", "/moved", "302", "REDIRECTION", 1);
+        timer("DELETE", "/users/{id}", "405", "CLIENT_ERROR", 1);
+        timer("GET", "NOT_FOUND", "404", "CLIENT_ERROR", 1);
+        timer("UNKNOWN", "NOT_FOUND", "404", "CLIENT_ERROR", 1);
+    }
+
+    @Test
+    void undecodableRequestIsUnknownUri() {
+        try (RawClient raw = new RawClient(server.port())) {
+            // Headers over the 8 KiB limit: the decoder fails the request, answered 431 and closed.
+            raw.send("GET /users/1 HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(9000) + "\r\n\r\n");
+            String head = new String(raw.readToEnd(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertTrue(head.startsWith("HTTP/1.1 431"), head);
+        }
+        timer("GET", "UNKNOWN", "431", "CLIENT_ERROR", 1);
+    }
+
+    @Test
+    void twoHundredRandomPathsKeepCardinalityBounded() throws Exception {
+        Random random = new Random(42);
+        for (int i = 0; i < 200; i++) {
+            String path = random.nextBoolean()
+                    ? "/users/" + Long.toHexString(random.nextLong())
+                    : "/" + Long.toHexString(random.nextLong()) + "/" + random.nextInt(1000);
+            int status = send("GET", path).statusCode();
+            assertTrue(status == 200 || status == 404, path + " -> " + status);
+        }
+        Await.until("200 requests recorded", () -> registry.find("http.server.requests").timers().stream()
+                .mapToLong(Timer::count).sum() == 200);
+        Collection<Timer> timers = registry.find("http.server.requests").timers();
+        Set<String> uris = new TreeSet<>();
+        timers.forEach(t -> uris.add(t.getId().getTag("uri")));
+        assertEquals(Set.of("/users/{id}", "NOT_FOUND"), uris);
+        assertEquals(2, timers.size(), "one timer per (method, uri, status)");
+    }
+
+    @Test
+    void activeRequestsGaugeCountsRequestsBeingAnswered() throws Exception {
+        assertEquals(0, registry.get("http.server.requests.active").gauge().value());
+        CompletableFuture<HttpResponse<String>> slow = client.sendAsync(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/slow"))
+                        .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
+        Await.until("one active request", () -> registry.get("http.server.requests.active").gauge().value() == 1);
+        assertEquals(1, metrics.active());
+        pending.complete(Response.text("done"));
+        assertEquals("done", slow.get(5, TimeUnit.SECONDS).body());
+        Await.until("no active request", () -> registry.get("http.server.requests.active").gauge().value() == 0);
+        assertNotNull(timer("GET", "/slow", "200", "SUCCESS", 1));
+    }
+}
