@@ -3,6 +3,7 @@ package dev.serverframework.examples;
 import dev.serverframework.core.Protocol;
 import dev.serverframework.http.HttpProtocol;
 import dev.serverframework.http.Response;
+import dev.serverframework.metrics.MetricsRoutes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -11,9 +12,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code httpd}: "Hello World!" at {@code /}, and optionally a static directory under {@code /static}. */
+/**
+ * {@code httpd}: "Hello World!" at {@code /}, optionally a static directory under {@code /static}, and its
+ * metrics at {@code /metrics} (Prometheus) and {@code /dashboard} unless {@code --no-metrics}.
+ */
 @Command(name = "httpd", mixinStandardHelpOptions = true,
-        description = "HTTP/1.1 server: \"Hello World!\" at /, a static directory under /static.")
+        description = "HTTP/1.1 server: \"Hello World!\" at /, a static directory under /static, "
+                + "Prometheus /metrics and a live /dashboard.")
 final class HttpdCommand implements Callable<Integer> {
     private static final byte[] HELLO = "Hello World!".getBytes(StandardCharsets.US_ASCII);
 
@@ -26,6 +31,10 @@ final class HttpdCommand implements Callable<Integer> {
     @Option(names = "--mode", description = "Where handlers run: worker or io (default: ${DEFAULT-VALUE}).",
             defaultValue = "worker")
     String mode;
+
+    @Option(names = "--no-metrics", negatable = false,
+            description = "Serve no /metrics or /dashboard and keep no request metrics.")
+    boolean noMetrics;
 
     @Mixin
     ServerOptions options;
@@ -42,6 +51,10 @@ final class HttpdCommand implements Callable<Integer> {
                 .get("/", req -> Response.bytes(HELLO, "text/plain"));
         if (staticDir != null) {
             http.staticFiles("/static", staticDir);
+        }
+        if (!noMetrics) {
+            // Routes and request metrics now; the server's own metrics bind once it has started.
+            MetricsRoutes.install(http, options.registry());
         }
         return ServerOptions.runUntilStopped(options.builder(port, http.build()).build(), "httpd");
     }

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "server-framework-examples",
         mixinStandardHelpOptions = true,
         description = "Example servers built with server-framework.",
-        subcommands = {HttpdCommand.class, EchoCommand.class, JmhCommand.class})
+        subcommands = {HttpdCommand.class, EchoCommand.class, ChatCommand.class, JmhCommand.class, KvCommand.class})
 public final class Main implements Runnable {
 
     /** Runs the command line and exits with its status. */

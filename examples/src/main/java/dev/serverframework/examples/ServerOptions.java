@@ -3,6 +3,10 @@ package dev.serverframework.examples;
 import dev.serverframework.core.Protocol;
 import dev.serverframework.core.Server;
 import dev.serverframework.core.ServerBuilder;
+import dev.serverframework.metrics.MetricsServer;
+import dev.serverframework.metrics.ServerMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.Option;
 
 import java.time.Duration;
@@ -32,6 +36,38 @@ public final class ServerOptions {
     @Option(names = "--nio", description = "Use the NIO transport instead of native epoll.")
     boolean nio;
 
+    @Option(names = "--metrics-port", paramLabel = "M",
+            description = "Serve Prometheus /metrics and the live /dashboard on this port (default: off).")
+    Integer metricsPort;
+
+    /** The process's metrics, made by {@link #registry()} when a command wants them. */
+    private PrometheusMeterRegistry registry;
+    private MetricsServer metricsServer;
+
+    /** The registry the server's metrics go to, made on first use; the server binds to it when it starts. */
+    PrometheusMeterRegistry registry() {
+        if (registry == null) {
+            registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        }
+        return registry;
+    }
+
+    /** On the starting thread, once the server is bound: its metrics, and the metrics server if asked for. */
+    private void startMetrics(Server server) {
+        ServerMetrics.bind(server, registry());
+        if (metricsPort != null) {
+            metricsServer = MetricsServer.builder(registry()).port(metricsPort).bindAddress(bind)
+                    .shutdownHook(false).start();
+            System.out.printf("metrics on http://%s:%d/metrics and /dashboard%n", bind, metricsServer.port());
+        }
+    }
+
+    private void stopMetrics() {
+        if (metricsServer != null) {
+            metricsServer.stop();
+        }
+    }
+
     /** A builder with these options and the given port and protocol applied. */
     ServerBuilder builder(int port, Protocol protocol) {
         ServerBuilder b = Server.builder()
@@ -52,6 +88,9 @@ public final class ServerOptions {
         }
         if (nio) {
             b.transport(dev.serverframework.core.Transport.NIO);
+        }
+        if (metricsPort != null || registry != null) {
+            b.onInit(this::startMetrics).onFinish(s -> stopMetrics());
         }
         return b;
     }

@@ -1,0 +1,223 @@
+package dev.serverframework.examples.kv;
+
+import dev.serverframework.core.Connection;
+import dev.serverframework.core.Protocol;
+import io.netty.channel.ChannelPipeline;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * A Redis-compatible key-value protocol (RESP2): {@code redis-cli}, {@code redis-benchmark} and Redis
+ * client libraries work against it unchanged.
+ *
+ * <pre>{@code
+ * Server.builder().port(6380).protocol(KvProtocol.builder().build()).build().start();
+ * }</pre>
+ *
+ * <p>Commands: PING, ECHO, SET (EX, PX, EXAT, PXAT, NX, XX, KEEPTTL), GET, DEL, EXISTS, INCR, DECR, INCRBY,
+ * DECRBY, MGET, MSET, EXPIRE, PEXPIRE, TTL, PTTL, DBSIZE, FLUSHDB, QUIT, PUBLISH, SUBSCRIBE,
+ * UNSUBSCRIBE, and minimal SELECT 0, COMMAND, CONFIG GET, CLIENT and INFO for clients that ask them at
+ * start-up. Replies and errors are shaped as Redis 7 shapes them. Only strings exist, so no command here
+ * can meet a value of the wrong type (Redis's WRONGTYPE).
+ *
+ * <p><b>Pipeline.</b> A {@link RespDecoder} turns bytes into commands (any split of the input, limits
+ * on every length); this protocol's {@link #onData} runs them and writes each reply as one buffer, in
+ * order. Malformed input gets Redis's {@code -ERR Protocol error: ...} and the connection is closed after
+ * the replies before it; other connections never notice.
+ *
+ * <p><b>Execution: the I/O loop.</b> Every command is a few non-blocking {@link java.util.concurrent.ConcurrentHashMap}
+ * operations, cheaper than the hand-off to a worker thread would be; running on the I/O loop also lets
+ * the replies to one read's pipelined commands go out in one flush at the end of the read.
+ *
+ * <p><b>Pub/sub.</b> A connection that subscribes switches ({@link Connection#switchProtocol}) to a
+ * second instance of this protocol whose service is {@link #SUBSCRIBER_SERVICE}; PUBLISH reaches exactly
+ * those connections with one {@code Server.each(origin, SUBSCRIBER_SERVICE, task, onFinish)}, each task on
+ * its subscriber's executor checking that subscriber's own channels, so no lock is shared between
+ * connections and a plain kv connection never gets a task. When its last channel goes, the connection
+ * switches back. A subscriber that lets more than the backlog limit of messages pile up unread is
+ * dropped, like Redis's pub/sub output buffer limit.
+ *
+ * <p>Thread-safe: one instance serves every connection.
+ */
+public final class KvProtocol implements Protocol {
+    /** The service of kv connections. */
+    public static final String SERVICE = "kv";
+    /** The service of kv connections subscribed to at least one channel. */
+    public static final String SUBSCRIBER_SERVICE = "kv-subscriber";
+    /** The name of the decoder in the pipeline. */
+    public static final String DECODER = "kv-resp-decoder";
+
+    private final Builder settings;
+    private final boolean subscriberView;
+    /** Set in the constructor of the normal instance, for both (the two refer to each other). */
+    private KvCommands commands;
+    private final KvStore store;
+    private final AtomicBoolean sweeping;
+
+    private KvProtocol(Builder settings) {
+        this.settings = settings;
+        this.subscriberView = false;
+        this.store = settings.store != null ? settings.store : new KvStore();
+        this.sweeping = new AtomicBoolean();
+        KvProtocol subscriber = new KvProtocol(this);
+        this.commands = new KvCommands(store, this, subscriber, settings.maxSubscriberBacklog);
+        subscriber.commands = commands;
+    }
+
+    /** The subscriber view of {@code normal}: same store and commands, another service name. */
+    private KvProtocol(KvProtocol normal) {
+        this.settings = normal.settings;
+        this.subscriberView = true;
+        this.store = normal.store;
+        this.sweeping = normal.sweeping;
+    }
+
+    /** Starts building a kv protocol. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The key space this protocol serves. */
+    public KvStore store() {
+        return store;
+    }
+
+    @Override
+    public String service() {
+        return subscriberView ? SUBSCRIBER_SERVICE : SERVICE;
+    }
+
+    @Override
+    public Execution execution() {
+        return settings.execution;
+    }
+
+    /** Adds the RESP decoder. On the I/O loop. */
+    @Override
+    public void initPipeline(ChannelPipeline pipeline) {
+        pipeline.addLast(DECODER, new RespDecoder(settings.maxBulkLength, settings.maxArguments,
+                settings.maxInlineLength, settings.maxRequestLength));
+    }
+
+    /**
+     * A new connection gets its state; on the first one the expiry sweep starts on the server's workers.
+     * After a pub/sub switch, releases the replies held during it. On the connection's executor.
+     */
+    @Override
+    public void onOpen(Connection connection) {
+        if (!settings.sweepPeriod.isZero() && sweeping.compareAndSet(false, true)) {
+            connection.server().runEvery(settings.sweepPeriod, 0, store::removeExpired);
+        }
+        commands.opened(connection);
+    }
+
+    /** Runs one command ({@code byte[][]}) or answers a protocol error. On the connection's executor. */
+    @Override
+    public void onData(Connection connection, Object message) {
+        commands.handle(connection, message);
+    }
+
+    /** Drops the connection's subscriptions and anything it held. On the connection's executor. */
+    @Override
+    public void onClose(Connection connection) {
+        commands.closed(connection);
+    }
+
+    /**
+     * Idle timeout: a subscriber only listens, so it stays (Redis never times out pub/sub clients);
+     * any other connection is closed. On the connection's executor.
+     */
+    @Override
+    public void ping(Connection connection) {
+        if (!commands.isSubscribed(connection)) {
+            connection.close();
+        }
+    }
+
+    /** Limits and options of a {@link KvProtocol}; every setting has a default. */
+    public static final class Builder {
+        private int maxBulkLength = 64 * 1024 * 1024;
+        private int maxArguments = 1024 * 1024;
+        private int maxInlineLength = 64 * 1024;
+        private int maxRequestLength = 128 * 1024 * 1024;
+        private long maxSubscriberBacklog = 32L * 1024 * 1024;
+        private Execution execution = Execution.IO_LOOP;
+        private Duration sweepPeriod = Duration.ofSeconds(1);
+        private KvStore store;
+
+        private Builder() {
+        }
+
+        /** Longest bulk string (one argument) accepted, in bytes (default 64 MiB). */
+        public Builder maxBulkLength(int bytes) {
+            this.maxBulkLength = positive("maxBulkLength", bytes);
+            return this;
+        }
+
+        /** Most arguments in one request, the command name included (default 1,048,576). */
+        public Builder maxArguments(int count) {
+            this.maxArguments = positive("maxArguments", count);
+            return this;
+        }
+
+        /** Longest inline command line, in bytes, without its line end (default 64 KiB). */
+        public Builder maxInlineLength(int bytes) {
+            this.maxInlineLength = positive("maxInlineLength", bytes);
+            return this;
+        }
+
+        /** Most bytes in one request, framing included (default 128 MiB; at most 1 GiB). */
+        public Builder maxRequestLength(int bytes) {
+            positive("maxRequestLength", bytes);
+            if (bytes > 1024 * 1024 * 1024) {
+                throw new IllegalArgumentException("maxRequestLength must be at most 1 GiB, got " + bytes);
+            }
+            this.maxRequestLength = bytes;
+            return this;
+        }
+
+        /** Bytes of unsent published messages after which a subscriber is dropped (default 32 MiB). */
+        public Builder maxSubscriberBacklog(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("maxSubscriberBacklog must be positive, got " + bytes);
+            }
+            this.maxSubscriberBacklog = bytes;
+            return this;
+        }
+
+        /** Where commands run (default {@link Execution#IO_LOOP}: they never block). */
+        public Builder execution(Execution execution) {
+            this.execution = Objects.requireNonNull(execution, "execution");
+            return this;
+        }
+
+        /** How often expired keys nobody asks for are removed; {@link Duration#ZERO} = never (default 1 s). */
+        public Builder expirySweep(Duration period) {
+            if (period.isNegative()) {
+                throw new IllegalArgumentException("expirySweep must be zero (off) or positive, got " + period);
+            }
+            this.sweepPeriod = period;
+            return this;
+        }
+
+        /** The key space to serve (default: a new one on the wall clock). */
+        public Builder store(KvStore store) {
+            this.store = Objects.requireNonNull(store, "store");
+            return this;
+        }
+
+        /** The protocol. */
+        public KvProtocol build() {
+            return new KvProtocol(this);
+        }
+
+        private static int positive(String name, int value) {
+            if (value <= 0) {
+                throw new IllegalArgumentException(name + " must be positive, got " + value);
+            }
+            return value;
+        }
+    }
+}

@@ -1,0 +1,410 @@
+package dev.serverframework.examples.kv;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decodes RESP2 requests into commands: each complete request becomes one {@code byte[][]} (the command
+ * name and its arguments, binary-safe). Both request forms Redis accepts are understood: arrays of bulk
+ * strings ({@code *2\r\n$3\r\nGET\r\n$1\r\nk\r\n}, what client libraries send) and inline commands
+ * ({@code GET k\r\n}, what a person types in telnet), with Redis's quoting rules for the latter.
+ *
+ * <p><b>Any split.</b> A request may arrive in any number of pieces. The decoder keeps the position it
+ * has parsed up to, so each new piece is scanned once, and it consumes nothing until a request is
+ * complete: the unconsumed bytes are always whole requests' worth of input, which is what
+ * {@link io.netty.channel.ChannelPipeline#remove} hands on when {@code Connection.switchProtocol}
+ * replaces this decoder.
+ *
+ * <p><b>Limits.</b> Every length read from the peer is checked before it is trusted: a bulk string's
+ * length, an array's element count, an inline line's length, a length line's length and a whole
+ * request's size. Input that breaks a limit or the grammar becomes a {@link ProtocolError} message,
+ * phrased as Redis phrases it (e.g. {@code Protocol error: invalid bulk length}); the decoder then
+ * discards everything else the peer sends, and the protocol answers and closes. Nothing is allocated from
+ * a length before the bytes it announces have arrived.
+ *
+ * <p>One instance per connection; runs on the connection's I/O event loop.
+ */
+public final class RespDecoder extends ByteToMessageDecoder {
+    /** A length line ({@code *N} or {@code $N}) longer than this is an error: 20 digits and a sign fit. */
+    static final int MAX_LENGTH_LINE = 32;
+
+    /** Malformed input, as the reply's text without the {@code ERR} prefix. */
+    public record ProtocolError(String message) {
+    }
+
+    private final int maxBulkLength;
+    private final int maxArguments;
+    private final int maxInlineLength;
+    private final int maxRequestLength;
+
+    /** Elements the current array announced; -1 between requests. */
+    private int expected = -1;
+    /** Elements of the current array parsed so far. */
+    private int parsed;
+    /** Where each parsed element starts and how long it is, relative to the request's first byte. */
+    private int[] starts = new int[8];
+    private int[] lengths = new int[8];
+    /** The next byte to parse, relative to the request's first byte (the buffer's reader index). */
+    private int position;
+    /** Length of the bulk string whose header has been read, or -1 when a header comes next. */
+    private int bulkLength = -1;
+    private boolean failed;
+    /** Whether this read has produced a command, so {@link #BATCH_END} must follow it. */
+    private boolean decodedInRead;
+
+    /**
+     * Follows the commands decoded from one read of the socket, before {@code channelReadComplete}: the
+     * protocol may gather their replies and write them as one buffer when it sees this.
+     */
+    public static final Object BATCH_END = new Object() {
+        @Override
+        public String toString() {
+            return "BATCH_END";
+        }
+    };
+
+    /**
+     * @param maxBulkLength    longest bulk string (argument) accepted, in bytes
+     * @param maxArguments     most elements in one request
+     * @param maxInlineLength  longest inline command line, in bytes, without its line end
+     * @param maxRequestLength most bytes in one request, all arguments and framing included
+     */
+    public RespDecoder(int maxBulkLength, int maxArguments, int maxInlineLength, int maxRequestLength) {
+        this.maxBulkLength = maxBulkLength;
+        this.maxArguments = maxArguments;
+        this.maxInlineLength = maxInlineLength;
+        this.maxRequestLength = maxRequestLength;
+    }
+
+    @Override
+    public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
+        if (decodedInRead) {
+            decodedInRead = false;
+            ctx.fireChannelRead(BATCH_END);
+        }
+        super.channelReadComplete(ctx);
+    }
+
+    @Override
+    protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
+        int before = out.size();
+        decodeOne(in, out);
+        if (out.size() > before) {
+            decodedInRead = true;
+        }
+    }
+
+    private void decodeOne(ByteBuf in, List<Object> out) {
+        if (failed) {
+            in.skipBytes(in.readableBytes());
+            return;
+        }
+        if (expected < 0) {
+            if (in.getByte(in.readerIndex()) != '*') {
+                decodeInline(in, out);
+                return;
+            }
+            if (!decodeArrayHeader(in, out)) {
+                return;
+            }
+        }
+        decodeElements(in, out);
+    }
+
+    /** Reads {@code *N\r\n}; true when an array with elements follows. */
+    private boolean decodeArrayHeader(ByteBuf in, List<Object> out) {
+        int start = in.readerIndex();
+        long n = readLength(in, start, "too big mbulk count string", "invalid multibulk length", out);
+        if (n == NEED_MORE || n == FAILED) {
+            return false;
+        }
+        int lineEnd = in.indexOf(start, in.writerIndex(), (byte) '\n');
+        if (n <= 0) {
+            // Redis ignores an empty or null array.
+            in.readerIndex(lineEnd + 1);
+            return false;
+        }
+        if (n > maxArguments) {
+            fail(in, out, "Protocol error: invalid multibulk length");
+            return false;
+        }
+        expected = (int) n;
+        parsed = 0;
+        position = lineEnd + 1 - start;
+        bulkLength = -1;
+        int capacity = Math.min(expected, 1024);
+        if (starts.length < capacity) {
+            starts = new int[capacity];
+            lengths = new int[capacity];
+        }
+        return true;
+    }
+
+    private void decodeElements(ByteBuf in, List<Object> out) {
+        int base = in.readerIndex();
+        int end = in.writerIndex();
+        while (parsed < expected) {
+            if (bulkLength < 0) {
+                int at = base + position;
+                if (at >= end) {
+                    return;
+                }
+                byte type = in.getByte(at);
+                if (type != '$') {
+                    fail(in, out, "Protocol error: expected '$', got '" + (char) (type & 0xff) + "'");
+                    return;
+                }
+                long n = readLength(in, at, "too big bulk count string", "invalid bulk length", out);
+                if (n == NEED_MORE || n == FAILED) {
+                    return;
+                }
+                if (n < 0 || n > maxBulkLength) {
+                    fail(in, out, "Protocol error: invalid bulk length");
+                    return;
+                }
+                int lineEnd = in.indexOf(at, end, (byte) '\n');
+                position = lineEnd + 1 - base;
+                if ((long) position + n + 2 > maxRequestLength) {
+                    fail(in, out, "Protocol error: too big request");
+                    return;
+                }
+                bulkLength = (int) n;
+            }
+            if ((long) end - base - position < (long) bulkLength + 2) {
+                return; // the rest of the bulk string is still on its way
+            }
+            int crlf = base + position + bulkLength;
+            if (in.getByte(crlf) != '\r' || in.getByte(crlf + 1) != '\n') {
+                fail(in, out, "Protocol error: expected CRLF after bulk string");
+                return;
+            }
+            if (parsed == starts.length) {
+                int grown = (int) Math.min((long) starts.length * 2, expected);
+                starts = java.util.Arrays.copyOf(starts, grown);
+                lengths = java.util.Arrays.copyOf(lengths, grown);
+            }
+            starts[parsed] = position;
+            lengths[parsed] = bulkLength;
+            parsed++;
+            position += bulkLength + 2;
+            bulkLength = -1;
+        }
+        byte[][] command = new byte[expected][];
+        for (int i = 0; i < expected; i++) {
+            byte[] arg = new byte[lengths[i]];
+            in.getBytes(base + starts[i], arg);
+            command[i] = arg;
+        }
+        in.skipBytes(position);
+        expected = -1;
+        position = 0;
+        if (starts.length > 1024) {
+            // one huge request must not pin its index arrays for the connection's life
+            starts = new int[8];
+            lengths = new int[8];
+        }
+        out.add(command);
+    }
+
+    private static final long NEED_MORE = Long.MIN_VALUE;
+    private static final long FAILED = Long.MIN_VALUE + 1;
+
+    /**
+     * Reads the decimal number of the length line starting at {@code at} (its type byte), ending in CRLF.
+     * Returns it, {@link #NEED_MORE} when the line is incomplete, or {@link #FAILED} after reporting
+     * {@code tooLong} or {@code invalid}.
+     */
+    private long readLength(ByteBuf in, int at, String tooLong, String invalid, List<Object> out) {
+        int end = in.writerIndex();
+        int searchEnd = (int) Math.min(end, (long) at + 1 + MAX_LENGTH_LINE + 2);
+        int lf = in.indexOf(at + 1, searchEnd, (byte) '\n');
+        if (lf < 0) {
+            if (searchEnd - at - 1 >= MAX_LENGTH_LINE + 2) {
+                fail(in, out, "Protocol error: " + tooLong);
+                return FAILED;
+            }
+            return NEED_MORE;
+        }
+        int digitsEnd = lf - 1;
+        if (digitsEnd <= at || in.getByte(digitsEnd) != '\r') {
+            fail(in, out, "Protocol error: " + invalid);
+            return FAILED;
+        }
+        long n = parseLength(in, at + 1, digitsEnd);
+        if (n == FAILED) {
+            fail(in, out, "Protocol error: " + invalid);
+            return FAILED;
+        }
+        return n;
+    }
+
+    /**
+     * Parses a length as Redis's {@code string2ll} does (no '+', no leading zeros, fits a long), in place.
+     * Returns {@link #FAILED} when it is not one.
+     */
+    private static long parseLength(ByteBuf in, int from, int to) {
+        int len = to - from;
+        if (len <= 0 || len > 20) {
+            return FAILED;
+        }
+        if (len == 1 && in.getByte(from) == '0') {
+            return 0;
+        }
+        boolean negative = in.getByte(from) == '-';
+        int i = negative ? from + 1 : from;
+        if (i == to || in.getByte(i) < '1' || in.getByte(i) > '9') {
+            return FAILED;
+        }
+        long v = 0;
+        for (; i < to; i++) {
+            int d = in.getByte(i) - '0';
+            if (d < 0 || d > 9 || v > (Long.MAX_VALUE - d) / 10) {
+                return FAILED; // (the most negative long is no length anyone needs)
+            }
+            v = v * 10 + d;
+        }
+        return negative ? -v : v;
+    }
+
+    /** Reads one inline command line, split into arguments as Redis's {@code sdssplitargs} does. */
+    private void decodeInline(ByteBuf in, List<Object> out) {
+        int start = in.readerIndex();
+        int end = in.writerIndex();
+        int searchEnd = (int) Math.min(end, (long) start + maxInlineLength + 2);
+        int lf = in.indexOf(start, searchEnd, (byte) '\n');
+        if (lf < 0) {
+            if (searchEnd - start >= maxInlineLength + 2) {
+                fail(in, out, "Protocol error: too big inline request");
+            }
+            return;
+        }
+        int lineEnd = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
+        if (lineEnd - start > maxInlineLength) {
+            fail(in, out, "Protocol error: too big inline request");
+            return;
+        }
+        byte[] line = new byte[lineEnd - start];
+        in.getBytes(start, line);
+        List<byte[]> args = splitArgs(line);
+        if (args == null) {
+            fail(in, out, "Protocol error: unbalanced quotes in request");
+            return;
+        }
+        if (args.size() > maxArguments) {
+            fail(in, out, "Protocol error: invalid multibulk length");
+            return;
+        }
+        in.readerIndex(lf + 1);
+        if (!args.isEmpty()) {
+            out.add(args.toArray(new byte[0][]));
+        }
+        // an empty line is skipped, as Redis does
+    }
+
+    private void fail(ByteBuf in, List<Object> out, String message) {
+        failed = true;
+        expected = -1;
+        in.skipBytes(in.readableBytes());
+        out.add(new ProtocolError(message));
+    }
+
+    /**
+     * Splits an inline line into arguments: blanks separate them; "double quotes" allow escapes
+     * (\n \r \t \b \a \\ \" \xHH); 'single quotes' allow only \'. A closing quote must be followed by a
+     * blank or the end of the line. Returns {@code null} for unbalanced quotes.
+     */
+    static List<byte[]> splitArgs(byte[] line) {
+        List<byte[]> args = new ArrayList<>();
+        int i = 0;
+        int n = line.length;
+        java.io.ByteArrayOutputStream current = new java.io.ByteArrayOutputStream();
+        while (true) {
+            while (i < n && isBlank(line[i])) {
+                i++;
+            }
+            if (i == n) {
+                return args;
+            }
+            boolean inDouble = false;
+            boolean inSingle = false;
+            boolean done = false;
+            current.reset();
+            while (!done) {
+                if (inDouble) {
+                    if (i == n) {
+                        return null;
+                    }
+                    byte c = line[i];
+                    if (c == '\\' && i + 3 < n && line[i + 1] == 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
+                        current.write(Character.digit(line[i + 2], 16) * 16 + Character.digit(line[i + 3], 16));
+                        i += 3;
+                    } else if (c == '\\' && i + 1 < n) {
+                        i++;
+                        byte e = line[i];
+                        current.write(switch (e) {
+                            case 'n' -> '\n';
+                            case 'r' -> '\r';
+                            case 't' -> '\t';
+                            case 'b' -> '\b';
+                            case 'a' -> 7;
+                            default -> e;
+                        });
+                    } else if (c == '"') {
+                        if (i + 1 < n && !isBlank(line[i + 1])) {
+                            return null;
+                        }
+                        done = true;
+                    } else {
+                        current.write(c);
+                    }
+                } else if (inSingle) {
+                    if (i == n) {
+                        return null;
+                    }
+                    byte c = line[i];
+                    if (c == '\\' && i + 1 < n && line[i + 1] == '\'') {
+                        i++;
+                        current.write('\'');
+                    } else if (c == '\'') {
+                        if (i + 1 < n && !isBlank(line[i + 1])) {
+                            return null;
+                        }
+                        done = true;
+                    } else {
+                        current.write(c);
+                    }
+                } else {
+                    if (i == n) {
+                        break;
+                    }
+                    byte c = line[i];
+                    if (isBlank(c)) {
+                        done = true;
+                    } else if (c == '"') {
+                        inDouble = true;
+                    } else if (c == '\'') {
+                        inSingle = true;
+                    } else {
+                        current.write(c);
+                    }
+                }
+                if (i < n) {
+                    i++;
+                }
+            }
+            args.add(current.toByteArray());
+        }
+    }
+
+    private static boolean isBlank(byte c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0b || c == '\f';
+    }
+
+    private static boolean isHex(byte c) {
+        return Character.digit(c, 16) >= 0;
+    }
+}

@@ -1,0 +1,141 @@
+package dev.serverframework.examples.kv;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.embedded.EmbeddedChannel;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+import static dev.serverframework.examples.kv.KvTestSupport.bytes;
+import static dev.serverframework.examples.kv.KvTestSupport.cmd;
+import static dev.serverframework.examples.kv.KvTestSupport.concat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+/**
+ * The decoder alone, fed exactly the pieces a test chooses (a socket may merge writes; an EmbeddedChannel
+ * does not): every split gives the same commands, every limit and grammar error gives Redis's message,
+ * and nothing of an incomplete request is consumed.
+ */
+class RespDecoderTest {
+    private static final byte[] INPUT = concat(
+            bytes(cmd("SET", "key", "bin\r\n\0\377") + cmd("MGET", "a", "", "c")),
+            bytes("*0\r\n"), // an empty array is skipped
+            bytes("get  \"quoted \\x41\" 'x'\r\n"),
+            bytes(cmd("PING")));
+
+    private static final List<String> EXPECTED = List.of(
+            "[SET, key, bin\r\n\0\377]", "[MGET, a, , c]", "[get, quoted A, x]", "[PING]");
+
+    private static EmbeddedChannel channel(int maxBulk, int maxArgs, int maxInline) {
+        return new EmbeddedChannel(new RespDecoder(maxBulk, maxArgs, maxInline, 1 << 20));
+    }
+
+    private static List<String> feed(EmbeddedChannel ch, byte[]... pieces) {
+        List<String> decoded = new ArrayList<>();
+        for (byte[] p : pieces) {
+            ch.writeInbound(Unpooled.wrappedBuffer(p));
+            Object m;
+            while ((m = ch.readInbound()) != null) {
+                if (m == RespDecoder.BATCH_END) {
+                    continue; // ends each read that decoded something; the protocol flushes on it
+                }
+                decoded.add(describe(m));
+            }
+        }
+        return decoded;
+    }
+
+    private static String describe(Object m) {
+        if (m instanceof RespDecoder.ProtocolError e) {
+            return "error: " + e.message();
+        }
+        List<String> words = new ArrayList<>();
+        for (byte[] w : (byte[][]) m) {
+            words.add(new String(w, java.nio.charset.StandardCharsets.ISO_8859_1));
+        }
+        return words.toString();
+    }
+
+    @Test
+    void wholeInputDecodesToEachCommand() {
+        EmbeddedChannel ch = channel(1024, 16, 1024);
+        assertEquals(EXPECTED, feed(ch, INPUT));
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void everyTwoPartSplitDecodesTheSame() {
+        for (int cut = 1; cut < INPUT.length; cut++) {
+            EmbeddedChannel ch = channel(1024, 16, 1024);
+            assertEquals(EXPECTED, feed(ch, Arrays.copyOfRange(INPUT, 0, cut),
+                    Arrays.copyOfRange(INPUT, cut, INPUT.length)), "split at " + cut);
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void byteByByteDecodesTheSame() {
+        EmbeddedChannel ch = channel(1024, 16, 1024);
+        byte[][] pieces = new byte[INPUT.length][];
+        for (int i = 0; i < INPUT.length; i++) {
+            pieces[i] = new byte[] {INPUT[i]};
+        }
+        assertEquals(EXPECTED, feed(ch, pieces));
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void anIncompleteRequestIsNotConsumed() {
+        // What a protocol switch hands to the next decoder must be the whole unfinished request.
+        EmbeddedChannel ch = channel(1024, 16, 1024);
+        byte[] partial = bytes("*2\r\n$3\r\nGET\r\n$5\r\nab");
+        assertEquals(List.of(), feed(ch, partial));
+        ch.pipeline().remove(RespDecoder.class);
+        ByteBuf leftover = ch.readInbound();
+        assertEquals(new String(partial, java.nio.charset.StandardCharsets.ISO_8859_1),
+                leftover.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+        leftover.release();
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void everyLimitAndGrammarErrorIsReportedAsRedisDoes() {
+        String[][] cases = {
+                {"*1\r\n$abc\r\n", "Protocol error: invalid bulk length"},
+                {"*1\r\n$-5\r\nxx\r\n", "Protocol error: invalid bulk length"},
+                {"*1\r\n$17\r\n", "Protocol error: invalid bulk length"}, // over maxBulk 16
+                {"*x\r\n", "Protocol error: invalid multibulk length"},
+                {"*5\r\n", "Protocol error: invalid multibulk length"}, // over maxArgs 4
+                {"*1\r\n:5\r\n", "Protocol error: expected '$', got ':'"},
+                {"*2\r\n$1\r\na\r\n?\r\n", "Protocol error: expected '$', got '?'"},
+                {"*1\r\n$1\r\nabc\r\n", "Protocol error: expected CRLF after bulk string"},
+                {"*1" + "1".repeat(40), "Protocol error: too big mbulk count string"},
+                {"*1\r\n$" + "1".repeat(40), "Protocol error: too big bulk count string"},
+                {"x".repeat(33), "Protocol error: too big inline request"}, // over maxInline 32
+                {"a b c d e\r\n", "Protocol error: invalid multibulk length"},
+                {"SET k \"open\r\n", "Protocol error: unbalanced quotes in request"},
+                {"SET k \"a\"b\r\n", "Protocol error: unbalanced quotes in request"},
+        };
+        for (String[] c : cases) {
+            EmbeddedChannel ch = channel(16, 4, 32);
+            byte[] after = bytes(cmd("PING")); // nothing after the error is decoded
+            List<String> decoded = feed(ch, bytes(cmd("ECHO", "ok")), bytes(c[0]), after);
+            assertEquals(List.of("[ECHO, ok]", "error: " + c[1]), decoded, c[0]);
+            assertNull(ch.readInbound());
+            ch.finishAndReleaseAll();
+        }
+    }
+
+    @Test
+    void aRequestAtEveryLimitIsAccepted() {
+        EmbeddedChannel ch = channel(16, 4, 32);
+        String inline = "ECHO " + "y".repeat(27); // 32 bytes
+        List<String> decoded = feed(ch, bytes(cmd("A", "b", "c", "0123456789abcdef")), bytes(inline + "\r\n"));
+        assertEquals(List.of("[A, b, c, 0123456789abcdef]", "[ECHO, " + "y".repeat(27) + "]"), decoded);
+        ch.finishAndReleaseAll();
+    }
+}
