@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
@@ -29,6 +30,8 @@ import java.nio.file.Files;
  */
 final class ResponseWriter {
     private static final Logger log = LoggerFactory.getLogger(ResponseWriter.class);
+
+    private static final HttpHeadersFactory WIRE_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
 
     private final AsciiString serverHeader;
     private final AsciiString keepAliveHeader;
@@ -50,7 +53,9 @@ final class ResponseWriter {
      * @param close   close the connection after this response
      */
     void write(Connection c, Response res, boolean http10, boolean head, boolean close) {
-        HttpHeaders h = res.headers();
+        // A copy without Netty's per-character validation: the user's headers were validated when set
+        // on the Response, and the ones the framework adds below are known to be valid.
+        HttpHeaders h = WIRE_HEADERS.newHeaders().add(res.headers());
         HttpResponseStatus status = res.status();
         Response.Body body = res.body();
         if (body instanceof Response.Stream && http10) {
