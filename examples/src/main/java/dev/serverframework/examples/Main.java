@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
 @Command(name = "server-framework-examples",
         mixinStandardHelpOptions = true,
         description = "Example servers built with server-framework.",
-        subcommands = {HttpdCommand.class, EchoCommand.class, ChatCommand.class, JmhCommand.class, KvCommand.class})
+        subcommands = {HttpdCommand.class, EchoCommand.class, ChatCommand.class, JmhCommand.class, KvCommand.class,
+                dev.serverframework.examples.bench.BenchCommand.class})
 public final class Main implements Runnable {
 
     /** Runs the command line and exits with its status. */

@@ -1,0 +1,19 @@
+package dev.serverframework.examples.bench;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code bench}: load generators that measure a server and say how far to trust the figures. */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks: 'bench http' compares keep-alive and close under load.",
+        subcommands = {HttpBenchCommand.class})
+public final class BenchCommand implements Runnable {
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+}

@@ -1,0 +1,104 @@
+package dev.serverframework.examples.bench;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A server under test in a child JVM ({@code --server httpd}): same jar and Java, its own process, so its
+ * CPU and heap are not the generator's. Its output goes to {@code server.log} in the report directory.
+ */
+final class ChildServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ChildServer.class);
+
+    private final Process process;
+    private final int port;
+
+    private ChildServer(Process process, int port) {
+        this.process = process;
+        this.port = port;
+    }
+
+    int port() {
+        return port;
+    }
+
+    /**
+     * Starts {@code httpd} on a free loopback port with {@code options} and waits until it accepts
+     * connections (at most {@code startTimeout}).
+     */
+    static ChildServer startHttpd(List<String> options, Path outDir, Duration startTimeout)
+            throws IOException, InterruptedException {
+        int port = options.stream().anyMatch(o -> o.startsWith("--port")) ? -1 : freePort();
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dev.serverframework.examples.Main");
+        cmd.add("httpd");
+        if (port > 0) {
+            cmd.add("--port=" + port);
+            cmd.add("--bind=127.0.0.1");
+        } else {
+            port = Integer.parseInt(options.stream().filter(o -> o.startsWith("--port")).findFirst().orElseThrow()
+                    .replaceAll("\\D", ""));
+        }
+        cmd.addAll(options);
+        Files.createDirectories(outDir);
+        Path logFile = outDir.resolve("server.log");
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
+        ChildServer child = new ChildServer(p, port);
+        long deadline = System.nanoTime() + startTimeout.toNanos();
+        while (true) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("the httpd child exited with status " + p.exitValue()
+                        + " before accepting connections; see " + logFile);
+            }
+            try (Socket s = new Socket()) {
+                s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+                break;
+            } catch (IOException notYet) {
+                if (System.nanoTime() > deadline) {
+                    child.close();
+                    throw new IllegalStateException("the httpd child did not accept connections on port " + port
+                            + " within " + startTimeout.toSeconds() + " s; see " + logFile);
+                }
+                // Bounded wait before the next attempt, on the child's exit rather than a sleep.
+                p.waitFor(100, TimeUnit.MILLISECONDS);
+            }
+        }
+        log.info("httpd child (pid {}) is up on port {}; its output is in {}", p.pid(), port, logFile);
+        return child;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Stops the child: SIGTERM (its shutdown hook closes the server), then a kill after 10 s. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                log.warn("httpd child did not stop within 10 s; killing it");
+                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+    }
+}

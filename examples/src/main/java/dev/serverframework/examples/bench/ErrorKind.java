@@ -1,0 +1,36 @@
+package dev.serverframework.examples.bench;
+
+/** What went wrong with one request; every failed request is counted under exactly one kind. */
+public enum ErrorKind {
+    /** The TCP connect was refused (nothing listens, or the backlog is full). */
+    CONNECT_REFUSED("refused"),
+    /** Any other connect failure, e.g. no free local port (EADDRNOTAVAIL). */
+    CONNECT_ERROR("connect"),
+    /** The peer reset the connection (RST). */
+    RESET("reset"),
+    /** No complete response (or no connect) within the timeout. */
+    TIMEOUT("timeout"),
+    /** A complete, well-framed response with an unexpected status. */
+    BAD_STATUS("status"),
+    /** The body did not match Content-Length: the connection ended early, or more bytes came than announced. */
+    WRONG_LENGTH("length"),
+    /** The body had the announced length but differed from {@code --expect-body}. */
+    BAD_BODY("body"),
+    /** The connection was closed before any byte of the response arrived. */
+    CLOSED("closed"),
+    /** Not HTTP/1.x as this tool reads it: a bad status line or headers, chunked encoding, an oversized head. */
+    BAD_RESPONSE("protocol"),
+    /** Anything else (reported with its message in the log). */
+    OTHER("other");
+
+    private final String label;
+
+    ErrorKind(String label) {
+        this.label = label;
+    }
+
+    /** The short name used in the table, the JSON and the report. */
+    public String label() {
+        return label;
+    }
+}

@@ -1,0 +1,199 @@
+package dev.serverframework.examples.bench;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code bench http}: a matrix of modes (keep-alive, close) × concurrency levels, each cell a warm-up then
+ * a measured run; every response validated; a table at the end and {@code results.json} + {@code report.html}
+ * in {@code --out}.
+ */
+@Command(name = "http", mixinStandardHelpOptions = true,
+        description = "HTTP/1.1 load: keep-alive vs close at several concurrency levels, every response checked.")
+public final class HttpBenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--target", paramLabel = "URL",
+            description = "The URL to request, e.g. http://127.0.0.1:8080/ (with --server: default "
+                    + "http://127.0.0.1:<its port>/).")
+    String target;
+
+    @Option(names = "--server", paramLabel = "NAME",
+            description = "Start this server in a child JVM for the run and stop it at the end: httpd.")
+    String server;
+
+    @Option(names = "--server-option", paramLabel = "ARG",
+            description = "An option for the --server child, repeatable, e.g. --server-option=--mode=io.")
+    List<String> serverOptions = new ArrayList<>();
+
+    @Option(names = "--rate", defaultValue = "0", paramLabel = "R",
+            description = "Constant total rate in requests/s per cell, latency measured from the intended send "
+                    + "time (as wrk2 does); 0 = closed loop, as fast as responses come (default).")
+    double rate;
+
+    @Option(names = "--modes", split = ",", defaultValue = "keepalive,close",
+            description = "Modes to run: keepalive, close (default: ${DEFAULT-VALUE}).")
+    List<String> modes;
+
+    @Option(names = {"-c", "--connections"}, split = ",", defaultValue = "1,32,256",
+            description = "Concurrency levels: concurrent connections, each one request at a time "
+                    + "(default: ${DEFAULT-VALUE}).")
+    List<Integer> connections;
+
+    @Option(names = {"-d", "--duration"}, defaultValue = "10s",
+            description = "Measured time per cell, e.g. 10s, 500ms, 1m (default: ${DEFAULT-VALUE}).")
+    String duration;
+
+    @Option(names = "--warmup", defaultValue = "2s",
+            description = "Unrecorded warm-up before each cell (default: ${DEFAULT-VALUE}).")
+    String warmup;
+
+    @Option(names = "--timeout", defaultValue = "5s",
+            description = "A connect or a response slower than this counts as a timeout (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
+    @Option(names = "--threads", description = "Client event-loop threads (default: the number of cores).")
+    Integer threads;
+
+    @Option(names = "--expect-status", defaultValue = "200",
+            description = "The status every response must have (default: ${DEFAULT-VALUE}).")
+    int expectStatus;
+
+    @Option(names = "--expect-body", description = "The exact body every response must have.")
+    String expectBody;
+
+    @Option(names = "--source-addresses", defaultValue = "16",
+            description = "Close mode against a 127.x target binds its connections round-robin to this many "
+                    + "source addresses 127.0.0.1..N, so TIME_WAIT does not exhaust local ports "
+                    + "(default: ${DEFAULT-VALUE}; 1 = kernel's choice).")
+    int sourceAddresses;
+
+    @Option(names = "--out", defaultValue = "bench-results", paramLabel = "DIR",
+            description = "Where results.json and report.html go (default: ${DEFAULT-VALUE}).")
+    Path out;
+
+    @Option(names = "--compare", paramLabel = "FILE",
+            description = "A results.json of an earlier run to show beside this one.")
+    Path compare;
+
+    @Option(names = "--no-progress", negatable = false, description = "No live progress line.")
+    boolean noProgress;
+
+    @Override
+    public Integer call() throws Exception {
+        Report report = execute();
+        PrintWriter outw = spec.commandLine().getOut();
+        outw.println();
+        outw.print(report.table());
+        outw.println("Report: " + out.resolve("report.html").toAbsolutePath()
+                + " and " + out.resolve("results.json").toAbsolutePath());
+        outw.flush();
+        long errors = report.cells().stream().mapToLong(CellResult::errorTotal).sum();
+        return errors == 0 ? 0 : 2;
+    }
+
+    /** Runs the whole matrix and writes the report files; returns the report. */
+    public Report execute() throws Exception {
+        if (server == null) {
+            if (target == null) {
+                throw new IllegalArgumentException("give --target URL, or --server httpd");
+            }
+            return execute(Target.parse(target));
+        }
+        if (!server.equals("httpd")) {
+            throw new IllegalArgumentException("--server knows httpd only, got " + server);
+        }
+        try (ChildServer child = ChildServer.startHttpd(serverOptions, out,
+                parseDuration(timeout, "--timeout").plusSeconds(20))) {
+            String url = target != null ? target : "http://127.0.0.1:" + child.port() + "/";
+            return execute(Target.parse(url));
+        }
+    }
+
+    private Report execute(Target t) throws Exception {
+        List<HttpLoad.Mode> modeList = new ArrayList<>();
+        for (String m : modes) {
+            modeList.add(HttpLoad.Mode.parse(m));
+        }
+        for (int c : connections) {
+            if (c < 1) {
+                throw new IllegalArgumentException("--connections must be positive, got " + c);
+            }
+        }
+        Duration d = parseDuration(duration, "--duration");
+        Duration w = parseDuration(warmup, "--warmup");
+        Duration to = parseDuration(timeout, "--timeout");
+        if (d.isZero()) {
+            throw new IllegalArgumentException("--duration must be more than 0");
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        int n = threads == null ? cores : threads;
+        List<CellResult> previous = compare == null ? List.of() : Report.readCells(compare);
+        PrintWriter err = spec == null ? null : spec.commandLine().getErr();
+        List<CellResult> cells = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        String started = Report.now();
+        int sources;
+        try (HttpLoad load = new HttpLoad(t, n, to, expectStatus, expectBody, sourceAddresses)) {
+            sources = load.sourceAddresses().size();
+            for (HttpLoad.Mode mode : modeList) {
+                for (int c : connections) {
+                    String label = String.format(Locale.ROOT, "%-9s c=%-5d", mode.name().toLowerCase(Locale.ROOT), c);
+                    CellResult r = load.run(mode, c, rate, w, d, noProgress || err == null ? null : p -> {
+                        err.printf(Locale.ROOT, "\r%s %-6s %5.1f/%.0fs  responses %,d  errors %,d   ",
+                                label, p.phase(), p.elapsedSeconds(), p.totalSeconds(), p.ok(), p.errors());
+                        err.flush();
+                    });
+                    cells.add(r);
+                    warnings.addAll(Report.warningsFor(r, n, cores, t.address().getAddress().isLoopbackAddress()));
+                    if (rate > 0 && r.rps() + r.errorTotal() / Math.max(1e-9, r.seconds()) < 0.95 * rate) {
+                        warnings.add(String.format(Locale.ROOT, "%s c=%d: only %.0f of the %.0f requests/s asked for "
+                                + "were answered: the server (or the generator) could not keep the rate; its "
+                                + "latencies include the time requests waited for their turn.", r.mode(),
+                                r.connections(), r.rps(), rate));
+                    }
+                    if (err != null && !noProgress) {
+                        err.printf(Locale.ROOT, "\r%s done: %,.1f req/s, p99 %.3f ms, %d errors%s%n", label, r.rps(),
+                                r.p99() / 1000, r.errorTotal(),
+                                r.firstError() == null ? "" : " (first: " + r.firstError() + ")");
+                        err.flush();
+                    }
+                }
+            }
+        }
+        Report report = new Report(t.url(), started, w.toMillis() / 1000.0, d.toMillis() / 1000.0, rate, n, cores,
+                sources, cells, warnings, compare == null ? null : compare.toString(), previous);
+        report.write(out);
+        return report;
+    }
+
+    /** "10s", "500ms", "2m", or a plain number of seconds. */
+    static Duration parseDuration(String s, String option) {
+        String v = s.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (v.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            }
+            if (v.endsWith("s")) {
+                return Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+            }
+            if (v.endsWith("m")) {
+                return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);
+            }
+            return Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(option + " must be like 10s, 500ms or 1m, got " + s);
+        }
+    }
+}

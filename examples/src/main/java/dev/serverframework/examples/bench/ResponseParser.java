@@ -1,0 +1,330 @@
+package dev.serverframework.examples.bench;
+
+import io.netty.buffer.ByteBuf;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+
+/**
+ * A minimal, strict HTTP/1.x response reader for the load generator. It frames a response by its
+ * {@code Content-Length} (or by the end of the connection when there is none), and reports a response whose
+ * bytes do not match its framing as {@link ErrorKind#WRONG_LENGTH} instead of silently resynchronising, as a
+ * general-purpose decoder would. Chunked responses are reported as {@link ErrorKind#BAD_RESPONSE} (not
+ * supported). Not thread-safe: one instance per connection, used on that connection's event loop.
+ */
+final class ResponseParser {
+    /** The result of one response: {@code kind == null} means a valid response. */
+    record Outcome(ErrorKind kind, int status, boolean serverCloses, String detail) {
+        boolean ok() {
+            return kind == null;
+        }
+    }
+
+    private static final int MAX_HEAD = 16 * 1024;
+
+    private enum State { IDLE, HEAD, BODY_LENGTH, BODY_UNTIL_CLOSE }
+
+    private final int expectStatus;
+    private final byte[] expectBody;
+    private final boolean headRequest;
+    /** The head so far when it arrived in several reads (the common case, one read, never copies it). */
+    private byte[] head = new byte[256];
+    private int headLen;
+    private State state = State.IDLE;
+    private int status;
+    private boolean serverCloses;
+    private long remaining;
+    private long bodyRead;
+    private boolean bodyMismatch;
+
+    /**
+     * @param expectStatus the status a valid response has
+     * @param expectBody   the exact body a valid response has, or null not to check it
+     * @param headRequest  true when the requests are HEAD (no body follows the head)
+     */
+    ResponseParser(int expectStatus, byte[] expectBody, boolean headRequest) {
+        this.expectStatus = expectStatus;
+        this.expectBody = expectBody;
+        this.headRequest = headRequest;
+    }
+
+    /** Starts reading a new response (called when its request is sent). */
+    void expectResponse() {
+        state = State.HEAD;
+        headLen = 0;
+        status = 0;
+        serverCloses = false;
+        remaining = 0;
+        bodyRead = 0;
+        bodyMismatch = false;
+    }
+
+    /** True while a response has been asked for and has not fully arrived. */
+    boolean inResponse() {
+        return state != State.IDLE;
+    }
+
+    /** True once at least one byte of the current response arrived. */
+    boolean started() {
+        return state != State.HEAD || headLen > 0;
+    }
+
+    /**
+     * Consumes bytes of {@code in} (all of them unless an outcome is returned).
+     *
+     * @return the outcome once the response is complete or invalid, else null (more bytes are needed)
+     */
+    Outcome feed(ByteBuf in) {
+        if (state == State.IDLE) {
+            int n = in.readableBytes();
+            in.skipBytes(n);
+            return error(ErrorKind.WRONG_LENGTH, n + " bytes arrived when no response was due");
+        }
+        if (state == State.HEAD) {
+            Outcome bad = headLen == 0 ? readHeadFast(in) : null;
+            if (bad == null && state == State.HEAD) {
+                bad = readHeadSlow(in);
+            }
+            if (bad != null) {
+                in.skipBytes(in.readableBytes());
+                return bad;
+            }
+            if (state == State.HEAD) {
+                return null;
+            }
+            if (state == State.BODY_LENGTH && remaining == 0) {
+                return complete(in);
+            }
+        }
+        if (state == State.BODY_LENGTH) {
+            int n = (int) Math.min(in.readableBytes(), remaining);
+            checkBody(in, n);
+            remaining -= n;
+            if (remaining == 0) {
+                return complete(in);
+            }
+            return null;
+        }
+        // BODY_UNTIL_CLOSE
+        int n = in.readableBytes();
+        checkBody(in, n);
+        return null;
+    }
+
+    private static final ErrorKind NOT_HTTP_KIND = ErrorKind.WRONG_LENGTH;
+    private static final String NOT_HTTP = "response does not start with HTTP/ (bytes left over from a body "
+            + "longer than its Content-Length?)";
+
+    /** The whole head in this buffer: parse it in place. Null when parsed or when more bytes are needed. */
+    private Outcome readHeadFast(ByteBuf in) {
+        int from = in.readerIndex();
+        int to = in.writerIndex();
+        if (to - from >= 5 && !startsWithHttp(in, from)) {
+            return error(NOT_HTTP_KIND, NOT_HTTP);
+        }
+        for (int cr = in.indexOf(from, to, (byte) '\r'); cr >= 0 && cr + 3 < to;
+                cr = in.indexOf(cr + 1, to, (byte) '\r')) {
+            if (in.getByte(cr + 1) == '\n' && in.getByte(cr + 2) == '\r' && in.getByte(cr + 3) == '\n') {
+                in.readerIndex(cr + 4);
+                return parseHead(in, from, cr);
+            }
+        }
+        return null; // the head continues in the next read: the slow path copies it
+    }
+
+    /** Copies head bytes until the blank line; parses it once complete. */
+    private Outcome readHeadSlow(ByteBuf in) {
+        while (in.isReadable()) {
+            byte b = in.readByte();
+            if (headLen == head.length) {
+                if (headLen >= MAX_HEAD) {
+                    return error(ErrorKind.BAD_RESPONSE, "response head longer than " + MAX_HEAD + " bytes");
+                }
+                head = java.util.Arrays.copyOf(head, headLen * 2);
+            }
+            head[headLen++] = b;
+            if (headLen == 5 && !startsWithHttp(io.netty.buffer.Unpooled.wrappedBuffer(head, 0, 5), 0)) {
+                return error(NOT_HTTP_KIND, NOT_HTTP);
+            }
+            if (b == '\n' && headLen >= 4 && head[headLen - 2] == '\r' && head[headLen - 3] == '\n'
+                    && head[headLen - 4] == '\r') {
+                return parseHead(io.netty.buffer.Unpooled.wrappedBuffer(head, 0, headLen), 0, headLen - 4);
+            }
+        }
+        return null;
+    }
+
+    private static boolean startsWithHttp(ByteBuf b, int at) {
+        return b.getByte(at) == 'H' && b.getByte(at + 1) == 'T' && b.getByte(at + 2) == 'T' && b.getByte(at + 3) == 'P'
+                && b.getByte(at + 4) == '/';
+    }
+
+    /** The connection ended: the outcome of the response in progress, or null if none was due. */
+    Outcome endOfInput() {
+        switch (state) {
+            case IDLE:
+                return null;
+            case HEAD:
+                return headLen == 0
+                        ? error(ErrorKind.CLOSED, "connection closed before the response")
+                        : error(ErrorKind.BAD_RESPONSE, "connection closed within the response head");
+            case BODY_LENGTH:
+                long announced = bodyRead + remaining;
+                return error(ErrorKind.WRONG_LENGTH, "connection closed after " + bodyRead + " of "
+                        + announced + " body bytes");
+            default:
+                serverCloses = true;
+                return finish();
+        }
+    }
+
+    private void checkBody(ByteBuf in, int n) {
+        if (expectBody != null && !bodyMismatch) {
+            int base = in.readerIndex();
+            for (int i = 0; i < n; i++) {
+                long pos = bodyRead + i;
+                if (pos >= expectBody.length || in.getByte(base + i) != expectBody[(int) pos]) {
+                    bodyMismatch = true;
+                    break;
+                }
+            }
+        }
+        in.skipBytes(n);
+        bodyRead += n;
+    }
+
+    private Outcome complete(ByteBuf in) {
+        if (in.isReadable()) {
+            int extra = in.readableBytes();
+            in.skipBytes(extra);
+            state = State.IDLE;
+            return error(ErrorKind.WRONG_LENGTH, extra + " bytes beyond the Content-Length of " + bodyRead);
+        }
+        return finish();
+    }
+
+    private Outcome finish() {
+        state = State.IDLE;
+        if (status != expectStatus) {
+            return new Outcome(ErrorKind.BAD_STATUS, status, serverCloses, "status " + status);
+        }
+        if (expectBody != null && (bodyMismatch || bodyRead != expectBody.length)) {
+            return new Outcome(ErrorKind.BAD_BODY, status, serverCloses, "body differs from --expect-body");
+        }
+        return new Outcome(null, status, serverCloses, null);
+    }
+
+    private Outcome error(ErrorKind kind, String detail) {
+        state = State.IDLE;
+        return new Outcome(kind, status, true, detail);
+    }
+
+    /**
+     * Parses the head in {@code b} from {@code from} to {@code end} (the index of its final CRLFCRLF) in
+     * place, without building strings but for errors; sets the body state, or returns the error.
+     */
+    private Outcome parseHead(ByteBuf b, int from, int end) {
+        int lineEnd = b.indexOf(from, end, (byte) '\r');
+        if (lineEnd < 0) {
+            lineEnd = end;
+        }
+        int len = lineEnd - from;
+        // "HTTP/1.1 200 OK": version, a space, three digits, then a space or the end.
+        if (len < 12 || !startsWithHttp(b, from) || b.getByte(from + 5) != '1' || b.getByte(from + 6) != '.'
+                || (b.getByte(from + 7) != '0' && b.getByte(from + 7) != '1') || b.getByte(from + 8) != ' '
+                || !digit(b, from + 9) || !digit(b, from + 10) || !digit(b, from + 11)
+                || (len > 12 && b.getByte(from + 12) != ' ')) {
+            return error(ErrorKind.BAD_RESPONSE, "bad status line: " + b.toString(from, len, StandardCharsets.US_ASCII));
+        }
+        status = (b.getByte(from + 9) - '0') * 100 + (b.getByte(from + 10) - '0') * 10 + (b.getByte(from + 11) - '0');
+        boolean http10 = b.getByte(from + 7) == '0';
+        boolean keepAlive10 = false;
+        long contentLength = -1;
+        boolean chunked = false;
+        int pos = lineEnd + 2;
+        while (pos < end) {
+            int le = b.indexOf(pos, end, (byte) '\r');
+            if (le < 0) {
+                le = end;
+            }
+            int colon = b.indexOf(pos, le, (byte) ':');
+            if (colon <= pos) {
+                return error(ErrorKind.BAD_RESPONSE, "bad header line: "
+                        + b.toString(pos, le - pos, StandardCharsets.US_ASCII));
+            }
+            int vs = colon + 1;
+            int ve = le;
+            while (vs < ve && (b.getByte(vs) == ' ' || b.getByte(vs) == '\t')) {
+                vs++;
+            }
+            while (ve > vs && (b.getByte(ve - 1) == ' ' || b.getByte(ve - 1) == '\t')) {
+                ve--;
+            }
+            if (nameIs(b, pos, colon, "content-length")) {
+                long cl = 0;
+                boolean valid = ve > vs && ve - vs <= 18;
+                for (int i = vs; valid && i < ve; i++) {
+                    valid = digit(b, i);
+                    cl = cl * 10 + (b.getByte(i) - '0');
+                }
+                if (!valid || (contentLength >= 0 && cl != contentLength)) {
+                    return error(ErrorKind.BAD_RESPONSE, "bad or conflicting Content-Length: "
+                            + b.toString(vs, ve - vs, StandardCharsets.US_ASCII));
+                }
+                contentLength = cl;
+            } else if (nameIs(b, pos, colon, "transfer-encoding")) {
+                chunked = !b.toString(vs, ve - vs, StandardCharsets.US_ASCII).equalsIgnoreCase("identity");
+            } else if (nameIs(b, pos, colon, "connection")) {
+                String v = b.toString(vs, ve - vs, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
+                if (v.contains("close")) {
+                    serverCloses = true;
+                }
+                if (v.contains("keep-alive")) {
+                    keepAlive10 = true;
+                }
+            }
+            pos = le + 2;
+        }
+        if (http10 && !keepAlive10) {
+            serverCloses = true;
+        }
+        if (status < 200) {
+            return error(ErrorKind.BAD_RESPONSE, "informational status " + status + " not supported");
+        }
+        if (headRequest || status == 204 || status == 304) {
+            state = State.BODY_LENGTH;
+            remaining = 0;
+        } else if (chunked) {
+            return error(ErrorKind.BAD_RESPONSE, "chunked responses are not supported by bench");
+        } else if (contentLength >= 0) {
+            state = State.BODY_LENGTH;
+            remaining = contentLength;
+        } else {
+            state = State.BODY_UNTIL_CLOSE;
+            serverCloses = true;
+        }
+        return null;
+    }
+
+    private static boolean digit(ByteBuf b, int i) {
+        byte c = b.getByte(i);
+        return c >= '0' && c <= '9';
+    }
+
+    /** True when the header name in {@code [from, to)} is {@code lower}, ignoring ASCII case. */
+    private static boolean nameIs(ByteBuf b, int from, int to, String lower) {
+        if (to - from != lower.length()) {
+            return false;
+        }
+        for (int i = 0; i < lower.length(); i++) {
+            int c = b.getByte(from + i);
+            if (c >= 'A' && c <= 'Z') {
+                c += 'a' - 'A';
+            }
+            if (c != lower.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+}
