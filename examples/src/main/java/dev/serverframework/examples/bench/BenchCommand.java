@@ -6,8 +6,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code bench}: load generators that measure a server and say how far to trust the figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks: 'bench http' compares keep-alive and close under load.",
-        subcommands = {HttpBenchCommand.class})
+        description = "Benchmarks: 'bench http' compares keep-alive and close under load; 'bench connections' "
+                + "holds N idle connections and measures latency and memory per connection.",
+        subcommands = {HttpBenchCommand.class, ConnectionsBenchCommand.class, ConnectionsWorker.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

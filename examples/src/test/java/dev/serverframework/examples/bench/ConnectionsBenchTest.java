@@ -1,0 +1,150 @@
+package dev.serverframework.examples.bench;
+
+import dev.serverframework.core.Server;
+import dev.serverframework.http.HttpProtocol;
+import dev.serverframework.http.Response;
+import dev.serverframework.metrics.MetricsRoutes;
+import dev.serverframework.metrics.ServerMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code bench connections} against a local httpd with {@code /metrics}: every connection is opened, held and
+ * still answers, the latency sample and per-connection figures are there, results.json parses; connections
+ * the server closes are reported; too low open-file limits give a message saying what to change.
+ */
+class ConnectionsBenchTest {
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private Server server;
+    private ServerMetrics metrics;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (metrics != null) {
+            metrics.close();
+        }
+        if (server != null) {
+            server.stop();
+            server.awaitTermination();
+        }
+        registry.close();
+    }
+
+    private String startHttpd(Duration idleTimeout) {
+        HttpProtocol.Builder http = HttpProtocol.builder()
+                .get("/", req -> Response.bytes("Hello World!".getBytes(StandardCharsets.US_ASCII), "text/plain"));
+        MetricsRoutes.install(http, registry);
+        server = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).idleTimeout(idleTimeout)
+                .protocol(http.build()).build().start();
+        metrics = ServerMetrics.bind(server, registry);
+        return "127.0.0.1:" + server.port();
+    }
+
+    private static ConnectionsBenchCommand command(String... args) {
+        ConnectionsBenchCommand cmd = new ConnectionsBenchCommand();
+        new CommandLine(cmd).parseArgs(args);
+        return cmd;
+    }
+
+    /** 200 connections over 2 load processes: all held, sampled, measured, and written to results.json. */
+    @Test
+    void holdsAllConnectionsOverTwoProcessesAndMeasuresThem(@TempDir Path out) throws Exception {
+        String target = startHttpd(Duration.ZERO);
+        ConnectionsBenchCommand cmd = command("--target", target, "--count", "200", "--per-process", "100",
+                "--source-addresses", "4", "--sample", "100", "--hold", "200ms",
+                "--server-pid", Long.toString(ProcessHandle.current().pid()), "--out", out.toString());
+        ConnectionsBenchCommand.Result r = cmd.execute();
+
+        assertEquals(2, r.processes());
+        assertEquals(200, r.opened(), "first error: " + r.firstError());
+        assertEquals(0, r.openFailed());
+        assertEquals(0, r.closedByServer());
+        assertEquals(0, r.sampleErrors());
+        assertEquals(200, r.probedOk(), "every held connection answers the final probe");
+        assertEquals(100, r.latenciesMicros().length);
+        assertTrue(r.percentile(50) > 0 && r.percentile(99) >= r.percentile(50));
+        // The server saw all of them at once (its own gauge, read while they were held).
+        assertTrue(r.after().connectionsOpen() >= 200, "server_connections_open " + r.after().connectionsOpen());
+        assertTrue(r.after().heapBytes() > 0 && r.before().heapBytes() > 0);
+        assertTrue(Double.isFinite(r.heapPerConnection()));
+        if (!r.gcBetween()) {
+            // Nothing collected between the readings: 200 more connections can only have grown the heap.
+            assertTrue(r.heapPerConnection() > 0, "heap per connection " + r.heapPerConnection());
+        } else {
+            assertTrue(r.notes().stream().anyMatch(n -> n.contains("GC")), "a GC between readings is said");
+        }
+        assertTrue(Double.isFinite(r.rssPerConnection()) && r.after().rssBytes() > 0);
+
+        Map<?, ?> json = assertInstanceOf(Map.class, Json.parse(Files.readString(out.resolve("results.json"))));
+        assertEquals(200.0, json.get("opened"));
+        assertEquals(200.0, json.get("probedOk"));
+        assertInstanceOf(Double.class, json.get("p99Ms"));
+        assertInstanceOf(Double.class, json.get("heapPerConnectionBytes"));
+        assertTrue(ConnectionsBenchCommand.table(r).contains("heap per connection"));
+    }
+
+    /** A server whose idle timeout is shorter than the hold closes the connections: each is reported closed. */
+    @Test
+    void connectionsClosedByTheServerDuringTheHoldAreCounted(@TempDir Path out) throws Exception {
+        String target = startHttpd(Duration.ofMillis(200));
+        ConnectionsBenchCommand cmd = command("--target", target, "--count", "50", "--sample", "20",
+                "--hold", "1500ms", "--out", out.toString());
+        ConnectionsBenchCommand.Result r = cmd.execute();
+
+        assertEquals(50, r.opened());
+        assertEquals(50, r.closedByServer());
+        assertEquals(0, r.probedOk());
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("--idle-timeout 0")), String.valueOf(r.notes()));
+    }
+
+    /** More connections than a (fake, low) open-file limit allows one server process: says what to change. */
+    @Test
+    void tooHighCountForTheOpenFileLimitSaysWhatToChange() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConnectionsBenchCommand.plan(
+                5000, 0, new ConnectionsBenchCommand.Limits(1024, 4096), null, true, 8, 28_232));
+        assertTrue(e.getMessage().contains("--count 5000 is too high"), e.getMessage());
+        assertTrue(e.getMessage().contains("ulimit -Hn 6000"), e.getMessage());
+        assertTrue(e.getMessage().contains("LimitNOFILE=6000"), e.getMessage());
+        assertTrue(e.getMessage().contains("lower --count to 3096"), e.getMessage());
+    }
+
+    /** Within the limit, the load is split over as many processes as each one's limit allows. */
+    @Test
+    void loadIsSplitOverProcessesByTheOpenFileLimit() {
+        ConnectionsBenchCommand.Plan p = ConnectionsBenchCommand.plan(15_000, 0,
+                new ConnectionsBenchCommand.Limits(20_000, 20_000), null, true, 8, 28_232);
+        assertEquals(1, p.processes());
+        p = ConnectionsBenchCommand.plan(15_000, 0, new ConnectionsBenchCommand.Limits(4096, 8192), 20_000L, true,
+                8, 28_232);
+        assertEquals(3, p.processes());
+        assertEquals(7192, p.perProcess());
+        assertTrue(p.notes().stream().anyMatch(n -> n.contains("ulimit -n 8192")), String.valueOf(p.notes()));
+    }
+
+    /** The command itself checks the injected limit up front, before opening anything. */
+    @Test
+    void theCommandChecksItsOwnLimitBeforeOpening(@TempDir Path out) {
+        String target = startHttpd(Duration.ZERO);
+        ConnectionsBenchCommand cmd = command("--target", target, "--count", "200", "--out", out.toString());
+        cmd.limits = new ConnectionsBenchCommand.Limits(500, 800);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, cmd::execute);
+        assertTrue(e.getMessage().contains("soft 500, hard 800") && e.getMessage().contains("ulimit"),
+                e.getMessage());
+        assertTrue(server.statistics().accepted() <= 1, "only the /metrics scrape connected");
+    }
+}
