@@ -62,7 +62,18 @@ final class ChannelConnection implements Connection {
     /** Inside a read batch on the I/O loop; I/O loop only. */
     private boolean inReadBatch;
     private volatile boolean hijacked;
-    private final java.util.concurrent.atomic.AtomicBoolean slotHeld = new java.util.concurrent.atomic.AtomicBoolean(true);
+    /** 1 once the connection gave back its place under the connection limit (a field, not an object: idle connections are many). */
+    private volatile int slotReleased;
+    private static final java.lang.invoke.VarHandle SLOT_RELEASED;
+
+    static {
+        try {
+            SLOT_RELEASED = java.lang.invoke.MethodHandles.lookup()
+                    .findVarHandle(ChannelConnection.class, "slotReleased", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /**
      * Done once the close has been handed to the protocol ({@code onClose} queued on the executor) or the
      * connection was hijacked. The channel's close future is not enough for a graceful stop: it completes
@@ -311,7 +322,7 @@ final class ChannelConnection implements Connection {
 
     /** Gives back this connection's place under the connection limit, once. Any thread. */
     void releaseSlot() {
-        if (slotHeld.compareAndSet(true, false)) {
+        if (SLOT_RELEASED.compareAndSet(this, 0, 1)) {
             server.registry().releaseSlot();
         }
     }

@@ -32,7 +32,8 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
     };
 
     private final ChannelConnection connection;
-    private final ArrayDeque<PendingWrite> queue = new ArrayDeque<>();
+    /** Made on first use: most connections never wait, and an idle one should cost little memory. */
+    private ArrayDeque<PendingWrite> queue;
     private ChannelHandlerContext ctx;
     private boolean closing;
     /** Read from other threads by {@link ChannelConnection#isWritable()}. */
@@ -72,9 +73,12 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
             promise.tryFailure(new ClosedChannelException());
             return;
         }
-        if (queue.isEmpty() && ctx.channel().isWritable()) {
+        if (isQueueEmpty() && ctx.channel().isWritable()) {
             passDown(msg, promise);
             return;
+        }
+        if (queue == null) {
+            queue = new ArrayDeque<>();
         }
         PendingWrite w = new PendingWrite(msg, promise);
         if (urgent) {
@@ -87,10 +91,10 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (ctx.channel().isWritable() && !queue.isEmpty()) {
+        if (ctx.channel().isWritable() && !isQueueEmpty()) {
             drain(false);
             ctx.flush();
-            if (queue.isEmpty() && closing) {
+            if (isQueueEmpty() && closing) {
                 closeAfterWrites(ctx.newPromise());
             }
         }
@@ -105,7 +109,7 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
         closing = true;
         if (!ctx.channel().isActive()) {
             ctx.close(promise);
-        } else if (queue.isEmpty()) {
+        } else if (isQueueEmpty()) {
             // Writes complete in order: when this empty one is done, everything before it is too.
             ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> ctx.close(promise));
         } else {
@@ -123,6 +127,9 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
 
     /** Drops every queued write. On the I/O loop. */
     void discard(Throwable cause) {
+        if (queue == null) {
+            return;
+        }
         PendingWrite w;
         while ((w = queue.pollFirst()) != null) {
             ReferenceCountUtil.release(w.msg);
@@ -143,7 +150,14 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
         discard(new ClosedChannelException());
     }
 
+    private boolean isQueueEmpty() {
+        return queue == null || queue.isEmpty();
+    }
+
     private void drain(boolean ignoreWritability) {
+        if (queue == null) {
+            return;
+        }
         PendingWrite w;
         while ((ignoreWritability || ctx.channel().isWritable()) && (w = queue.pollFirst()) != null) {
             passDown(w.msg, w.promise);
