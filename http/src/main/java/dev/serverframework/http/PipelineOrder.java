@@ -19,7 +19,8 @@ final class PipelineOrder {
 
     private long nextSequence;
     private long nextToWrite;
-    private final TreeMap<Long, Ready> waiting = new TreeMap<>();
+    /** Responses that finished before an earlier one; made on first use (idle connections are many). */
+    private TreeMap<Long, Ready> waiting;
     private int requests;
     private boolean closing;
 
@@ -51,11 +52,14 @@ final class PipelineOrder {
 
     /** Hands in a ready response; returns those that may go out now, in order. */
     void complete(long sequence, Ready ready, java.util.function.Consumer<Ready> writer) {
-        if (sequence == nextToWrite && waiting.isEmpty()) {
+        if (sequence == nextToWrite && (waiting == null || waiting.isEmpty())) {
             // The common case, one request at a time: no map, no boxing.
             nextToWrite++;
             writer.accept(ready);
             return;
+        }
+        if (waiting == null) {
+            waiting = new TreeMap<>();
         }
         waiting.put(sequence, ready);
         Ready next;
