@@ -72,6 +72,10 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
                     + "open-file limit; needed when the target has no /metrics.")
     Long serverPid;
 
+    @Option(names = "--gc", description = "Before each reading, ask the server's JVM for a full collection "
+            + "(jcmd PID GC.run; needs --server-pid), so heap per connection is live memory, not garbage.")
+    boolean forceGc;
+
     @Option(names = "--per-process", defaultValue = "0", paramLabel = "N",
             description = "Connections per load process (default 0: as many as the open-file limit allows).")
     int perProcess;
@@ -270,6 +274,9 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
 
     /** Runs the whole test and writes results.json; returns the result. */
     public Result execute() throws Exception {
+        if (forceGc && serverPid == null) {
+            throw new IllegalArgumentException("--gc needs --server-pid (the server's process id, for jcmd)");
+        }
         InetSocketAddress to = parseHostPort(target);
         boolean loopback = to.getAddress().isLoopbackAddress() && to.getAddress().getAddress().length == 4;
         Duration holdFor = HttpBenchCommand.parseDuration(hold, "--hold");
@@ -366,7 +373,9 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
         Arrays.sort(sorted);
         Result r = new Result(target, count, plan.processes(), plan.sourceAddresses(), holdFor.toMillis() / 1000.0,
                 opened, failed, firstError, closed, sampleErrors, probedOk, sorted, before, after, metrics, notes);
-        if (r.gcBetween()) {
+        if (forceGc) {
+            notes.add("heap readings taken right after a full GC in the server (--gc): live memory only");
+        } else if (r.gcBetween()) {
             notes.add("the server ran a GC between the two heap readings: heap per connection includes "
                     + "(or lost) garbage; repeat the run, or give the server a larger young generation");
         }
@@ -374,8 +383,11 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
         return r;
     }
 
-    /** Reads the server's /metrics (and /proc/PID/status when --server-pid); forces nothing. */
+    /** Reads the server's /metrics (and /proc/PID/status when --server-pid); forces a GC only with --gc. */
     private ServerSnapshot snapshot(HttpClient http, InetSocketAddress to, Duration timeout) {
+        if (forceGc) {
+            fullGc(serverPid);
+        }
         String text = null;
         try {
             HttpResponse<String> resp = http.send(HttpRequest.newBuilder(URI.create("http://"
@@ -430,6 +442,27 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
             }
         }
         return found ? total : Double.NaN;
+    }
+
+    /** Asks a JVM for a full collection with {@code jcmd PID GC.run}, bounded in time. */
+    static void fullGc(long pid) {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        try {
+            Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new IllegalStateException("jcmd " + pid + " GC.run did not finish within 30 s");
+            }
+            if (p.exitValue() != 0) {
+                throw new IllegalStateException("jcmd " + pid + " GC.run failed (exit " + p.exitValue()
+                        + "): is the server a JVM of this user?");
+            }
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot run " + jcmd + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /**
