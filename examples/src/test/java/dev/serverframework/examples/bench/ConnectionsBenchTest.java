@@ -82,10 +82,9 @@ class ConnectionsBenchTest {
         assertTrue(r.after().connectionsOpen() >= 200, "server_connections_open " + r.after().connectionsOpen());
         assertTrue(r.after().heapBytes() > 0 && r.before().heapBytes() > 0);
         assertTrue(Double.isFinite(r.heapPerConnection()));
-        if (!r.gcBetween()) {
-            // Nothing collected between the readings: 200 more connections can only have grown the heap.
-            assertTrue(r.heapPerConnection() > 0, "heap per connection " + r.heapPerConnection());
-        } else {
+        // No sign is asserted for the heap difference: this server shares the test's JVM, whose garbage
+        // comes and goes, and Micrometer counts a GC only when its notification arrives, a moment later.
+        if (r.gcBetween()) {
             assertTrue(r.notes().stream().anyMatch(n -> n.contains("GC")), "a GC between readings is said");
         }
         assertTrue(Double.isFinite(r.rssPerConnection()) && r.after().rssBytes() > 0);
