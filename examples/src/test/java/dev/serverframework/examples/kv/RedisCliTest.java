@@ -26,7 +26,8 @@ class RedisCliTest {
     @BeforeAll
     static void redisCliIsInstalled() throws Exception {
         Process p = new ProcessBuilder("sh", "-c", "command -v redis-cli").start();
-        assertTrue(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0,
+        // .ci/run installs it, so CI always runs these; a bare `mvn verify` elsewhere skips them.
+        org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0,
                 "redis-cli is missing: apt-get install redis-tools (.ci/run does)");
     }
 
