@@ -7,12 +7,7 @@ import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
-import io.micrometer.core.instrument.Tags;
-import io.micrometer.core.instrument.binder.MeterBinder;
 
-import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The connections of a {@link Server}, read from its {@link ServerStatistics} (nothing is counted twice):
@@ -26,25 +21,17 @@ import java.util.concurrent.ConcurrentHashMap;
  * Services that appear after binding (a protocol switch) get their meters at the next
  * {@link #refresh()}; {@link ServerMetrics} calls it every second. Thread-safe.
  */
-public final class ConnectionMetrics implements MeterBinder {
-    private final ServerStatistics statistics;
-    private final Tags tags;
-    private final Set<String> bound = ConcurrentHashMap.newKeySet();
-    private volatile MeterRegistry registry;
-
+public final class ConnectionMetrics extends PerServiceBinder {
     /**
      * @param server the server to watch; its main protocol's service gets meters at once
      * @param tags   tags added to every meter (e.g. to tell two servers apart in one registry)
      */
     public ConnectionMetrics(Server server, Iterable<Tag> tags) {
-        this.statistics = Objects.requireNonNull(server, "server").statistics();
-        this.tags = Tags.of(tags);
-        statistics.service(server.settings().protocol().service());
+        super(server, tags);
     }
 
     @Override
     public void bindTo(MeterRegistry registry) {
-        this.registry = registry;
         counter(registry, "server.connections.accepted", "Connections accepted and admitted", ServerStatistics::accepted);
         counter(registry, "server.connections.closed", "Admitted connections that have closed", ServerStatistics::closed);
         counter(registry, "server.connections.rejected", "Connections refused at the connection limit",
@@ -53,7 +40,7 @@ public final class ConnectionMetrics implements MeterBinder {
                 ServerStatistics::idleTimeouts);
         counter(registry, "server.callback.failures", "Protocol callbacks and connection tasks that threw",
                 ServerStatistics::callbackFailures);
-        refresh();
+        super.bindTo(registry);
     }
 
     private void counter(MeterRegistry registry, String name, String description,
@@ -61,21 +48,13 @@ public final class ConnectionMetrics implements MeterBinder {
         FunctionCounter.builder(name, statistics, f).description(description).tags(tags).register(registry);
     }
 
-    /** Registers the meters of services seen since the last call. Any thread. */
-    public void refresh() {
-        MeterRegistry r = registry;
-        if (r == null) {
-            return;
-        }
-        for (ServiceStatistics s : statistics.services()) {
-            if (bound.add(s.name())) {
-                Gauge.builder("server.connections.open", s, ServiceStatistics::open)
-                        .description("Connections open now")
-                        .tags(tags).tag("service", s.name()).register(r);
-                FunctionCounter.builder("server.connections.protocol.errors", s, ServiceStatistics::protocolErrors)
-                        .description("Bad input reported by the protocol or its codecs")
-                        .tags(tags).tag("service", s.name()).register(r);
-            }
-        }
+    @Override
+    void bindService(MeterRegistry r, ServiceStatistics s) {
+        Gauge.builder("server.connections.open", s, ServiceStatistics::open)
+                .description("Connections open now")
+                .tags(tags).tag("service", s.name()).register(r);
+        FunctionCounter.builder("server.connections.protocol.errors", s, ServiceStatistics::protocolErrors)
+                .description("Bad input reported by the protocol or its codecs")
+                .tags(tags).tag("service", s.name()).register(r);
     }
 }
