@@ -4,10 +4,12 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultFileRegion;
-import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.CodecException;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.util.ReferenceCountUtil;
@@ -25,9 +27,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -36,14 +38,6 @@ import java.util.function.Consumer;
  */
 final class ChannelConnection implements Connection {
     private static final Logger log = LoggerFactory.getLogger(ChannelConnection.class);
-
-    static final String TLS = "sf-tls";
-    static final String CHUNKED = "sf-chunked";
-    static final String ACTIVITY = "sf-activity";
-    static final String OUTBOUND = "sf-outbound";
-    static final String DISPATCH = "sf-dispatch";
-    /** Holds, for the moment of a protocol switch, what the old codecs had buffered. */
-    static final String SWITCH = "sf-switch";
 
     private final Server server;
     private final Channel channel;
@@ -62,6 +56,8 @@ final class ChannelConnection implements Connection {
     /** Inside a read batch on the I/O loop; I/O loop only. */
     private boolean inReadBatch;
     private volatile boolean hijacked;
+    /** The server's stop has reached this connection; I/O loop only. */
+    private boolean draining;
     /** 1 once the connection gave back its place under the connection limit (a field, not an object: idle connections are many). */
     private volatile int slotReleased;
     private static final java.lang.invoke.VarHandle SLOT_RELEASED;
@@ -88,30 +84,16 @@ final class ChannelConnection implements Connection {
         this.id = id;
         this.worker = worker;
         this.protocol = protocol;
-        this.activity = new ActivityHandler(this, idleTimeoutNanos);
-        this.outbound = new OutboundQueueHandler(this);
+        ServerSettings settings = server.settings();
+        this.activity = new ActivityHandler(this, idleTimeoutNanos, settings.writeStallTimeout().toNanos());
+        this.outbound = new OutboundQueueHandler(this, settings.lingerTimeout().toNanos());
     }
 
     /** Builds the pipeline: TLS, then the framework's socket-end handlers, codecs, dispatcher. I/O loop. */
     void initPipeline() {
-        ChannelPipeline p = channel.pipeline();
-        if (server.settings().sslContext() != null) {
-            p.addLast(TLS, server.settings().sslContext().newHandler(channel.alloc()));
-            p.addLast(CHUNKED, new io.netty.handler.stream.ChunkedWriteHandler());
-        }
-        p.addLast(ACTIVITY, activity);
-        p.addLast(OUTBOUND, outbound);
-        codecNames = installCodecs(p, protocol);
-        p.addLast(DISPATCH, new ProtocolDispatcher(this));
+        codecNames = ConnectionPipeline.build(channel.pipeline(), server.settings().sslContext(), activity, outbound,
+                protocol, new ProtocolDispatcher(this));
         service = server.statistics().service(protocol.service());
-    }
-
-    private static List<String> installCodecs(ChannelPipeline p, Protocol protocol) {
-        List<String> before = p.names();
-        protocol.initPipeline(p);
-        List<String> added = new ArrayList<>(p.names());
-        added.removeAll(before);
-        return List.copyOf(added);
     }
 
     // ---- events from the pipeline (I/O loop) ----
@@ -121,6 +103,10 @@ final class ChannelConnection implements Connection {
         server.registry().add(this);
         Protocol p = protocol;
         run(() -> p.onOpen(this));
+        if (server.isStopping()) {
+            // Accepted as the stop began, perhaps after it looked for open connections.
+            drain(server.settings().drainWindow().toNanos());
+        }
     }
 
     void received(Object msg) {
@@ -147,9 +133,66 @@ final class ChannelConnection implements Connection {
     }
 
     void idleTimedOut() {
-        server.statistics().onIdleTimeout();
         Protocol p = protocol;
-        run(() -> p.ping(this));
+        run(() -> {
+            if (!p.isAnswering(this)) {
+                server.statistics().onIdleTimeout();
+                p.ping(this);
+            }
+        });
+    }
+
+    /** The peer took none of the pending output for the write-stall timeout: nothing more can be delivered. */
+    void writeStalled(long stalledMillis) {
+        server.statistics().onWriteStall();
+        PeerEventLog.event(PeerEventLog.Kind.WRITE_STALL, id, service(), "no output taken for " + stalledMillis + " ms");
+        abort();
+    }
+
+    /** The peer shut down its output; everything it sent before has been decoded and passed on. */
+    void inputClosed() {
+        Protocol p = protocol;
+        run(() -> p.onInputClosed(this));
+    }
+
+    /** A close was asked for and waits for pending output. */
+    void closeRequested() {
+        activity.watchOutput();
+    }
+
+    /**
+     * The server is stopping: the protocol hears of it, and the connection closes once it is quiet, at
+     * once if it already is, or else at the end of the drain window, when what it sent until then has
+     * been answered. Idempotent. On the I/O loop.
+     */
+    void drain(long windowNanos) {
+        if (draining || !channel.isActive() || hijacked) {
+            return;
+        }
+        draining = true;
+        Protocol p = protocol;
+        run(() -> p.onShutdown(this));
+        if (activity.quietFor(windowNanos)) {
+            closeWhenAnswered();
+        } else {
+            channel.eventLoop().schedule(this::closeWhenAnswered, windowNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /**
+     * Stops passing the peer's input on, then, on the executor after every message already passed on, closes
+     * unless the protocol still owes an answer (it then closes after it). On the I/O loop.
+     */
+    private void closeWhenAnswered() {
+        if (!channel.isActive() || hijacked) {
+            return;
+        }
+        outbound.stopInput();
+        run(() -> {
+            if (!protocol.isAnswering(this)) {
+                close();
+            }
+        });
     }
 
     void closed() {
@@ -168,12 +211,17 @@ final class ChannelConnection implements Connection {
         }
     }
 
+    /** An exception reached the end of the pipeline: the peer's doing (logged quietly) or a bug (logged loudly). */
     void pipelineFailed(Throwable cause) {
-        if (cause instanceof DecoderException) {
-            protocolError(cause.getMessage());
-            log.debug("Connection {} ({}): bad input: {}", id, service(), cause.getMessage());
+        if (cause instanceof PrematureChannelClosureException) {
+            server.statistics().onClosedMidMessage();
+            PeerEventLog.event(PeerEventLog.Kind.CLOSED_MID_MESSAGE, id, service(), cause.getMessage());
         } else if (cause instanceof IOException) {
-            log.debug("Connection {} ({}): I/O error: {}", id, service(), cause.toString());
+            server.statistics().onReset();
+            PeerEventLog.event(PeerEventLog.Kind.RESET, id, service(), cause.getMessage());
+        } else if (cause instanceof CodecException) {
+            service.protocolError();
+            PeerEventLog.event(PeerEventLog.Kind.PROTOCOL_ERROR, id, service(), String.valueOf(cause.getMessage()));
         } else {
             log.warn("Connection {} ({}): pipeline error; closing it", id, service(), cause);
         }
@@ -262,30 +310,16 @@ final class ChannelConnection implements Connection {
                 return;
             }
             ChannelPipeline p = channel.pipeline();
-            p.remove(DISPATCH);
-            // The old codecs leave before the new ones come, so both may use the same handler names (two
-            // instances of one protocol class); what they buffered is caught on its way out and handed to
-            // the new codecs below. Last one first: the first (byte-level) codec's leftover bytes must not
-            // pass through the old codec's later stages (e.g. a string decoder).
-            LeftoverCatcher leftovers = new LeftoverCatcher();
-            p.addLast(SWITCH, leftovers);
-            List<String> old = codecNames;
-            for (int i = old.size() - 1; i >= 0; i--) {
-                if (p.get(old.get(i)) != null) {
-                    p.remove(old.get(i));
-                }
-            }
-            p.remove(SWITCH);
+            ConnectionPipeline.Switched switched;
             try {
-                codecNames = installCodecs(p, next);
+                switched = ConnectionPipeline.replaceCodecs(p, codecNames, next, new ProtocolDispatcher(this));
             } catch (RuntimeException e) {
-                leftovers.caught.forEach(ReferenceCountUtil::release);
                 log.warn("Connection {}: {}.initPipeline threw while switching to it; closing the connection",
                         id, next.getClass().getName(), e);
                 abort();
                 return;
             }
-            p.addLast(DISPATCH, new ProtocolDispatcher(this));
+            codecNames = switched.codecNames();
             ServiceStatistics nextService = server.statistics().service(next.service());
             server.registry().changeService(this, protocol.service(), next.service());
             service.closed();
@@ -294,14 +328,7 @@ final class ChannelConnection implements Connection {
             protocol = next;
             // onOpen is queued before the buffered bytes below, so the new protocol sees it first.
             run(() -> next.onOpen(this));
-            // OUTBOUND is the framework's last handler before the codecs: firing from it reaches the first one.
-            io.netty.channel.ChannelHandlerContext beforeCodecs = p.context(OUTBOUND);
-            for (Object m : leftovers.caught) {
-                beforeCodecs.fireChannelRead(m);
-            }
-            if (!leftovers.caught.isEmpty()) {
-                beforeCodecs.fireChannelReadComplete();
-            }
+            ConnectionPipeline.replay(p, switched.leftovers());
         });
     }
 
@@ -327,9 +354,9 @@ final class ChannelConnection implements Connection {
         }
     }
 
-    /** The worker this connection is pinned to. */
-    Worker worker() {
-        return worker;
+    /** Whether writes wait in the framework's own queue for a peer that reads slowly. */
+    boolean hasQueuedWrites() {
+        return outbound.hasQueuedWrites();
     }
 
     @Override
@@ -432,18 +459,9 @@ final class ChannelConnection implements Connection {
                     return;
                 }
                 hijacked = true;
-                ChannelPipeline p = channel.pipeline();
-                for (String name : codecNames) {
-                    if (p.get(name) != null) {
-                        p.remove(name);
-                    }
-                }
-                p.remove(DISPATCH);
-                p.remove(OUTBOUND);
-                p.remove(ACTIVITY);
-                if (p.get(CHUNKED) != null) {
-                    p.remove(CHUNKED);
-                }
+                ConnectionPipeline.strip(channel.pipeline(), codecNames);
+                // The hijacker gets Netty's default: the peer's end of input closes the channel.
+                channel.config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, false);
                 if (server.registry().remove(this)) {
                     // The server lets go of it: for its counters it has left like a closed one.
                     service.closed();
@@ -480,12 +498,19 @@ final class ChannelConnection implements Connection {
         // On the I/O loop: called from another thread, epoll's setAutoRead(false) keeps EPOLLIN armed while
         // a read is pending (as it is between read batches), so one more batch would still arrive. Going
         // through the loop also keeps a pause and a resume in the order they were called.
-        onIoLoop(() -> channel.config().setAutoRead(false));
+        onIoLoop(() -> setAutoRead(false));
     }
 
     @Override
     public void resumeReading() {
-        onIoLoop(() -> channel.config().setAutoRead(true));
+        onIoLoop(() -> setAutoRead(true));
+    }
+
+    private void setAutoRead(boolean read) {
+        // A closing connection reads on, whatever the protocol asks: unread input would turn its close into a reset.
+        if (!LingeringClose.isInstalled(channel.pipeline())) {
+            channel.config().setAutoRead(read);
+        }
     }
 
     private void onIoLoop(Runnable action) {
@@ -545,7 +570,7 @@ final class ChannelConnection implements Connection {
     @Override
     public void protocolError(String reason) {
         service.protocolError();
-        log.debug("Connection {} ({}): protocol error: {}", id, service(), reason);
+        PeerEventLog.event(PeerEventLog.Kind.PROTOCOL_ERROR, id, service(), reason);
     }
 
     @Override
@@ -553,18 +578,4 @@ final class ChannelConnection implements Connection {
         return "Connection[" + id + ", " + service() + ", " + channel.remoteAddress() + "]";
     }
 
-    /** Keeps the messages the old codecs hand on as they leave the pipeline during a switch. I/O loop. */
-    private static final class LeftoverCatcher extends io.netty.channel.ChannelInboundHandlerAdapter {
-        final List<Object> caught = new ArrayList<>();
-
-        @Override
-        public void channelRead(io.netty.channel.ChannelHandlerContext ctx, Object msg) {
-            caught.add(msg);
-        }
-
-        @Override
-        public void channelReadComplete(io.netty.channel.ChannelHandlerContext ctx) {
-            // the replay fires its own
-        }
-    }
 }

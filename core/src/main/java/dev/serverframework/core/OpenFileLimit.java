@@ -22,6 +22,15 @@ final class OpenFileLimit {
         return FALLBACK_LIMIT;
     }
 
+    /**
+     * How many refused connections may be answered at once: half the files the limit leaves beside
+     * {@code maxConnections} (at least 16), so refusals never take the last files the server needs.
+     */
+    static int maxRefusals(int maxConnections) {
+        long headroom = Math.min(current(), 10_000_000L) - maxConnections;
+        return (int) Math.max(16, headroom / 2);
+    }
+
     /** The limit minus a reserve of 5% (at least {@value #MIN_RESERVE} files). */
     static int defaultMaxConnections() {
         long limit = Math.min(current(), 10_000_000L);

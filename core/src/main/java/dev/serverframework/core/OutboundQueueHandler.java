@@ -17,7 +17,9 @@ import java.util.ArrayDeque;
  * The connection's own write queue, nearest the socket (after TLS): while the transport is writable a
  * write passes straight through; otherwise it waits here, where an urgent write can still overtake it.
  * What has passed to the transport is never reordered, so an urgent write never splits a message.
- * It also counts written bytes and implements close-after-pending-writes. Runs on the I/O loop only.
+ * It also counts written bytes and implements close-after-pending-writes: from the close request on the
+ * peer's input stops reaching the protocol, and once the last write has gone out the
+ * {@link LingeringClose} shuts down output and closes. Runs on the I/O loop only.
  */
 final class OutboundQueueHandler extends ChannelDuplexHandler {
     /**
@@ -32,15 +34,20 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
     };
 
     private final ChannelConnection connection;
+    private final long lingerNanos;
     /** Made on first use: most connections never wait, and an idle one should cost little memory. */
     private ArrayDeque<PendingWrite> queue;
     private ChannelHandlerContext ctx;
     private boolean closing;
+    /** The close's last stage, once a close was asked for. */
+    private LingeringClose linger;
+    private boolean lastWriteRequested;
     /** Read from other threads by {@link ChannelConnection#isWritable()}. */
     private volatile int queued;
 
-    OutboundQueueHandler(ChannelConnection connection) {
+    OutboundQueueHandler(ChannelConnection connection, long lingerNanos) {
         this.connection = connection;
+        this.lingerNanos = lingerNanos;
     }
 
     boolean hasQueuedWrites() {
@@ -95,28 +102,49 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
             drain(false);
             ctx.flush();
             if (isQueueEmpty() && closing) {
-                closeAfterWrites(ctx.newPromise());
+                afterLastWrite();
             }
         }
         ctx.fireChannelWritabilityChanged();
     }
 
     /**
-     * Closes once everything queued, here and in the transport, has been written. Later writes fail.
-     * On the I/O loop.
+     * Closes once everything queued, here and in the transport, has been written; from now on the peer's
+     * input is discarded and later writes fail. On the I/O loop.
      */
     void closeAfterWrites(ChannelPromise promise) {
+        ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+        if (closing) {
+            return;
+        }
         closing = true;
         if (!ctx.channel().isActive()) {
-            ctx.close(promise);
-        } else if (isQueueEmpty()) {
-            // Writes complete in order: when this empty one is done, everything before it is too.
-            ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> ctx.close(promise));
-        } else {
-            ctx.flush();
-            // The rest goes when the transport drains; channelWritabilityChanged comes back here.
-            ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+            ctx.close();
+            return;
         }
+        linger = stopInput();
+        // Output that never drains must not hold the close forever: the write-stall timeout watches it.
+        connection.closeRequested();
+        if (isQueueEmpty()) {
+            afterLastWrite();
+        } else {
+            // The rest goes when the transport drains; channelWritabilityChanged comes back here.
+            ctx.flush();
+        }
+    }
+
+    /** Stops the peer's input from reaching the codecs and the protocol (the connection is closing). */
+    LingeringClose stopInput() {
+        return LingeringClose.install(ctx.pipeline(), ConnectionPipeline.ACTIVITY, lingerNanos);
+    }
+
+    private void afterLastWrite() {
+        if (lastWriteRequested) {
+            return;
+        }
+        lastWriteRequested = true;
+        // Writes complete in order: when this empty one is done, everything before it is too.
+        ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> linger.outputDone());
     }
 
     /** Hands every queued write to the transport regardless of writability (for hijack). On the I/O loop. */

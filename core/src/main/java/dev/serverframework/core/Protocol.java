@@ -67,10 +67,47 @@ public interface Protocol {
     }
 
     /**
-     * The server is stopping and the connection is still open: a last chance to say goodbye. When it
-     * returns the framework closes the connection after its pending writes. On the connection's executor.
+     * The peer shut down its output (a half-close: {@code nc -N}, {@code socat}, or a client that sends
+     * its last request and then {@code shutdown(SHUT_WR)}): it will send nothing more, but it may still
+     * read. Every message it sent before has been delivered to {@link #onData} by now, in order. The
+     * default closes the connection after its pending writes; a protocol that still owes answers (an
+     * asynchronous one) closes once they are written, and one that streams may keep writing. On the
+     * connection's executor.
+     */
+    default void onInputClosed(Connection connection) {
+        connection.close();
+    }
+
+    /**
+     * The server is stopping and the connection is still open. What the peer has sent, and sends within
+     * the server's drain window, is still delivered and answered; the connection then closes after its
+     * pending writes, with a lingering close. A protocol that can tell its peer to go (HTTP's
+     * {@code Connection: close}) does so on its next answer and closes the connection after it; one with
+     * something to say (a goodbye line) writes it here. On the connection's executor, once per connection,
+     * before the framework closes it.
      */
     default void onShutdown(Connection connection) {
+    }
+
+    /**
+     * Whether the protocol still owes the peer an answer on this connection: a request whose handler has
+     * not finished (an asynchronous one, say). While it does, neither the idle timeout nor the end of a
+     * stop's drain window closes the connection; a protocol that answers {@code true} must close the
+     * connection itself once it has answered while the server stops (the grace period bounds it).
+     * Default {@code false}. On the connection's executor.
+     */
+    default boolean isAnswering(Connection connection) {
+        return false;
+    }
+
+    /**
+     * What a client refused over the server's connection limit is told, in this protocol's language (an
+     * HTTP 503, a Redis error), or {@code null} for the server's {@link ServerBuilder#busyMessage}. The
+     * refusal costs no worker and no protocol state: the answer is written on the I/O loop and the socket
+     * closed with a lingering close. Called once when the server starts, on the thread that starts it.
+     */
+    default BusyAnswer busyAnswer() {
+        return null;
     }
 
     /** The connection has closed; writes are no longer possible. On the connection's executor. */
@@ -78,9 +115,11 @@ public interface Protocol {
     }
 
     /**
-     * The connection saw no read, write or {@link Connection#touch()} for its idle timeout. The default
-     * closes it; a protocol may send a probe instead, and the timeout starts again. On the connection's
-     * executor.
+     * The connection saw no read, write or {@link Connection#touch()} for its idle timeout, and the
+     * protocol is not {@link #isAnswering answering} on it. Output waiting for a peer that does not read
+     * is not idleness (the separate write-stall timeout covers it), nor is a pause in reading that the
+     * protocol asked for. The default closes; a protocol may send a probe instead, and the timeout starts
+     * again. On the connection's executor.
      */
     default void ping(Connection connection) {
         connection.close();

@@ -2,6 +2,7 @@ package dev.serverframework.core;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 
 /**
  * The last handler of every pipeline: turns channel events into the protocol's callbacks, which the
@@ -36,6 +37,15 @@ final class ProtocolDispatcher extends ChannelInboundHandlerAdapter {
             connection.writableAgain();
         }
         ctx.fireChannelWritabilityChanged();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        // The codecs before this handler have passed on what they decoded from the last bytes by now.
+        if (evt == ChannelInputShutdownEvent.INSTANCE) {
+            connection.inputClosed();
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override

@@ -63,7 +63,8 @@ public final class Server {
 
     Server(ServerSettings settings) {
         this.settings = settings;
-        this.registry = new ConnectionRegistry(settings.maxConnections());
+        this.registry = new ConnectionRegistry(settings.maxConnections(),
+                OpenFileLimit.maxRefusals(settings.maxConnections()));
     }
 
     /** Starts building a server. */
@@ -127,7 +128,10 @@ public final class Server {
                 .channel(TransportSupport.serverChannelClass(transport))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new AcceptFailureHandler())
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // The peer's end of input is an event, not the end of the connection: its replies still go out.
+                .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
                         settings.writeBufferLowWaterMark(), settings.writeBufferHighWaterMark()))
                 .childHandler(new ServerChannelInitializer(this));
@@ -185,6 +189,11 @@ public final class Server {
 
     boolean isAccepting() {
         return state.get() == State.RUNNING;
+    }
+
+    /** Whether a stop has begun and not finished. */
+    boolean isStopping() {
+        return state.get() == State.STOPPING;
     }
 
     /** Whether the server has started and not yet begun to stop. */
@@ -417,10 +426,12 @@ public final class Server {
     // ---- stopping ----
 
     /**
-     * Stops gracefully, without blocking: stops accepting, runs each open connection's
-     * {@link Protocol#onShutdown} on its executor and then closes it after its pending writes; what is
-     * still open after the grace period is cut. Then the workers drain their queues, the event loops are
-     * released and {@code onFinish} runs. {@link #awaitTermination()} waits for the end.
+     * Stops gracefully, without blocking: stops accepting; runs each open connection's
+     * {@link Protocol#onShutdown} on its executor; closes each connection, after its pending writes and with
+     * a lingering close, once it has been quiet for the {@link ServerBuilder#drainWindow drain window} (at
+     * once if it already has), or at the end of the window once what it sent is answered; what is still
+     * open after the grace period is cut. Then the workers drain their queues, the event loops are released
+     * and {@code onFinish} runs. {@link #awaitTermination()} waits for the end.
      */
     public void stop() {
         if (state.compareAndSet(State.NEW, State.TERMINATED)) {
@@ -475,37 +486,8 @@ public final class Server {
     }
 
     private void shutdownSequence() {
-        long graceNanos = settings.shutdownGrace().toNanos();
-        long deadline = System.nanoTime() + graceNanos;
         try {
-            for (Channel l : listeners) {
-                l.close().syncUninterruptibly();
-            }
-            List<ChannelConnection> open = registry.all();
-            log.info("Stopping the server on port {}: {} connection(s) open", port, open.size());
-            CountDownLatch allClosed = new CountDownLatch(open.size());
-            for (ChannelConnection c : open) {
-                c.closeDispatchedFuture().addListener(f -> allClosed.countDown());
-                c.run(() -> {
-                    c.protocol().onShutdown(c);
-                    c.close();
-                });
-            }
-            if (!allClosed.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
-                log.warn("{} connection(s) still open after the {} ms grace period; cutting them",
-                        allClosed.getCount(), settings.shutdownGrace().toMillis());
-                for (ChannelConnection c : registry.all()) {
-                    c.abort();
-                }
-                allClosed.await(1, TimeUnit.SECONDS);
-            }
-            // Every onClose is queued on its worker by now; a graceful shutdown runs them all.
-            long remaining = Math.max(0, deadline - System.nanoTime());
-            if (!workerGroup.shutdownGracefully(0, remaining, TimeUnit.NANOSECONDS)
-                    .await(remaining + TimeUnit.SECONDS.toNanos(5), TimeUnit.NANOSECONDS)) {
-                log.warn("Workers still busy after the grace period; leaving them behind");
-            }
-            ioGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS);
+            new StopSequence(this, listeners, workerGroup, ioGroup).run();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (Throwable t) {

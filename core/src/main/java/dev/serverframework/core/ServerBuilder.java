@@ -26,6 +26,9 @@ public final class ServerBuilder {
     private int maxConnections = AUTO;
     private byte[] busyMessage;
     private Duration shutdownGrace = Duration.ofSeconds(5);
+    private Duration drainWindow = Duration.ofSeconds(1);
+    private Duration lingerTimeout = Duration.ofSeconds(2);
+    private Duration writeStallTimeout = Duration.ofSeconds(60);
     private Duration tickPeriod = Duration.ofSeconds(1);
     private Transport transport = Transport.AUTO;
     private int lowWaterMark = 32 * 1024;
@@ -109,7 +112,11 @@ public final class ServerBuilder {
         return this;
     }
 
-    /** Sent, then the connection closed, to a client over {@link #maxConnections}; default none. */
+    /**
+     * Sent at once, then the connection closed, to a client over {@link #maxConnections} when the protocol
+     * has no {@link Protocol#busyAnswer() answer of its own}; default none (the refused socket is just
+     * closed, with a lingering close).
+     */
     public ServerBuilder busyMessage(String message) {
         this.busyMessage = message == null ? null : message.getBytes(StandardCharsets.UTF_8);
         return this;
@@ -118,6 +125,38 @@ public final class ServerBuilder {
     /** How long a stop waits for connections to finish, 0 to 1 hour; default 5 seconds. */
     public ServerBuilder shutdownGrace(Duration grace) {
         this.shutdownGrace = durationRange("shutdownGrace", grace, Duration.ZERO, Duration.ofHours(1));
+        return this;
+    }
+
+    /**
+     * During a stop, how long a connection that was active within this window is still read for its next
+     * message (HTTP answers it with {@code Connection: close}); a connection quiet for longer is closed at
+     * once, and one still sending at the end is closed after what it sent is answered. 0 to 1 minute;
+     * default 1 second. The {@link #shutdownGrace grace period} bounds it.
+     */
+    public ServerBuilder drainWindow(Duration window) {
+        this.drainWindow = durationRange("drainWindow", window, Duration.ZERO, Duration.ofMinutes(1));
+        return this;
+    }
+
+    /**
+     * How long a graceful close reads and discards the peer's input after shutting down output, until
+     * the peer closes its side: data arriving at a socket closed with unread input makes the kernel send
+     * a reset, which can destroy the answer the peer has not read yet (nginx's {@code lingering_close}).
+     * 0 (close at once) to 1 minute; default 2 seconds.
+     */
+    public ServerBuilder lingerTimeout(Duration timeout) {
+        this.lingerTimeout = durationRange("lingerTimeout", timeout, Duration.ZERO, Duration.ofMinutes(1));
+        return this;
+    }
+
+    /**
+     * How long a connection may have output pending without any of it being taken by the peer before it
+     * is cut (nginx's {@code send_timeout}). A peer that stops reading is stalled, not idle: the idle
+     * timeout does not close it while its output waits. 0 (off) to 24 hours; default 60 seconds.
+     */
+    public ServerBuilder writeStallTimeout(Duration timeout) {
+        this.writeStallTimeout = durationRange("writeStallTimeout", timeout, Duration.ZERO, Duration.ofHours(24));
         return this;
     }
 
@@ -198,7 +237,8 @@ public final class ServerBuilder {
         }
         int max = maxConnections == AUTO ? OpenFileLimit.defaultMaxConnections() : maxConnections;
         return new ServerSettings(port, bindAddress, workers, ioThreads, listeners, protocol, idleTimeout,
-                max, busyMessage == null ? null : busyMessage.clone(), shutdownGrace, tickPeriod, transport,
+                max, busyMessage == null ? null : busyMessage.clone(), shutdownGrace, drainWindow, lingerTimeout,
+                writeStallTimeout, tickPeriod, transport,
                 lowWaterMark, highWaterMark, sslContext, shutdownHook, onInit, onFinish, onTick, onIdle,
                 onInitThread);
     }

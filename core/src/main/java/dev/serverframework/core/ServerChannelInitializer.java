@@ -1,26 +1,31 @@
 package dev.serverframework.core;
 
-import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Admits or refuses each accepted channel and builds the pipeline of an admitted one. Shared by all
  * channels of a server; runs on each channel's I/O loop.
  */
-@io.netty.channel.ChannelHandler.Sharable
+@ChannelHandler.Sharable
 final class ServerChannelInitializer extends ChannelInitializer<Channel> {
     /** Process-wide, so an id is never reused even across servers. */
     private static final AtomicLong NEXT_ID = new AtomicLong();
 
     private final Server server;
+    /** What refused clients are told, from the protocol or the settings; null for nothing. */
+    private final BusyAnswer busyAnswer;
 
     ServerChannelInitializer(Server server) {
         this.server = server;
+        ServerSettings s = server.settings();
+        BusyAnswer fromProtocol = s.protocol().busyAnswer();
+        byte[] busyMessage = s.busyMessage();
+        this.busyAnswer = fromProtocol != null ? fromProtocol
+                : busyMessage != null ? BusyAnswer.immediate(busyMessage) : null;
     }
 
     @Override
@@ -37,15 +42,21 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         server.statistics().onAccepted();
     }
 
+    /**
+     * Answers and closes a client the server has no room for. The answer needs a few file descriptors'
+     * worth of headroom for a moment; past the refusal limit the socket is just closed.
+     */
     private void refuse(Channel ch) {
         server.statistics().onRejected();
-        byte[] busy = server.settings().busyMessage();
-        if (busy != null && server.settings().sslContext() == null && server.isAccepting()) {
-            ch.writeAndFlush(Unpooled.wrappedBuffer(busy)).addListener(ChannelFutureListener.CLOSE);
-            // A client that never reads must not keep the refused socket open.
-            ch.eventLoop().schedule(() -> ch.close(), 1, TimeUnit.SECONDS);
-        } else {
+        ConnectionRegistry registry = server.registry();
+        if (!server.isAccepting() || !registry.tryReserveRefusal()) {
             ch.close();
+            return;
         }
+        ch.closeFuture().addListener(f -> registry.releaseRefusal());
+        // Under TLS the answer would need a handshake first: such a client only gets the clean close.
+        BusyAnswer answer = server.settings().sslContext() == null ? busyAnswer : null;
+        ch.pipeline().addLast(new RefusalHandler(answer == null ? null : answer.answerBytes(),
+                answer == null ? null : answer.requestEndBytes(), server.settings().lingerTimeout().toNanos()));
     }
 }

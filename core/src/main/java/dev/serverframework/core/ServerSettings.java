@@ -20,6 +20,13 @@ import java.util.function.Consumer;
  * @param maxConnections   open connections allowed at once
  * @param busyMessage      bytes sent to a connection refused over capacity, or {@code null}
  * @param shutdownGrace    how long a stop waits for connections to close before cutting them
+ * @param drainWindow      during a stop, how long a recently active connection is still read for its
+ *                         next message; a connection quiet for longer is closed at once
+ * @param lingerTimeout    after a graceful close has shut down output, how long input is still read and
+ *                         discarded (so a late request meets a clean end of stream, not a reset); zero
+ *                         closes at once
+ * @param writeStallTimeout how long output may wait without progress for a peer that does not read
+ *                         before the connection is cut; zero turns it off
  * @param tickPeriod       period of {@code onTick}
  * @param transport        transport choice before the system property is applied
  * @param writeBufferLowWaterMark  bytes under which a connection is writable again
@@ -43,6 +50,9 @@ public record ServerSettings(
         int maxConnections,
         byte[] busyMessage,
         Duration shutdownGrace,
+        Duration drainWindow,
+        Duration lingerTimeout,
+        Duration writeStallTimeout,
         Duration tickPeriod,
         Transport transport,
         int writeBufferLowWaterMark,

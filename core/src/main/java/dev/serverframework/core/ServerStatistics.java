@@ -15,6 +15,9 @@ public final class ServerStatistics {
     private final LongAdder closed = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder idleTimeouts = new LongAdder();
+    private final LongAdder writeStalls = new LongAdder();
+    private final LongAdder resets = new LongAdder();
+    private final LongAdder closedMidMessage = new LongAdder();
     private final LongAdder callbackFailures = new LongAdder();
     private final LongAdder broadcasts = new LongAdder();
     private final LongAdder broadcastTargets = new LongAdder();
@@ -49,6 +52,21 @@ public final class ServerStatistics {
     /** Times a connection reached its idle timeout ({@link Protocol#ping} was called). */
     public long idleTimeouts() {
         return idleTimeouts.sum();
+    }
+
+    /** Connections cut because their peer took none of their pending output for the write-stall timeout. */
+    public long writeStalls() {
+        return writeStalls.sum();
+    }
+
+    /** Connections that ended with an I/O error: reset by the peer, broken pipe. */
+    public long resets() {
+        return resets.sum();
+    }
+
+    /** Connections whose peer closed them in the middle of a message (a request head or body cut short). */
+    public long closedMidMessage() {
+        return closedMidMessage.sum();
     }
 
     /** Protocol callbacks and connection tasks that threw. */
@@ -104,6 +122,18 @@ public final class ServerStatistics {
 
     void onIdleTimeout() {
         idleTimeouts.increment();
+    }
+
+    void onWriteStall() {
+        writeStalls.increment();
+    }
+
+    void onReset() {
+        resets.increment();
+    }
+
+    void onClosedMidMessage() {
+        closedMidMessage.increment();
     }
 
     void onCallbackFailure() {

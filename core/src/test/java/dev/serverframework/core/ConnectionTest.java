@@ -487,8 +487,8 @@ class ConnectionTest {
             assertEquals(1, server.count("hj"));
             assertEquals(1, server.count(null));
             ChannelPipeline pipe = ch.pipeline();
-            for (String name : List.of(ChannelConnection.ACTIVITY, ChannelConnection.OUTBOUND,
-                    ChannelConnection.DISPATCH, "line", "string")) {
+            for (String name : List.of(ConnectionPipeline.ACTIVITY, ConnectionPipeline.OUTBOUND,
+                    ConnectionPipeline.DISPATCH, "line", "string")) {
                 assertNull(pipe.get(name), name + " still in the hijacked pipeline");
             }
 

@@ -308,8 +308,9 @@ class ServerTasksTest {
             finished.countDown();
         });
         assertEquals(2, n, "both connections were open when each() was called");
-        // The task for `leaving` waits behind the blocked worker; its client goes away meanwhile.
-        leaving.client.close();
+        // The task for `leaving` waits behind the blocked worker; its client goes away meanwhile. A reset,
+        // not a FIN: the server reads a FIN as a half-close and keeps the connection for its replies.
+        leaving.client.reset();
         Await.until("the server to see the close", () -> server.count("room-a") == 1);
         gate.countDown();
 
@@ -561,7 +562,7 @@ class ServerTasksTest {
             fallbackThread.set(Thread.currentThread().getName());
             fellBack2.countDown();
         });
-        newcomer.client.close();
+        newcomer.client.reset(); // a reset ends it at once; a FIN would wait for the worker's replies
         Await.until("the close to be seen", () -> server.count(null) == 0);
         gate.countDown();
         assertTrue(fellBack2.await(WAIT_SECONDS, TimeUnit.SECONDS), "fallback never ran");

@@ -79,11 +79,10 @@ public final class ChatProtocol implements Protocol {
         return SERVICE;
     }
 
-    /** The line decoder and the half-close watcher. On the I/O loop. */
+    /** The line decoder. On the I/O loop. */
     @Override
     public void initPipeline(ChannelPipeline pipeline) {
         pipeline.addLast("chat-lines", new LineFrameDecoder(maxLineLength));
-        EndOfInputHandler.install(pipeline);
     }
 
     /** Names the newcomer {@code guest-ID}, welcomes it and announces it to the others. On the worker. */
@@ -102,15 +101,11 @@ public final class ChatProtocol implements Protocol {
         send(connection, me, "* welcome, you are " + name + "; commands: /nick NAME, /who, /quit");
     }
 
-    /** A line, a command, the peer's end of input or a line over the limit. On the worker. */
+    /** A line, a command or a line over the limit. On the worker. */
     @Override
     public void onData(Connection connection, Object message) {
         Member me = connection.attachment();
         if (me == null || me.leaving) {
-            return;
-        }
-        if (message == EndOfInputHandler.END_OF_INPUT) {
-            leave(connection, me);
             return;
         }
         if (message == LineFrameDecoder.TOO_LONG) {
@@ -171,6 +166,20 @@ public final class ChatProtocol implements Protocol {
         List<String> names = new ArrayList<>(nicknames.keySet());
         names.sort(null);
         send(connection, me, "* " + names.size() + " online: " + String.join(", ", names));
+    }
+
+    /**
+     * The client sent its last line ({@code printf ... | nc -N}): it leaves once its lines have gone out
+     * to the others and its own output is written. On the worker.
+     */
+    @Override
+    public void onInputClosed(Connection connection) {
+        Member me = connection.attachment();
+        if (me == null) {
+            connection.close();
+        } else if (!me.leaving) {
+            leave(connection, me);
+        }
     }
 
     /** Closes after pending output; the leave is announced in {@link #onClose}. */

@@ -23,8 +23,9 @@ import java.nio.charset.StandardCharsets;
  *     .build();
  * }</pre>
  *
- * <p>When the peer shuts down its output (a half-close, as {@code nc} and {@code socat} do at the end of
- * their input) the connection closes once everything received so far has been echoed.
+ * <p>When the peer shuts down its output (a half-close, as {@code nc -N} and {@code socat} do at the end
+ * of their input) the connection closes once everything received so far has been echoed (the framework's
+ * default {@link Protocol#onInputClosed}).
  *
  * <p>Immutable and thread-safe: one instance serves every connection. Its callbacks run on the I/O loop
  * ({@link Execution#IO_LOOP}): echoing never blocks, so the hop to a worker would only cost time.
@@ -74,13 +75,12 @@ public final class EchoProtocol implements Protocol {
         return lineMode;
     }
 
-    /** In line mode, a line decoder; always, the half-close watcher. On the I/O loop. */
+    /** In line mode, a line decoder. On the I/O loop. */
     @Override
     public void initPipeline(ChannelPipeline pipeline) {
         if (lineMode) {
             pipeline.addLast("echo-lines", new LineFrameDecoder(maxLineLength));
         }
-        EndOfInputHandler.install(pipeline);
     }
 
     /** Sends the greeting, if any. On the I/O loop. */
@@ -104,10 +104,6 @@ public final class EchoProtocol implements Protocol {
         State state = connection.attachment();
         if (state != null) {
             state.probed = false;
-        }
-        if (message == EndOfInputHandler.END_OF_INPUT) {
-            connection.close();
-            return;
         }
         if (message == LineFrameDecoder.TOO_LONG) {
             connection.protocolError("line longer than " + maxLineLength + " bytes");

@@ -1,7 +1,9 @@
 package dev.serverframework.http;
 
+import dev.serverframework.core.BusyAnswer;
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
+import dev.serverframework.http.internal.ErrorResponses;
 import dev.serverframework.http.internal.HeaderTimeoutHandler;
 import dev.serverframework.http.internal.LimitsAggregator;
 import dev.serverframework.http.internal.Router;
@@ -23,6 +25,7 @@ import dev.serverframework.http.internal.ChunkedWriterOnDemand;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -118,6 +121,16 @@ public final class HttpProtocol implements Protocol {
         p.addLast("http-chunked", new ChunkedWriterOnDemand());
     }
 
+    /**
+     * A client over the server's connection limit gets {@code 503 Service Unavailable} with
+     * {@code Retry-After} and {@code Connection: close}, once its request head has arrived.
+     */
+    @Override
+    public BusyAnswer busyAnswer() {
+        return BusyAnswer.afterRequest(ErrorResponses.serviceUnavailable(writer.serverHeader()),
+                "\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+    }
+
     /** Sets up the connection's request ordering and keep-alive timeout. On the connection's executor. */
     @Override
     public void onOpen(Connection connection) {
@@ -128,15 +141,26 @@ public final class HttpProtocol implements Protocol {
     }
 
     /**
-     * The keep-alive (idle) timeout passed: closes the connection unless a request on it is still being
-     * answered (a slow handler or an async one leaves the socket quiet without the client being idle).
-     * On the connection's executor.
+     * Whether a request on this connection still waits for its response (a slow or asynchronous handler):
+     * such a connection is not idle, and a stop waits for the answer. On the connection's executor.
      */
     @Override
-    public void ping(Connection connection) {
+    public boolean isAnswering(Connection connection) {
+        PipelineOrder order = connection.attachment();
+        return order != null && !order.answeredAll();
+    }
+
+    /**
+     * The client half-closed: every request it sent has been passed to {@link #onData}; the connection
+     * closes after the last of their responses (at once when all are out). On the connection's executor.
+     */
+    @Override
+    public void onInputClosed(Connection connection) {
         PipelineOrder order = connection.attachment();
         if (order == null || order.answeredAll()) {
             connection.close();
+        } else {
+            order.inputClosed();
         }
     }
 
@@ -246,9 +270,16 @@ public final class HttpProtocol implements Protocol {
             order.closing();
         }
         order.complete(seq, new PipelineOrder.Ready(res, http10, head, close, observed, method, start), ready -> {
+            // The last answer owed on a connection whose client half-closed, or on any connection once the
+            // server is stopping, is its last one: Connection: close tells the client to go.
+            boolean last = ready.close()
+                    || order.answeredAll() && (order.isInputClosed() || !c.server().isRunning());
+            if (last) {
+                order.closing();
+            }
             // The observer hears of it after the write, in response order, with the handler's status.
             try {
-                writer.write(c, ready.response(), ready.http10(), ready.head(), ready.close());
+                writer.write(c, ready.response(), ready.http10(), ready.head(), last);
             } catch (RuntimeException e) {
                 log.warn("Connection {}: writing a response failed; closing", c.id(), e);
                 c.abort();

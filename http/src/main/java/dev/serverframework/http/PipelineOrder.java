@@ -23,6 +23,7 @@ final class PipelineOrder {
     private TreeMap<Long, Ready> waiting;
     private int requests;
     private boolean closing;
+    private boolean inputClosed;
 
     /** Numbers a new request. */
     long admit() {
@@ -43,6 +44,16 @@ final class PipelineOrder {
     /** True once a response that closes the connection has been queued: later requests are dropped. */
     boolean isClosing() {
         return closing;
+    }
+
+    /** The client half-closed: no request will follow those admitted. */
+    void inputClosed() {
+        inputClosed = true;
+    }
+
+    /** Whether the client half-closed. */
+    boolean isInputClosed() {
+        return inputClosed;
     }
 
     /** Marks that a response closes the connection (no later request will be answered). */

@@ -119,6 +119,19 @@ public final class RawClient implements Closeable {
         }
     }
 
+    /**
+     * Closes abortively: the kernel sends a reset, so the server learns at once that the client is gone
+     * (a plain close sends a FIN, which a server allowing half-closure reads as "no more input").
+     */
+    public void reset() {
+        try {
+            socket.setSoLinger(true, 0);
+            socket.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     @Override
     public void close() {
         try {

@@ -19,6 +19,22 @@ public final class ErrorResponses {
     private ErrorResponses() {
     }
 
+    /**
+     * The bytes of the {@code 503 Service Unavailable} a client over the connection limit gets: no
+     * {@code Date} (optional for 5xx, RFC 9110 6.6.1), so they are made once.
+     */
+    public static byte[] serviceUnavailable(CharSequence serverHeader) {
+        String body = HttpResponseStatus.SERVICE_UNAVAILABLE.reasonPhrase() + "\n";
+        String head = "HTTP/1.1 503 Service Unavailable\r\n"
+                + "Content-Type: text/plain\r\n"
+                + "Content-Length: " + body.length() + "\r\n"
+                + "Retry-After: 1\r\n"
+                + "Connection: close\r\n"
+                + (serverHeader == null ? "" : "Server: " + serverHeader + "\r\n")
+                + "\r\n";
+        return (head + body).getBytes(StandardCharsets.US_ASCII);
+    }
+
     /** A complete response with the reason phrase as body, Date, Server and, if asked, Connection: close. */
     public static FullHttpResponse full(HttpResponseStatus status, CharSequence serverHeader, boolean close) {
         byte[] body = (status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
