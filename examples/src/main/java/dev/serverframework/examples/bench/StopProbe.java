@@ -254,8 +254,11 @@ public final class StopProbe {
                     threads.add(t);
                     t.start();
                 }
-                // Returns early only when every connection has already ended: then there is nothing to wait for.
-                allEnded.await(stopAfter.toNanos(), TimeUnit.NANOSECONDS);
+                // The full delay even when every connection has ended already, so "stop after" stays true.
+                long stopAt = System.nanoTime() + stopAfter.toNanos();
+                for (long left = stopAfter.toNanos(); left > 0; left = stopAt - System.nanoTime()) {
+                    TimeUnit.NANOSECONDS.sleep(left);
+                }
 
                 stopNanos = System.nanoTime();
                 stopped = true;

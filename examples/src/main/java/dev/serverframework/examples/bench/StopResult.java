@@ -68,6 +68,11 @@ public record StopResult(String target, String protocol, int connections, int co
         return ends.stream().filter(e -> e.outcome() == outcome && e.requestOutstanding()).count();
     }
 
+    /** Connections that ended with {@code outcome} before the stop signal (so not because of it). */
+    public long countBeforeStop(StopOutcome outcome) {
+        return ends.stream().filter(e -> e.outcome() == outcome && e.endedBeforeStop()).count();
+    }
+
     /** Connections that ended before the stop signal (whatever their outcome). */
     public long endedBeforeStop() {
         return ends.stream().filter(ConnectionEnd::endedBeforeStop).count();
@@ -134,7 +139,9 @@ public record StopResult(String target, String protocol, int connections, int co
             b.append("  the stop action failed: ").append(stopError).append('\n');
         }
         int n = ends.size();
-        b.append(String.format(Locale.ROOT, "  %-28s %6s %7s%n", "outcome", "conns", "%"));
+        boolean early = endedBeforeStop() > 0;
+        b.append(String.format(Locale.ROOT, "  %-28s %6s %7s%s%n", "outcome", "conns", "%",
+                early ? "  before the stop" : ""));
         for (StopOutcome o : StopOutcome.values()) {
             long c = count(o);
             String note = "";
@@ -143,16 +150,19 @@ public record StopResult(String target, String protocol, int connections, int co
                 note = c == 0 ? "" : String.format(Locale.ROOT, "  (%d with a request outstanding)",
                         countOutstanding(o));
             }
-            b.append(String.format(Locale.ROOT, "  %-28s %6d %6.1f%%%s%n", o.label(), c,
-                    n == 0 ? 0.0 : 100.0 * c / n, note));
+            String before = early ? String.format(Locale.ROOT, "  %16d", countBeforeStop(o)) : "";
+            b.append(String.format(Locale.ROOT, "  %-28s %6d %6.1f%%%s%s%n", o.label(), c,
+                    n == 0 ? 0.0 : 100.0 * c / n, before, note));
         }
         b.append(String.format(Locale.ROOT, "  replies: %,d before the stop, %,d after it (%,d of them with "
                 + "Connection: close)%n", responsesBeforeStop(), responsesAfterStop(), closeResponsesAfterStop()));
         if (unexpectedReplies() > 0) {
             b.append(String.format(Locale.ROOT, "  replies other than +PONG: %,d%n", unexpectedReplies()));
         }
-        if (endedBeforeStop() > 0) {
-            b.append(String.format(Locale.ROOT, "  ended before the stop: %d connection(s)%n", endedBeforeStop()));
+        if (early) {
+            b.append(String.format(Locale.ROOT, "  WARNING: %d connection(s) ended before the stop, so their endings "
+                    + "say nothing about it (a keep-alive request limit, e.g. nginx keepalive_requests? an idle "
+                    + "timeout?)%n", endedBeforeStop()));
         }
         if (connectionsWithoutReplyBeforeStop() > 0) {
             b.append(String.format(Locale.ROOT, "  no reply before the stop: %d connection(s)%n",
@@ -201,6 +211,11 @@ public record StopResult(String target, String protocol, int connections, int co
         for (int i = 0; i < all.length; i++) {
             b.append(i == 0 ? "" : ", ").append(Json.quote(all[i].name())).append(": ")
                     .append(countOutstanding(all[i]));
+        }
+        b.append("},\n  \"outcomesBeforeStop\": {");
+        for (int i = 0; i < all.length; i++) {
+            b.append(i == 0 ? "" : ", ").append(Json.quote(all[i].name())).append(": ")
+                    .append(countBeforeStop(all[i]));
         }
         b.append("},\n");
         field(b, "responsesBeforeStop", Long.toString(responsesBeforeStop()));

@@ -263,6 +263,25 @@ class StopProbeTest {
         assertTrue(r.ends().get(0).detail().contains("Transfer-Encoding"), r::table);
     }
 
+    /**
+     * A server that closes each connection after 5 requests (as nginx does after keepalive_requests) ends them
+     * all before the stop: classified, but counted and flagged as ended before the stop.
+     */
+    @Test
+    void connectionsEndedBeforeTheStopAreFlagged() throws Exception {
+        FakeServer server = start((s, in, out) -> drain(s, in));
+        server.closeAfterRequests = 5;
+        StopResult r = probe(server).build().run(server::stop);
+
+        assertEquals(CONNECTIONS, r.count(StopOutcome.ANSWERED_CLOSE), r::table);
+        assertEquals(CONNECTIONS, r.countBeforeStop(StopOutcome.ANSWERED_CLOSE), r::table);
+        assertEquals(CONNECTIONS, r.endedBeforeStop(), r::table);
+        assertEquals(5L * CONNECTIONS, r.responsesBeforeStop(), r::table);
+        assertEquals(0, r.responsesAfterStop(), r::table);
+        assertTrue(Double.isNaN(r.endMillisMax()), r::table);
+        assertTrue(r.table().contains("WARNING: " + CONNECTIONS + " connection(s) ended before the stop"), r::table);
+    }
+
     /** Nothing listens: the probe gives up before the stop, which is never run. */
     @Test
     void connectFailureFailsFastWithoutStopping() throws Exception {
@@ -336,8 +355,8 @@ class StopProbeTest {
                 "--target", target, "-c", Integer.toString(CONNECTIONS), "--stop-after", "300ms",
                 "--stop-command", "kill -TERM " + child.pid());
         assertEquals(0, status, printed::toString);
-        assertTrue(Pattern.compile("closed unanswered +" + CONNECTIONS + " +100\\.0%").matcher(printed.toString()).find(),
-                printed::toString);
+        assertTrue(Pattern.compile("closed unanswered +" + CONNECTIONS + " +100\\.0%").matcher(printed.toString())
+                .find(), printed::toString);
 
         StringWriter failed = new StringWriter();
         status = new CommandLine(new BenchCommand()).setOut(new PrintWriter(failed)).execute("stop",
@@ -407,6 +426,8 @@ class StopProbeTest {
         private final AtomicBoolean stopped = new AtomicBoolean();
         private final List<Socket> sockets = new ArrayList<>();
         private final List<Thread> threads = new ArrayList<>();
+        /** When more than 0: answer this many requests, the last with Connection: close, then FIN. */
+        volatile int closeAfterRequests;
 
         FakeServer(AtStop atStop, boolean resp) throws IOException {
             this.listener = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
@@ -449,7 +470,7 @@ class StopProbeTest {
                 s.setTcpNoDelay(true);
                 BufferedInputStream in = new BufferedInputStream(s.getInputStream());
                 OutputStream out = s.getOutputStream();
-                while (true) {
+                for (int served = 1; true; served++) {
                     if (stopped.get()) {
                         atStop.run(s, in, out);
                         return;
@@ -457,8 +478,14 @@ class StopProbeTest {
                     if (resp ? !readPing(in) : !readRequest(in)) {
                         return;
                     }
-                    out.write(resp ? "+PONG\r\n".getBytes(StandardCharsets.US_ASCII) : HELLO);
+                    boolean last = served == closeAfterRequests;
+                    out.write(resp ? "+PONG\r\n".getBytes(StandardCharsets.US_ASCII) : last ? HELLO_CLOSE : HELLO);
                     out.flush();
+                    if (last) {
+                        s.shutdownOutput();
+                        drain(s, in);
+                        return;
+                    }
                 }
             } catch (IOException | RuntimeException | AssertionError e) {
                 // The probe decides what happened on the wire; the fake server just ends.
