@@ -7,8 +7,10 @@ import picocli.CommandLine.Spec;
 /** {@code bench}: load generators that measure a server and say how far to trust the figures. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: 'bench http' compares keep-alive and close under load; 'bench connections' "
-                + "holds N idle connections and measures latency and memory per connection.",
-        subcommands = {HttpBenchCommand.class, ConnectionsBenchCommand.class, ConnectionsWorker.class})
+                + "holds N idle connections and measures latency and memory per connection; 'bench stop' asks a "
+                + "server to stop under keep-alive load and says how each connection ended.",
+        subcommands = {HttpBenchCommand.class, ConnectionsBenchCommand.class, ConnectionsWorker.class,
+                StopProbeCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
