@@ -11,6 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Over maxConnections a client gets the busy message and is closed; a freed place admits the next one. */
 class CapacityTest {
@@ -95,5 +98,74 @@ class CapacityTest {
         assertEquals(1, server.statistics().rejected());
         assertServed(admitted, "still in");
         assertEquals(1, server.count(null));
+    }
+
+    /** A request/response protocol's refusal waits for the request, then answers and closes cleanly. */
+    @Test
+    void aBusyAnswerThatWaitsForTheRequestGoesOutOnlyOnceTheRequestEnded() throws Exception {
+        server = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).maxConnections(1)
+                .protocol(new LineProtocol("req", (c, line) -> c.write(line + "\n")) {
+                    @Override
+                    public BusyAnswer busyAnswer() {
+                        return BusyAnswer.afterRequest("BUSY\n".getBytes(StandardCharsets.US_ASCII),
+                                "\n\n".getBytes(StandardCharsets.US_ASCII));
+                    }
+                })
+                .build().start();
+        RawClient admitted = client();
+        assertServed(admitted, "in");
+
+        RawClient refused = client();
+        refused.send("first line of a request\n");
+        refused.socket().setSoTimeout(300);
+        assertThrows(java.net.SocketTimeoutException.class, () -> refused.socket().getInputStream().read(),
+                "answered before the request ended");
+        refused.socket().setSoTimeout(10_000);
+        // The end of the request, and more input after it: the lingering close reads and discards it.
+        refused.send("\n" + "trailing input\n".repeat(10_000));
+        assertEquals("BUSY\n", new String(refused.readToEndCleanly(), StandardCharsets.UTF_8));
+        assertEquals(1, server.statistics().rejected());
+        assertServed(admitted, "still in");
+    }
+
+    @Test
+    void aRefusedClientThatSendsNothingIsAnsweredAfterAShortDeadline() {
+        server = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).maxConnections(1)
+                .protocol(new LineProtocol("req", (c, line) -> c.write(line + "\n")) {
+                    @Override
+                    public BusyAnswer busyAnswer() {
+                        return BusyAnswer.afterRequest("BUSY\n".getBytes(StandardCharsets.US_ASCII),
+                                "\n\n".getBytes(StandardCharsets.US_ASCII));
+                    }
+                })
+                .build().start();
+        assertServed(client(), "in");
+        long start = System.nanoTime();
+        assertEquals("BUSY\n", new String(client().readToEndCleanly(), StandardCharsets.UTF_8));
+        long ms = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(ms >= 900, "answered after " + ms + " ms, before the deadline");
+    }
+
+    /** Refused while it was still sending: a clean end of stream, never a reset. */
+    @Test
+    void aRefusalWithoutAnyAnswerStillClosesCleanly() {
+        server = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).maxConnections(1)
+                .protocol(new LineProtocol("echo", (c, line) -> c.write(line + "\n")))
+                .build().start();
+        assertServed(client(), "in");
+        RawClient refused = client();
+        refused.send("a request the server will never read\n".repeat(50_000));
+        assertEquals(0, refused.readToEndCleanly().length);
+    }
+
+    @Test
+    void refusalsBeingAnsweredAreBoundedSoTheyCannotTakeTheLastFiles() {
+        ConnectionRegistry registry = new ConnectionRegistry(10, 2);
+        assertTrue(registry.tryReserveRefusal());
+        assertTrue(registry.tryReserveRefusal());
+        assertFalse(registry.tryReserveRefusal(), "a third refusal at once is just closed");
+        registry.releaseRefusal();
+        assertTrue(registry.tryReserveRefusal());
+        assertTrue(OpenFileLimit.maxRefusals(OpenFileLimit.defaultMaxConnections()) >= 16);
     }
 }

@@ -108,6 +108,22 @@ public final class RawClient implements Closeable {
         return all.toByteArray();
     }
 
+    /** Reads until the server's end of stream; fails if the connection was reset instead. */
+    public byte[] readToEndCleanly() {
+        ByteArrayOutputStream all = new ByteArrayOutputStream();
+        byte[] buf = new byte[8192];
+        try {
+            int r;
+            while ((r = in.read(buf)) >= 0) {
+                all.write(buf, 0, r);
+            }
+        } catch (IOException e) {
+            throw new AssertionError("the connection ended with " + e + " after " + all.size() + " bytes: "
+                    + all.toString(StandardCharsets.UTF_8), e);
+        }
+        return all.toByteArray();
+    }
+
     /** True if the server closed the connection (EOF or reset) within the read timeout. */
     public boolean isClosedByServer() {
         try {
