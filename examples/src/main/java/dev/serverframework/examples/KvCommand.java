@@ -1,6 +1,7 @@
 package dev.serverframework.examples;
 
 import dev.serverframework.examples.kv.KvProtocol;
+import io.micrometer.core.instrument.Gauge;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -21,6 +22,18 @@ final class KvCommand implements Callable<Integer> {
             description = "Longest value or argument accepted (default: ${DEFAULT-VALUE}).", defaultValue = "67108864")
     int maxBulkLength;
 
+    @Option(names = "--max-query-buffer", paramLabel = "BYTES",
+            description = "Most bytes of unfinished requests one connection may hold; over it the client gets "
+                    + "a protocol error and is closed (default: ${DEFAULT-VALUE}).",
+            defaultValue = "" + KvProtocol.Builder.DEFAULT_MAX_QUERY_BUFFER)
+    int maxQueryBuffer;
+
+    @Option(names = "--max-total-query-buffer", paramLabel = "BYTES",
+            description = "Most bytes of unfinished requests all connections may hold together; the client "
+                    + "that would pass it gets a protocol error and is closed (default: ${DEFAULT-VALUE}).",
+            defaultValue = "" + KvProtocol.Builder.DEFAULT_MAX_TOTAL_QUERY_BUFFER)
+    long maxTotalQueryBuffer;
+
     @Mixin
     ServerOptions options;
 
@@ -29,7 +42,14 @@ final class KvCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        KvProtocol kv = KvProtocol.builder().maxBulkLength(maxBulkLength).build();
+        KvProtocol kv = KvProtocol.builder().maxBulkLength(maxBulkLength).maxQueryBuffer(maxQueryBuffer)
+                .maxTotalQueryBuffer(maxTotalQueryBuffer).build();
+        if (options.metricsPort != null) {
+            // only then: asking for the registry makes the server keep metrics, and nobody would read them
+            Gauge.builder("kv.query.buffer", kv, KvProtocol::bufferedInputBytes).baseUnit("bytes")
+                    .description("Bytes of unfinished requests the kv connections hold")
+                    .register(options.registry());
+        }
         var builder = options.builder(port, kv).busyMessage("-ERR max number of clients reached\r\n");
         if (!spec.commandLine().getParseResult().hasMatchedOption("--idle-timeout")) {
             // Redis keeps idle clients by default (timeout 0); so does kv unless told otherwise.
