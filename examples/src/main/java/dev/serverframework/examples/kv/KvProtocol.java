@@ -7,6 +7,7 @@ import io.netty.channel.ChannelPipeline;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * A Redis-compatible key-value protocol (RESP2): {@code redis-cli}, {@code redis-benchmark} and Redis
@@ -26,6 +27,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * on every length); this protocol's {@link #onData} runs them and writes each reply as one buffer, in
  * order. Malformed input gets Redis's {@code -ERR Protocol error: ...} and the connection is closed after
  * the replies before it; other connections never notice.
+ *
+ * <p><b>Partial input.</b> What the decoders hold of requests still on their way is capped per connection
+ * ({@link Builder#maxQueryBuffer}) and over all connections of this protocol ({@link Builder#maxTotalQueryBuffer}),
+ * like Redis's {@code client-query-buffer-limit}: without the total cap, ten clients each sending most of a
+ * 60 MiB value and never the end held 600 MiB. A connection that would break either cap gets a protocol
+ * error and is closed; {@link #bufferedInputBytes()} tells the current total.
  *
  * <p><b>Execution: the I/O loop.</b> Every command is a few non-blocking {@link java.util.concurrent.ConcurrentHashMap}
  * operations, cheaper than the hand-off to a worker thread would be; running on the I/O loop also lets
@@ -55,12 +62,15 @@ public final class KvProtocol implements Protocol {
     private KvCommands commands;
     private final KvStore store;
     private final AtomicBoolean sweeping;
+    /** Bytes of partial input held by the decoders of both views (see {@link #bufferedInputBytes()}). */
+    private final AtomicLong bufferedInput;
 
     private KvProtocol(Builder settings) {
         this.settings = settings;
         this.subscriberView = false;
         this.store = settings.store != null ? settings.store : new KvStore();
         this.sweeping = new AtomicBoolean();
+        this.bufferedInput = new AtomicLong();
         KvProtocol subscriber = new KvProtocol(this);
         this.commands = new KvCommands(store, this, subscriber, settings.maxSubscriberBacklog);
         subscriber.commands = commands;
@@ -72,11 +82,20 @@ public final class KvProtocol implements Protocol {
         this.subscriberView = true;
         this.store = normal.store;
         this.sweeping = normal.sweeping;
+        this.bufferedInput = normal.bufferedInput;
     }
 
     /** Starts building a kv protocol. */
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * Bytes of partial (not yet complete) requests the connections of this protocol hold now, counted
+     * against {@link Builder#maxTotalQueryBuffer}; its subscriber view shares the count. Any thread.
+     */
+    public long bufferedInputBytes() {
+        return bufferedInput.get();
     }
 
     /** The key space this protocol serves. */
@@ -98,7 +117,8 @@ public final class KvProtocol implements Protocol {
     @Override
     public void initPipeline(ChannelPipeline pipeline) {
         pipeline.addLast(DECODER, new RespDecoder(settings.maxBulkLength, settings.maxArguments,
-                settings.maxInlineLength, settings.maxRequestLength));
+                settings.maxInlineLength, settings.maxRequestLength, settings.maxQueryBuffer,
+                settings.maxTotalQueryBuffer, bufferedInput));
     }
 
     /**
@@ -138,11 +158,18 @@ public final class KvProtocol implements Protocol {
 
     /** Limits and options of a {@link KvProtocol}; every setting has a default. */
     public static final class Builder {
+        /** {@link #maxQueryBuffer}'s default: 128 MiB, the default {@link #maxRequestLength}. */
+        public static final int DEFAULT_MAX_QUERY_BUFFER = 128 * 1024 * 1024;
+        /** {@link #maxTotalQueryBuffer}'s default: 256 MiB. */
+        public static final long DEFAULT_MAX_TOTAL_QUERY_BUFFER = 256L * 1024 * 1024;
+
         private int maxBulkLength = 64 * 1024 * 1024;
         private int maxArguments = 1024 * 1024;
         private int maxInlineLength = 64 * 1024;
         private int maxRequestLength = 128 * 1024 * 1024;
         private long maxSubscriberBacklog = 32L * 1024 * 1024;
+        private int maxQueryBuffer = DEFAULT_MAX_QUERY_BUFFER;
+        private long maxTotalQueryBuffer = DEFAULT_MAX_TOTAL_QUERY_BUFFER;
         private Execution execution = Execution.IO_LOOP;
         private Duration sweepPeriod = Duration.ofSeconds(1);
         private KvStore store;
@@ -175,6 +202,42 @@ public final class KvProtocol implements Protocol {
                 throw new IllegalArgumentException("maxRequestLength must be at most 1 GiB, got " + bytes);
             }
             this.maxRequestLength = bytes;
+            return this;
+        }
+
+        /**
+         * Most bytes of partial input (a request not yet complete) one connection may hold, like Redis's
+         * {@code client-query-buffer-limit}; a connection over it gets
+         * {@code -ERR Protocol error: client query buffer limit of N bytes reached} and is closed.
+         *
+         * <p>Default {@value #DEFAULT_MAX_QUERY_BUFFER} bytes (128 MiB): the default {@link #maxRequestLength},
+         * so every request the other limits admit (up to 128 MiB with its framing, e.g. a value of the
+         * default maximum bulk length, 64 MiB) can be held while it arrives. Raise it with
+         * {@code maxRequestLength}; set it lower to cap what one client may make the server hold below the
+         * request size limit.
+         */
+        public Builder maxQueryBuffer(int bytes) {
+            this.maxQueryBuffer = positive("maxQueryBuffer", bytes);
+            return this;
+        }
+
+        /**
+         * Most bytes of partial input all connections of this protocol may hold together; the connection
+         * whose input would pass it gets {@code -ERR Protocol error: total query buffer limit of N bytes
+         * reached} and is closed, and the others are served on.
+         *
+         * <p>Default {@value #DEFAULT_MAX_TOTAL_QUERY_BUFFER} bytes (256 MiB): room for two requests of the
+         * largest default size, or three 64 MiB values, arriving at once, while ten clients each sending a
+         * 60 MiB value slowly (or never finishing it) can no longer make the server hold 600 MiB. A fixed
+         * size rather than a share of the heap, because these buffers are (by Netty's default) direct memory
+         * outside the heap, and an operator can reason about a number; set it from the memory the process may
+         * use.
+         */
+        public Builder maxTotalQueryBuffer(long bytes) {
+            if (bytes <= 0) {
+                throw new IllegalArgumentException("maxTotalQueryBuffer must be positive, got " + bytes);
+            }
+            this.maxTotalQueryBuffer = bytes;
             return this;
         }
 

@@ -6,6 +6,8 @@ import io.netty.handler.codec.ByteToMessageDecoder;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Decodes RESP2 requests into commands: each complete request becomes one {@code byte[][]} (the command
@@ -26,6 +28,18 @@ import java.util.List;
  * discards everything else the peer sends, and the protocol answers and closes. Nothing is allocated from
  * a length before the bytes it announces have arrived.
  *
+ * <p><b>Partial input.</b> The bytes of a request not yet complete (what this decoder holds between
+ * reads) are counted, as Redis's {@code client-query-buffer-limit} counts a client's query buffer, against
+ * a per-connection cap and, through a counter shared by all decoders of one protocol instance, a total cap.
+ * The count is taken after each read and given back when the request completes, when the connection closes
+ * or its input ends, and when this decoder is removed (a protocol switch hands the bytes to the next
+ * decoder, which counts them again). A read that would break a cap fails the connection on the same path
+ * as any other limit, with {@code Protocol error: client query buffer limit of N bytes reached} or
+ * {@code Protocol error: total query buffer limit of N bytes reached}; nothing is added to the total in
+ * that case, so the total never exceeds its cap. (What is counted is readable bytes: the buffer holding them
+ * may be somewhat larger, as Netty grows it in steps, and the read that breaks a cap has been read before
+ * it is dropped.)
+ *
  * <p>One instance per connection; runs on the connection's I/O event loop.
  */
 public final class RespDecoder extends ByteToMessageDecoder {
@@ -40,6 +54,12 @@ public final class RespDecoder extends ByteToMessageDecoder {
     private final int maxArguments;
     private final int maxInlineLength;
     private final int maxRequestLength;
+    private final int maxQueryBuffer;
+    private final long maxTotalQueryBuffer;
+    /** Bytes of partial input held by all decoders sharing it; this one's share is {@link #held}. */
+    private final AtomicLong bufferedTotal;
+    /** Bytes of partial input this decoder has counted in {@link #bufferedTotal}. */
+    private int held;
 
     /** Elements the current array announced; -1 between requests. */
     private int expected = -1;
@@ -68,16 +88,37 @@ public final class RespDecoder extends ByteToMessageDecoder {
     };
 
     /**
+     * A decoder with no cap on partial input beyond what the request limits imply, counting it only for
+     * itself.
+     *
      * @param maxBulkLength    longest bulk string (argument) accepted, in bytes
      * @param maxArguments     most elements in one request
      * @param maxInlineLength  longest inline command line, in bytes, without its line end
      * @param maxRequestLength most bytes in one request, all arguments and framing included
      */
     public RespDecoder(int maxBulkLength, int maxArguments, int maxInlineLength, int maxRequestLength) {
+        this(maxBulkLength, maxArguments, maxInlineLength, maxRequestLength, Integer.MAX_VALUE, Long.MAX_VALUE,
+                new AtomicLong());
+    }
+
+    /**
+     * @param maxBulkLength       longest bulk string (argument) accepted, in bytes
+     * @param maxArguments        most elements in one request
+     * @param maxInlineLength     longest inline command line, in bytes, without its line end
+     * @param maxRequestLength    most bytes in one request, all arguments and framing included
+     * @param maxQueryBuffer      most bytes of partial input this connection may hold
+     * @param maxTotalQueryBuffer most bytes of partial input all decoders sharing {@code bufferedTotal} may hold
+     * @param bufferedTotal       the bytes of partial input those decoders hold, shared by all of them
+     */
+    public RespDecoder(int maxBulkLength, int maxArguments, int maxInlineLength, int maxRequestLength,
+                       int maxQueryBuffer, long maxTotalQueryBuffer, AtomicLong bufferedTotal) {
         this.maxBulkLength = maxBulkLength;
         this.maxArguments = maxArguments;
         this.maxInlineLength = maxInlineLength;
         this.maxRequestLength = maxRequestLength;
+        this.maxQueryBuffer = maxQueryBuffer;
+        this.maxTotalQueryBuffer = maxTotalQueryBuffer;
+        this.bufferedTotal = Objects.requireNonNull(bufferedTotal, "bufferedTotal");
     }
 
     @Override
@@ -92,10 +133,84 @@ public final class RespDecoder extends ByteToMessageDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         int before = out.size();
+        int readerIndex = in.readerIndex();
         decodeOne(in, out);
         if (out.size() > before) {
             decodedInRead = true;
         }
+        if (out.size() > before || in.readerIndex() != readerIndex) {
+            // A request was completed, skipped or refused: its bytes are no longer partial input. If the
+            // rest is a partial request, the decode call that follows (no progress) counts it.
+            hold(0);
+        } else {
+            // No progress: everything readable belongs to the one request still on its way.
+            holdPartial(in, out);
+        }
+    }
+
+    /** Counts the incomplete request's bytes, or fails the connection when they would break a cap. */
+    private void holdPartial(ByteBuf in, List<Object> out) {
+        int partial = in.readableBytes();
+        if (partial > maxQueryBuffer) {
+            fail(in, out, "Protocol error: client query buffer limit of " + maxQueryBuffer + " bytes reached");
+        } else if (!hold(partial)) {
+            fail(in, out, "Protocol error: total query buffer limit of " + maxTotalQueryBuffer + " bytes reached");
+        }
+    }
+
+    /**
+     * Makes this decoder's share of the shared total {@code bytes}. Growing it fails (changing nothing) when
+     * the total would pass its cap; a compare-and-set loop, so the total never passes it even for a moment.
+     */
+    private boolean hold(int bytes) {
+        long delta = (long) bytes - held;
+        if (delta > 0) {
+            long total;
+            do {
+                total = bufferedTotal.get();
+                if (delta > maxTotalQueryBuffer - total) {
+                    return false;
+                }
+            } while (!bufferedTotal.compareAndSet(total, total + delta));
+        } else if (delta < 0) {
+            bufferedTotal.addAndGet(delta);
+        }
+        held = bytes;
+        return true;
+    }
+
+    /** The input ended or the connection closed: Netty has dropped what was buffered, so give it back. */
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) throws Exception {
+        try {
+            super.channelInactive(ctx);
+        } finally {
+            hold(0);
+        }
+    }
+
+    /**
+     * The input shut down (a half-close, where the channel allows it): Netty has decoded what it could and
+     * released the rest, so give back what was counted for it.
+     */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) throws Exception {
+        try {
+            super.userEventTriggered(ctx, evt);
+        } finally {
+            if (!internalBuffer().isReadable()) {
+                hold(0);
+            }
+        }
+    }
+
+    /**
+     * Removed (connection closed, or {@code switchProtocol}: the buffered bytes have just been handed on,
+     * and the next decoder counts them as it receives them).
+     */
+    @Override
+    protected void handlerRemoved0(ChannelHandlerContext ctx) {
+        hold(0);
     }
 
     private void decodeOne(ByteBuf in, List<Object> out) {
@@ -309,6 +424,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
         failed = true;
         expected = -1;
         in.skipBytes(in.readableBytes());
+        hold(0);
         out.add(new ProtocolError(message));
     }
 

@@ -1,6 +1,7 @@
 package dev.serverframework.examples.kv;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import org.junit.jupiter.api.Test;
@@ -8,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static dev.serverframework.examples.kv.KvTestSupport.bytes;
 import static dev.serverframework.examples.kv.KvTestSupport.cmd;
@@ -136,6 +138,103 @@ class RespDecoderTest {
         String inline = "ECHO " + "y".repeat(27); // 32 bytes
         List<String> decoded = feed(ch, bytes(cmd("A", "b", "c", "0123456789abcdef")), bytes(inline + "\r\n"));
         assertEquals(List.of("[A, b, c, 0123456789abcdef]", "[ECHO, " + "y".repeat(27) + "]"), decoded);
+        ch.finishAndReleaseAll();
+    }
+
+    // ---- partial input counted against the query buffer caps ----
+
+    private static EmbeddedChannel capped(int maxQueryBuffer, long maxTotal, AtomicLong total) {
+        return new EmbeddedChannel(new RespDecoder(1024, 16, 1024, 1 << 20, maxQueryBuffer, maxTotal, total));
+    }
+
+    @Test
+    void partialInputIsCountedWhileItArrivesAndGivenBackWhenTheRequestCompletes() {
+        AtomicLong total = new AtomicLong();
+        EmbeddedChannel ch = capped(1024, 4096, total);
+        byte[] request = bytes(cmd("SET", "k", "v".repeat(100)));
+        assertEquals(List.of(), feed(ch, Arrays.copyOf(request, 30)));
+        assertEquals(30, total.get());
+        assertEquals(List.of(), feed(ch, Arrays.copyOfRange(request, 30, 90)));
+        assertEquals(90, total.get());
+        // the rest completes it, and half of a PING follows in the same read
+        byte[] ping = bytes(cmd("PING"));
+        assertEquals(List.of("[SET, k, " + "v".repeat(100) + "]"),
+                feed(ch, concat(Arrays.copyOfRange(request, 90, request.length), Arrays.copyOf(ping, 5))));
+        assertEquals(5, total.get());
+        assertEquals(List.of("[PING]"), feed(ch, Arrays.copyOfRange(ping, 5, ping.length)));
+        assertEquals(0, total.get());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void pipelinedCompleteRequestsDoNotCountAgainstTheCap() {
+        AtomicLong total = new AtomicLong();
+        EmbeddedChannel ch = capped(64, 64, total); // far less than the read below
+        byte[] many = bytes(cmd("ECHO", "x".repeat(40)).repeat(10));
+        assertEquals(10, feed(ch, many).size());
+        assertEquals(0, total.get());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void aConnectionOverItsCapGetsTheErrorAndHoldsNothing() {
+        AtomicLong total = new AtomicLong();
+        EmbeddedChannel ch = capped(64, 4096, total);
+        byte[] request = bytes(cmd("SET", "k", "v".repeat(100)));
+        assertEquals(List.of(), feed(ch, Arrays.copyOf(request, 64))); // at the cap: held
+        assertEquals(64, total.get());
+        assertEquals(List.of("error: Protocol error: client query buffer limit of 64 bytes reached"),
+                feed(ch, Arrays.copyOfRange(request, 64, 65), bytes(cmd("PING"))));
+        assertEquals(0, total.get());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void theConnectionThatWouldPassTheTotalGetsTheErrorAndTheOthersGoOn() {
+        AtomicLong total = new AtomicLong();
+        EmbeddedChannel a = capped(1024, 100, total);
+        EmbeddedChannel b = capped(1024, 100, total);
+        byte[] request = bytes(cmd("ECHO", "e".repeat(80))); // 99 bytes
+        assertEquals(List.of(), feed(a, Arrays.copyOf(request, 60)));
+        assertEquals(List.of(), feed(b, Arrays.copyOf(request, 40)));
+        assertEquals(100, total.get());
+        assertEquals(List.of("error: Protocol error: total query buffer limit of 100 bytes reached"),
+                feed(b, Arrays.copyOfRange(request, 40, 41)));
+        assertEquals(60, total.get()); // b's share given back, a's kept
+        assertEquals(List.of("[ECHO, " + "e".repeat(80) + "]"), feed(a, Arrays.copyOfRange(request, 60, request.length)));
+        assertEquals(0, total.get());
+        a.finishAndReleaseAll();
+        b.finishAndReleaseAll();
+    }
+
+    @Test
+    void removingTheDecoderGivesItsShareBackAndTheNextDecoderCountsTheLeftover() {
+        // What Connection.switchProtocol does: the old decoder leaves, its bytes go on to the new one.
+        AtomicLong total = new AtomicLong();
+        EmbeddedChannel ch = capped(1024, 4096, total);
+        byte[] request = bytes(cmd("GET", "key"));
+        feed(ch, Arrays.copyOf(request, 12));
+        assertEquals(12, total.get());
+        ch.pipeline().remove(RespDecoder.class);
+        assertEquals(0, total.get());
+        ByteBuf leftover = ch.readInbound();
+        ch.pipeline().addLast(new RespDecoder(1024, 16, 1024, 1 << 20, 1024, 4096, total));
+        assertEquals(List.of(), feed(ch, ByteBufUtil.getBytes(leftover)));
+        leftover.release();
+        assertEquals(12, total.get());
+        assertEquals(List.of("[GET, key]"), feed(ch, Arrays.copyOfRange(request, 12, request.length)));
+        assertEquals(0, total.get());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void closingTheConnectionGivesItsShareBack() {
+        AtomicLong total = new AtomicLong();
+        EmbeddedChannel ch = capped(1024, 4096, total);
+        feed(ch, bytes("*1\r\n$100\r\nabc"));
+        assertEquals(13, total.get());
+        ch.close();
+        assertEquals(0, total.get());
         ch.finishAndReleaseAll();
     }
 }
