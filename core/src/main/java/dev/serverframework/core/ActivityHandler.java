@@ -121,7 +121,10 @@ final class ActivityHandler extends ChannelDuplexHandler {
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (!ctx.channel().isWritable()) {
+        if (ctx.channel().isWritable()) {
+            // The peer took output: activity, however long it had been stalled.
+            touch();
+        } else {
             // Output now waits for the peer: with the idle timeout off, nothing else would watch it.
             watchOutput();
         }
@@ -207,6 +210,11 @@ final class ActivityHandler extends ChannelDuplexHandler {
                 return;
             }
         } else {
+            if (lastOutput != null) {
+                // Output was pending at the last look and has all gone since: the peer was active, and
+                // the idle time counts from now, not from before the wait.
+                touch();
+            }
             lastOutput = null;
             lastPendingBytes = 0;
             lastOutputProgressNanos = now;

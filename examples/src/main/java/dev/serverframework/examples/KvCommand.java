@@ -47,7 +47,7 @@ final class KvCommand implements Callable<Integer> {
                     .description("Bytes of unfinished requests the kv connections hold")
                     .register(options.registry());
         }
-        var builder = options.builder(port, kv).busyMessage("-ERR max number of clients reached\r\n");
+        var builder = options.builder(port, kv);
         return ServerOptions.runUntilStopped(builder.build(), "kv");
     }
 

@@ -30,6 +30,12 @@ public final class ServerOptions {
             defaultValue = "5")
     long idleTimeoutSeconds;
 
+    @Option(names = "--write-stall-timeout", paramLabel = "SECONDS",
+            description = "Cut a connection whose peer takes none of its pending output for this long; "
+                    + "0 = never (default: ${DEFAULT-VALUE}). A peer that stops reading is stalled, not idle.",
+            defaultValue = "60")
+    long writeStallTimeoutSeconds;
+
     @Option(names = "--max-connections", description = "Connection limit (default: from the open-file limit).")
     Integer maxConnections;
 
@@ -76,6 +82,7 @@ public final class ServerOptions {
                 .protocol(protocol)
                 .listeners(listeners)
                 .idleTimeout(Duration.ofSeconds(idleTimeoutSeconds))
+                .writeStallTimeout(Duration.ofSeconds(writeStallTimeoutSeconds))
                 .busyMessage("server busy, try again later\r\n");
         if (workers != null) {
             b.workers(workers);

@@ -120,6 +120,11 @@ final class KvCommands {
         }
         if (message == RespDecoder.BATCH_END) {
             flushBatch(c, s);
+            if (!c.server().isRunning() && s.channels.isEmpty()) {
+                // The server is stopping: these were the last replies. Closing right after them, the end
+                // of stream follows an answer instead of waiting out the drain window under a looping client.
+                closeAfterReplies(c, s);
+            }
             return;
         }
         if (message instanceof RespDecoder.ProtocolError error) {

@@ -1,9 +1,11 @@
 package dev.serverframework.examples.kv;
 
+import dev.serverframework.core.BusyAnswer;
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
 import io.netty.channel.ChannelPipeline;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -53,6 +55,8 @@ public final class KvProtocol implements Protocol {
     public static final String SERVICE = "kv";
     /** The service of kv connections subscribed to at least one channel. */
     public static final String SUBSCRIBER_SERVICE = "kv-subscriber";
+    /** What a client over the connection limit is told before the close. */
+    private static final byte[] BUSY = "-ERR max number of clients reached\r\n".getBytes(StandardCharsets.US_ASCII);
     /** The name of the decoder in the pipeline. */
     public static final String DECODER = "kv-resp-decoder";
 
@@ -143,6 +147,12 @@ public final class KvProtocol implements Protocol {
     @Override
     public void onClose(Connection connection) {
         commands.closed(connection);
+    }
+
+    /** Over the connection limit, Redis's own answer, at once (as Redis sends it on accept). */
+    @Override
+    public BusyAnswer busyAnswer() {
+        return BusyAnswer.immediate(BUSY);
     }
 
     /**
