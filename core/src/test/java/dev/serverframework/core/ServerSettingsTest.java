@@ -107,6 +107,18 @@ class ServerSettingsTest {
     }
 
     @Test
+    void lifecycleTimeoutsOutOfRangeAreRejected() {
+        assertRejected(() -> Server.builder().drainWindow(Duration.ofMillis(-1)), "drainWindow",
+                "between 0 ms and 60 s");
+        assertRejected(() -> Server.builder().drainWindow(Duration.ofSeconds(61)), "drainWindow", "61 s");
+        assertRejected(() -> Server.builder().lingerTimeout(Duration.ofSeconds(61)), "lingerTimeout", "61 s");
+        assertRejected(() -> Server.builder().writeStallTimeout(Duration.ofHours(25)), "writeStallTimeout",
+                "between 0 ms and 24 h");
+        assertEquals("drainWindow", assertThrows(NullPointerException.class,
+                () -> Server.builder().drainWindow(null)).getMessage());
+    }
+
+    @Test
     void shutdownGraceOutOfRangeIsRejected() {
         String range = "between 0 ms and 1 h";
         assertRejected(() -> Server.builder().shutdownGrace(Duration.ofMillis(-1)), "shutdownGrace", range);
@@ -176,6 +188,9 @@ class ServerSettingsTest {
                 .idleTimeout(Duration.ZERO).idleTimeout(Duration.ofHours(24))
                 .maxConnections(1).maxConnections(10_000_000)
                 .shutdownGrace(Duration.ZERO).shutdownGrace(Duration.ofHours(1))
+                .drainWindow(Duration.ZERO).drainWindow(Duration.ofMinutes(1))
+                .lingerTimeout(Duration.ZERO).lingerTimeout(Duration.ofMinutes(1))
+                .writeStallTimeout(Duration.ZERO).writeStallTimeout(Duration.ofHours(24))
                 .tickPeriod(Duration.ofMillis(1)).tickPeriod(Duration.ofHours(1))
                 .writeBufferWaterMarks(1, 1).writeBufferWaterMarks(64 << 20, 64 << 20)
                 .tls(null)
@@ -191,6 +206,9 @@ class ServerSettingsTest {
         assertEquals(8080, s.port());
         assertEquals(Duration.ofSeconds(5), s.idleTimeout());
         assertEquals(Duration.ofSeconds(5), s.shutdownGrace());
+        assertEquals(Duration.ofSeconds(1), s.drainWindow());
+        assertEquals(Duration.ofSeconds(2), s.lingerTimeout());
+        assertEquals(Duration.ofSeconds(60), s.writeStallTimeout());
         assertEquals(Duration.ofSeconds(1), s.tickPeriod());
         assertEquals(Transport.AUTO, s.transport());
         assertEquals(1, s.listeners());

@@ -14,7 +14,9 @@ import io.micrometer.core.instrument.Tag;
  * <ul>
  *   <li>{@code server.connections.open} (gauge, tag {@code service});</li>
  *   <li>{@code server.connections.accepted}, {@code .closed}, {@code .rejected} (over the connection
- *       limit), {@code .idle.timeouts} (counters);</li>
+ *       limit), {@code .idle.timeouts}, {@code .write.stalls} (cut: the peer took no output for the
+ *       write-stall timeout), {@code .resets} (ended by an I/O error: reset, broken pipe) and
+ *       {@code .closed.mid.message} (the peer closed in the middle of a message) (counters);</li>
  *   <li>{@code server.connections.protocol.errors} (counter, tag {@code service});</li>
  *   <li>{@code server.callback.failures} (counter: protocol callbacks and tasks that threw).</li>
  * </ul>
@@ -38,6 +40,13 @@ public final class ConnectionMetrics extends PerServiceBinder {
                 ServerStatistics::rejected);
         counter(registry, "server.connections.idle.timeouts", "Connections that reached their idle timeout",
                 ServerStatistics::idleTimeouts);
+        counter(registry, "server.connections.write.stalls",
+                "Connections cut because their peer took none of their pending output for the write-stall timeout",
+                ServerStatistics::writeStalls);
+        counter(registry, "server.connections.resets", "Connections that ended with an I/O error (reset, broken pipe)",
+                ServerStatistics::resets);
+        counter(registry, "server.connections.closed.mid.message",
+                "Connections the peer closed in the middle of a message", ServerStatistics::closedMidMessage);
         counter(registry, "server.callback.failures", "Protocol callbacks and connection tasks that threw",
                 ServerStatistics::callbackFailures);
         super.bindTo(registry);

@@ -147,6 +147,19 @@ class ServerMetricsTest {
     }
 
     @Test
+    void aPeerResetIsCountedAsAResetNotAsAnotherKindOfEnd() {
+        Server s = start(100, Duration.ofSeconds(30));
+        metrics = ServerMetrics.bind(s, registry);
+        RawClient a = connect(s);
+        assertEquals("x", a.send("x\n").readLine());
+        a.reset();
+        Await.until("a reset", () -> counter("server.connections.resets") == 1
+                && gauge("server.connections.open", "service", "line") == 0);
+        assertEquals(0, counter("server.connections.write.stalls"));
+        assertEquals(0, counter("server.connections.closed.mid.message"));
+    }
+
+    @Test
     void workerGaugesCountersAndWaitTimerMove() throws Exception {
         Server s = start(100, Duration.ofSeconds(30));
         metrics = ServerMetrics.bind(s, registry);
