@@ -10,24 +10,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The open connections of a server: by id for {@link Server#task}, by service for {@link Server#each},
- * the count held against the connection limit, and the count of refused connections still being
- * answered. Thread-safe.
+ * and the count held against the connection limit. Thread-safe.
  */
 final class ConnectionRegistry {
     private final int maxConnections;
-    private final int maxRefusals;
     private final AtomicInteger slots = new AtomicInteger();
-    private final AtomicInteger refusals = new AtomicInteger();
     private final Map<Long, ChannelConnection> byId = new ConcurrentHashMap<>();
     private final Map<String, Set<ChannelConnection>> byService = new ConcurrentHashMap<>();
 
-    /**
-     * @param maxConnections open connections allowed at once
-     * @param maxRefusals    refused connections that may be answered at once (each holds a file descriptor)
-     */
-    ConnectionRegistry(int maxConnections, int maxRefusals) {
+    ConnectionRegistry(int maxConnections) {
         this.maxConnections = maxConnections;
-        this.maxRefusals = maxRefusals;
     }
 
     /** Takes a place under the limit for a new connection; false when the server is full. */
@@ -43,18 +35,6 @@ final class ConnectionRegistry {
         slots.decrementAndGet();
     }
 
-    /** Takes a place for answering a refused connection; false when too many are being answered already. */
-    boolean tryReserveRefusal() {
-        if (refusals.incrementAndGet() > maxRefusals) {
-            refusals.decrementAndGet();
-            return false;
-        }
-        return true;
-    }
-
-    void releaseRefusal() {
-        refusals.decrementAndGet();
-    }
 
     void add(ChannelConnection c) {
         byId.put(c.id(), c);

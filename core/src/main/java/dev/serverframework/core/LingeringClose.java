@@ -128,6 +128,12 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
         ctx.fireUserEventTriggered(evt);
     }
 
+    /** The peer reset a connection that was closing anyway: nothing is lost, nothing to report. */
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        ctx.close();
+    }
+
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (timer != null) {

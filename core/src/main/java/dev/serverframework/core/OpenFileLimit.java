@@ -24,11 +24,19 @@ final class OpenFileLimit {
 
     /**
      * How many refused connections may be answered at once: half the files the limit leaves beside
-     * {@code maxConnections} (at least 16), so refusals never take the last files the server needs.
+     * {@code maxConnections} and the files open now (at least 4), so refusals leave room for the
+     * connections being accepted meanwhile and for the server's own files.
      */
     static int maxRefusals(int maxConnections) {
-        long headroom = Math.min(current(), 10_000_000L) - maxConnections;
-        return (int) Math.max(16, headroom / 2);
+        long headroom = Math.min(current(), 10_000_000L) - maxConnections - open();
+        return (int) Math.max(4, headroom / 2);
+    }
+
+    /** Files the process has open now, or 0 when the JVM cannot tell. */
+    static long open() {
+        OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.UnixOperatingSystemMXBean unix
+                ? Math.max(0, unix.getOpenFileDescriptorCount()) : 0;
     }
 
     /** The limit minus a reserve of 5% (at least {@value #MIN_RESERVE} files). */

@@ -21,6 +21,11 @@ final class RefusalHandler extends ChannelInboundHandlerAdapter {
     static final long REQUEST_WAIT_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Bytes of a request read at most before it is answered anyway. */
     static final int MAX_REQUEST_BYTES = 16 * 1024;
+    /**
+     * The longest a refused connection lingers after its answer: its request has been read, and it holds
+     * a file the server is short of, so it gets less than an admitted connection's linger.
+     */
+    static final long MAX_LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     private final byte[] answer;
     private final byte[] requestEnd;
@@ -39,7 +44,7 @@ final class RefusalHandler extends ChannelInboundHandlerAdapter {
     RefusalHandler(byte[] answer, byte[] requestEnd, long lingerNanos) {
         this.answer = answer;
         this.requestEnd = answer == null ? null : requestEnd;
-        this.lingerNanos = lingerNanos;
+        this.lingerNanos = Math.min(lingerNanos, MAX_LINGER_NANOS);
         this.fallback = this.requestEnd == null ? null : failureTable(this.requestEnd);
     }
 

@@ -21,6 +21,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -54,7 +55,9 @@ public final class Server {
     private final ConnectionRegistry registry;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
-    private final List<Channel> listeners = new ArrayList<>();
+    /** Read by the I/O loops while later listeners are still being bound. */
+    private final List<Channel> listeners = new CopyOnWriteArrayList<>();
+    private final AcceptGate acceptGate;
     private WorkerGroup workerGroup;
     private EventLoopGroup ioGroup;
     private Transport transport;
@@ -63,8 +66,8 @@ public final class Server {
 
     Server(ServerSettings settings) {
         this.settings = settings;
-        this.registry = new ConnectionRegistry(settings.maxConnections(),
-                OpenFileLimit.maxRefusals(settings.maxConnections()));
+        this.registry = new ConnectionRegistry(settings.maxConnections());
+        this.acceptGate = new AcceptGate(listeners, OpenFileLimit.maxRefusals(settings.maxConnections()));
     }
 
     /** Starts building a server. */
@@ -128,7 +131,7 @@ public final class Server {
                 .channel(TransportSupport.serverChannelClass(transport))
                 .option(ChannelOption.SO_BACKLOG, 4096)
                 .option(ChannelOption.SO_REUSEADDR, true)
-                .handler(new AcceptFailureHandler())
+                .handler(new AcceptFailureHandler(acceptGate))
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 // The peer's end of input is an event, not the end of the connection: its replies still go out.
                 .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
@@ -185,6 +188,10 @@ public final class Server {
 
     ConnectionRegistry registry() {
         return registry;
+    }
+
+    AcceptGate acceptGate() {
+        return acceptGate;
     }
 
     boolean isAccepting() {

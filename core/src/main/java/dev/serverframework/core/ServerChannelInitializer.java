@@ -43,19 +43,18 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
     }
 
     /**
-     * Answers and closes a client the server has no room for. The answer needs a few file descriptors'
-     * worth of headroom for a moment; past the refusal limit the socket is just closed.
+     * Answers and closes a client the server has no room for. Each such client holds a file until it has
+     * read its answer: at the gate's limit, accepting pauses until some are done, rather than closing
+     * the next ones unanswered.
      */
     private void refuse(Channel ch) {
         server.statistics().onRejected();
-        ConnectionRegistry registry = server.registry();
-        if (!server.isAccepting() || !registry.tryReserveRefusal()) {
-            ch.close();
-            return;
-        }
-        ch.closeFuture().addListener(f -> registry.releaseRefusal());
-        // Under TLS the answer would need a handshake first: such a client only gets the clean close.
-        BusyAnswer answer = server.settings().sslContext() == null ? busyAnswer : null;
+        AcceptGate gate = server.acceptGate();
+        gate.refusalStarted();
+        ch.closeFuture().addListener(f -> gate.refusalEnded());
+        // Under TLS the answer would need a handshake first; and a stopping server says nothing: such a
+        // client only gets the clean close.
+        BusyAnswer answer = server.settings().sslContext() == null && server.isAccepting() ? busyAnswer : null;
         ch.pipeline().addLast(new RefusalHandler(answer == null ? null : answer.answerBytes(),
                 answer == null ? null : answer.requestEndBytes(), server.settings().lingerTimeout().toNanos()));
     }

@@ -158,14 +158,28 @@ class CapacityTest {
         assertEquals(0, refused.readToEndCleanly().length);
     }
 
+    /** At the limit of refusals being answered, accepting pauses (clients wait in the backlog) until half are done. */
     @Test
-    void refusalsBeingAnsweredAreBoundedSoTheyCannotTakeTheLastFiles() {
-        ConnectionRegistry registry = new ConnectionRegistry(10, 2);
-        assertTrue(registry.tryReserveRefusal());
-        assertTrue(registry.tryReserveRefusal());
-        assertFalse(registry.tryReserveRefusal(), "a third refusal at once is just closed");
-        registry.releaseRefusal();
-        assertTrue(registry.tryReserveRefusal());
-        assertTrue(OpenFileLimit.maxRefusals(OpenFileLimit.defaultMaxConnections()) >= 16);
+    void refusalsBeingAnsweredPauseAcceptingAtTheirLimit() {
+        io.netty.channel.embedded.EmbeddedChannel listener = new io.netty.channel.embedded.EmbeddedChannel();
+        AcceptGate gate = new AcceptGate(List.of(listener), 4);
+        for (int i = 0; i < 3; i++) {
+            gate.refusalStarted();
+        }
+        listener.runPendingTasks();
+        assertTrue(listener.config().isAutoRead());
+        gate.refusalStarted();
+        listener.runPendingTasks();
+        assertFalse(listener.config().isAutoRead(), "the fourth refusal at once pauses accepting");
+        assertTrue(gate.isPaused());
+        gate.refusalEnded();
+        listener.runPendingTasks();
+        assertFalse(listener.config().isAutoRead(), "still paused with three being answered");
+        gate.refusalEnded();
+        listener.runPendingTasks();
+        assertTrue(listener.config().isAutoRead(), "accepting again once half are done");
+        assertFalse(gate.isPaused());
+        assertTrue(OpenFileLimit.maxRefusals(OpenFileLimit.defaultMaxConnections()) >= 4);
+        listener.finishAndReleaseAll();
     }
 }
