@@ -8,7 +8,9 @@ import dev.serverframework.core.testing.RawClient;
 import dev.serverframework.http.HttpTestSupport.RawResponse;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.slf4j.LoggerFactory;
 
 import java.io.ByteArrayOutputStream;
@@ -22,6 +24,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import static dev.serverframework.http.HttpTestSupport.get;
 import static dev.serverframework.http.HttpTestSupport.read;
@@ -29,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * What peers do to connections (close in the middle of a request, reset) is counted and logged quietly:
+ * What peers do to connections (close in the middle of a request, reset) is counted, once, and logged quietly:
  * no WARN line, no exception, no stack trace on the console (the tests' slf4j-simple writes WARN and
  * above to System.err, which the test captures), and the server goes on serving.
  */
@@ -38,6 +41,8 @@ class HttpPeerEventsTest {
     private static final String PROBE = "probe: this test sees what the server logs";
     /** A request head announcing 1000 bytes of body, and 70 of them. */
     private static final String CUT_BODY = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + "b".repeat(70);
+    /** A request head without its end. */
+    private static final String CUT_HEAD = "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n";
 
     private Server server;
     private ExecutorService pool;
@@ -58,22 +63,29 @@ class HttpPeerEventsTest {
                 .build());
     }
 
-    @ParameterizedTest
-    @EnumSource(Execution.class)
-    void clientsClosingInTheMiddleOfABodyAreCountedWithoutAWarning(Execution mode) throws Exception {
+    /** Both modes, with the request cut in its body (the case asked about) and in its head. */
+    static Stream<Arguments> cuts() {
+        return Stream.of(Execution.values())
+                .flatMap(mode -> Stream.of(Arguments.of(mode, "body", CUT_BODY), Arguments.of(mode, "head", CUT_HEAD)));
+    }
+
+    @ParameterizedTest(name = "{0}, cut in the {1}")
+    @MethodSource("cuts")
+    void clientsClosingInTheMiddleOfARequestAreCountedWithoutAWarning(Execution mode, String where, String partial)
+            throws Exception {
         start(mode);
         ServerStatistics stats = server.statistics();
         String log = capturingStandardError(() -> {
             burst(c -> {
-                c.send(CUT_BODY);
+                c.send(partial);
                 c.close();
             });
-            Await.until("every connection closed mid-body to be counted",
+            Await.until("every connection closed in the middle of a request " + where + " to be counted",
                     () -> stats.closedMidMessage() == CONNECTIONS);
             Await.until("every connection to be gone", () -> server.count(null) == 0);
             assertServesNormally();
         });
-        assertEquals(0, stats.protocolErrors(), "a body cut short is not bad input");
+        assertEquals(0, stats.protocolErrors(), "a request cut short is not bad input");
         assertEquals(0, stats.resets());
         assertQuiet(log);
     }
