@@ -14,6 +14,7 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpRequestDecoder;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.util.ByteProcessor;
 import io.netty.util.ReferenceCountUtil;
 
 import java.util.List;
@@ -38,6 +39,11 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
     private boolean inBody;
     private boolean awaitingHeaders;
     private long headersStartedNanos;
+    /**
+     * The awaited head has a byte other than CR and LF: it is a request begun, not the empty lines a server
+     * ignores before a request line (RFC 9112 2.2).
+     */
+    private boolean headBytesSeen;
     /** The peer ended its input (FIN); set before the last decoding that it causes. */
     private boolean inputShutdown;
     /** The peer ended its input inside a request head: reported when the connection closes. */
@@ -68,6 +74,7 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
     @Override
     protected void decode(ChannelHandlerContext ctx, ByteBuf buffer, List<Object> out) throws Exception {
         int readableBefore = buffer.readableBytes();
+        int readerBefore = buffer.readerIndex();
         int produced = out.size();
         super.decode(ctx, buffer, out);
         boolean headEmitted = false;
@@ -75,6 +82,7 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
             Object o = out.get(i);
             if (o instanceof HttpRequest) {
                 awaitingHeaders = false;
+                headBytesSeen = false;
                 inBody = true;
                 headEmitted = true;
                 if (i + 1 < out.size() && out.get(i + 1) == LastHttpContent.EMPTY_LAST_CONTENT
@@ -94,6 +102,12 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
         if (!inBody && !awaitingHeaders && sawBytes && (!headEmitted || buffer.isReadable())) {
             awaitingHeaders = true;
             headersStartedNanos = System.nanoTime();
+        }
+        if (awaitingHeaders && !headBytesSeen) {
+            // This call's bytes are all still in the buffer, consumed or not; after an emitted head, only the
+            // unconsumed ones belong to the next.
+            int from = headEmitted ? buffer.readerIndex() : readerBefore;
+            headBytesSeen = buffer.forEachByte(from, buffer.writerIndex() - from, ByteProcessor.FIND_NON_CRLF) >= 0;
         }
     }
 
@@ -120,8 +134,10 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
                 ReferenceCountUtil.release(out.remove(i));
             }
         }
-        // A reset or the server's own close is not the peer ending its message early (a reset is counted as such).
-        headCutShort = inputShutdown;
+        // A reset or the server's own close is not the peer ending its message early (a reset is counted as
+        // such), nor are empty lines before a request line.
+        headCutShort = inputShutdown && headBytesSeen;
+        headBytesSeen = false;
     }
 
     @Override
