@@ -191,6 +191,28 @@ class HttpHalfCloseTest {
         Await.until("every request cut short to be counted", () -> server.statistics().closedMidMessage() == REPEAT);
     }
 
+    @ParameterizedTest
+    @EnumSource(Execution.class)
+    void emptyLinesBeforeTheHalfCloseAreNotARequestCutShort(Execution mode) {
+        start(mode);
+        // RFC 9112 2.2: a server ignores empty lines where it expects a request line (some clients send
+        // CRLF after a body).
+        try (RawClient c = new RawClient(server.port())) {
+            c.send(get("/n/1") + "\r\n");
+            shutdownOutput(c);
+            assertEquals("response 1", read(c).bodyText());
+            assertCleanEof(c);
+        }
+        try (RawClient c = new RawClient(server.port())) {
+            c.send("\r\n\r\n");
+            shutdownOutput(c);
+            assertCleanEof(c);
+        }
+        Await.until("both connections to be gone", () -> server.statistics().closed() == 2);
+        assertEquals(0, server.statistics().closedMidMessage());
+        assertEquals(0, server.statistics().protocolErrors());
+    }
+
     private void assertServesNormally() {
         try (RawClient c = new RawClient(server.port())) {
             c.send(get("/"));
