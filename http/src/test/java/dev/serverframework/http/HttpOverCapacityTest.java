@@ -13,7 +13,11 @@ import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
@@ -172,11 +176,11 @@ class HttpOverCapacityTest {
 
     /** The head and body of a 503 whose status line has been read already. */
     private static RawResponse readRestOf503(RawClient c) {
-        java.util.Map<String, List<String>> headers = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> headers = new LinkedHashMap<>();
         String line;
         while (!(line = c.readLine()).isEmpty()) {
             int colon = line.indexOf(':');
-            headers.computeIfAbsent(line.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT),
+            headers.computeIfAbsent(line.substring(0, colon).trim().toLowerCase(Locale.ROOT),
                     k -> new ArrayList<>()).add(line.substring(colon + 1).trim());
         }
         byte[] body = c.readExactly(Integer.parseInt(headers.get("content-length").get(0)));
@@ -188,7 +192,7 @@ class HttpOverCapacityTest {
         start(Execution.WORKER, 1);
         try (RawClient holder = holdTheOnlyPlace(); RawClient c = new RawClient(server.port())) {
             byte[] body = new byte[1 << 20];
-            java.util.Arrays.fill(body, (byte) 'x');
+            Arrays.fill(body, (byte) 'x');
             c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length + "\r\n\r\n");
             c.send(body); // read and discarded by the server's lingering close, or this write would block
             assertRefused(read(c), c);
