@@ -58,6 +58,8 @@ final class ChannelConnection implements Connection {
     private volatile boolean hijacked;
     /** The server's stop has reached this connection; I/O loop only. */
     private boolean draining;
+    /** A failure the peer caused has been counted for this connection; I/O loop only. */
+    private boolean peerFailureCounted;
     /** 1 once the connection gave back its place under the connection limit (a field, not an object: idle connections are many). */
     private volatile int slotReleased;
     private static final java.lang.invoke.VarHandle SLOT_RELEASED;
@@ -213,6 +215,17 @@ final class ChannelConnection implements Connection {
 
     /** An exception reached the end of the pipeline: the peer's doing (logged quietly) or a bug (logged loudly). */
     void pipelineFailed(Throwable cause) {
+        boolean peerCaused = cause instanceof PrematureChannelClosureException || cause instanceof IOException
+                || cause instanceof CodecException;
+        if (peerCaused && peerFailureCounted) {
+            // An echo of the failure already counted: a connection cut by a reset then reaches a codec that was
+            // in the middle of a message (Netty's aggregator reports it as closed mid-message). One end, one count.
+            abort();
+            return;
+        }
+        if (peerCaused) {
+            peerFailureCounted = true;
+        }
         if (cause instanceof PrematureChannelClosureException) {
             server.statistics().onClosedMidMessage();
             PeerEventLog.event(PeerEventLog.Kind.CLOSED_MID_MESSAGE, id, service(), cause.getMessage());

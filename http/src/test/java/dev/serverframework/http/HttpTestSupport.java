@@ -115,6 +115,19 @@ final class HttpTestSupport {
     static RawResponse read(RawClient c, boolean head) {
         String statusLine = c.readLine();
         assertNotNull(statusLine, "connection closed before a response");
+        return readAfterStatusLine(c, statusLine, head);
+    }
+
+    /**
+     * Reads one response to a non-HEAD request, or returns null when the server ended the connection
+     * cleanly before its first byte (a close between responses). A reset or a response cut short fails.
+     */
+    static RawResponse readOrEof(RawClient c) {
+        String statusLine = c.readLine();
+        return statusLine == null ? null : readAfterStatusLine(c, statusLine, false);
+    }
+
+    private static RawResponse readAfterStatusLine(RawClient c, String statusLine, boolean head) {
         assertTrue(statusLine.startsWith("HTTP/1.1 "), "bad status line: " + statusLine);
         int status = Integer.parseInt(statusLine.substring(9, 12));
         Map<String, List<String>> headers = new LinkedHashMap<>();
@@ -180,6 +193,26 @@ final class HttpTestSupport {
             return false;
         } finally {
             c.socket().setSoTimeout(10_000);
+        }
+    }
+
+    /**
+     * Asserts that the server ended the connection with a clean end of stream (a FIN) and sent nothing
+     * more: not a reset, not extra bytes, not silence for the read timeout.
+     */
+    static void assertCleanEof(RawClient c) {
+        byte[] rest = new byte[256];
+        int n;
+        try {
+            n = c.socket().getInputStream().read(rest);
+        } catch (SocketTimeoutException e) {
+            throw new AssertionError("the server did not close the connection within the read timeout");
+        } catch (java.io.IOException e) {
+            throw new AssertionError("the connection ended with a reset instead of a clean close: " + e, e);
+        }
+        if (n >= 0) {
+            throw new AssertionError("bytes where the end of stream was expected: "
+                    + new String(rest, 0, n, StandardCharsets.UTF_8));
         }
     }
 
