@@ -100,10 +100,9 @@ class CapacityTest {
         assertEquals(1, server.count(null));
     }
 
-    /** A request/response protocol's refusal waits for the request, then answers and closes cleanly. */
-    @Test
-    void aBusyAnswerThatWaitsForTheRequestGoesOutOnlyOnceTheRequestEnded() throws Exception {
-        server = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).maxConnections(1)
+    /** One connection at most; a refused client gets "BUSY" once its request (ended by a blank line) is in. */
+    private static Server startAnsweringBusyAfterTheRequest() {
+        return Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).maxConnections(1)
                 .protocol(new LineProtocol("req", (c, line) -> c.write(line + "\n")) {
                     @Override
                     public BusyAnswer busyAnswer() {
@@ -112,6 +111,12 @@ class CapacityTest {
                     }
                 })
                 .build().start();
+    }
+
+    /** A request/response protocol's refusal waits for the request, then answers and closes cleanly. */
+    @Test
+    void aBusyAnswerThatWaitsForTheRequestGoesOutOnlyOnceTheRequestEnded() throws Exception {
+        server = startAnsweringBusyAfterTheRequest();
         RawClient admitted = client();
         assertServed(admitted, "in");
 
@@ -130,15 +135,7 @@ class CapacityTest {
 
     @Test
     void aRefusedClientThatSendsNothingIsAnsweredAfterAShortDeadline() {
-        server = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).maxConnections(1)
-                .protocol(new LineProtocol("req", (c, line) -> c.write(line + "\n")) {
-                    @Override
-                    public BusyAnswer busyAnswer() {
-                        return BusyAnswer.afterRequest("BUSY\n".getBytes(StandardCharsets.US_ASCII),
-                                "\n\n".getBytes(StandardCharsets.US_ASCII));
-                    }
-                })
-                .build().start();
+        server = startAnsweringBusyAfterTheRequest();
         assertServed(client(), "in");
         long start = System.nanoTime();
         assertEquals("BUSY\n", new String(client().readToEndCleanly(), StandardCharsets.UTF_8));

@@ -8,11 +8,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,23 +47,7 @@ class EchoAndChatCommandsTest {
 
     /** Runs socat with {@code input} as its standard input against the server; returns what it printed. */
     private byte[] socat(Path dir, byte[] input) throws Exception {
-        // .ci/run installs socat, so CI always runs these; a bare `mvn verify` elsewhere skips them.
-        Process which = new ProcessBuilder("sh", "-c", "command -v socat").start();
-        org.junit.jupiter.api.Assumptions.assumeTrue(which.waitFor(10, TimeUnit.SECONDS) && which.exitValue() == 0,
-                "socat is missing: apt-get install socat (.ci/run does)");
-        Path in = Files.write(dir.resolve("in"), input);
-        Path out = dir.resolve("out");
-        Process p = new ProcessBuilder("socat", "-t", "10", "-", "TCP:127.0.0.1:" + server.port())
-                .redirectInput(in.toFile())
-                .redirectOutput(out.toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        if (!p.waitFor(20, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("socat did not finish");
-        }
-        assertEquals(0, p.exitValue(), "socat failed");
-        return Files.readAllBytes(out);
+        return Socat.pipe(dir, input, server.port());
     }
 
     /** `examples echo` sends 4 MiB of random bytes back to socat unchanged, then closes after socat's half-close. */

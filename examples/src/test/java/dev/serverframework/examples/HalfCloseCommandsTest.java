@@ -1,14 +1,11 @@
 package dev.serverframework.examples;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,24 +59,8 @@ class HalfCloseCommandsTest {
 
     /** Starts the command, pipes {@code input} through socat to it, returns what socat printed. */
     private String socat(Path dir, String input, String... command) throws Exception {
-        // .ci/run installs socat, so CI always runs these; a bare `mvn verify` elsewhere skips them.
-        Process which = new ProcessBuilder("sh", "-c", "command -v socat").start();
-        Assumptions.assumeTrue(which.waitFor(10, TimeUnit.SECONDS) && which.exitValue() == 0,
-                "socat is missing: apt-get install socat (.ci/run does)");
         child = ChildCommand.start(command);
-        Path in = Files.writeString(dir.resolve("in"), input, StandardCharsets.ISO_8859_1);
-        Path out = dir.resolve("out");
-        // -t 10: after its half-close, socat waits up to 10 s for the server to finish and close.
-        Process p = new ProcessBuilder("socat", "-t", "10", "-", "TCP:127.0.0.1:" + child.port())
-                .redirectInput(in.toFile())
-                .redirectOutput(out.toFile())
-                .redirectError(ProcessBuilder.Redirect.INHERIT)
-                .start();
-        if (!p.waitFor(20, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("socat did not finish; the server never closed");
-        }
-        assertEquals(0, p.exitValue(), "socat failed");
-        return Files.readString(out, StandardCharsets.ISO_8859_1);
+        return new String(Socat.pipe(dir, input.getBytes(StandardCharsets.ISO_8859_1), child.port()),
+                StandardCharsets.ISO_8859_1);
     }
 }

@@ -91,25 +91,17 @@ public final class RawClient implements Closeable {
         return s.endsWith("\r") ? s.substring(0, s.length() - 1) : s;
     }
 
-    /** Reads until the server closes the connection; returns everything read. */
+    /** Reads until the server closes the connection (end of stream or reset); returns everything read. */
     public byte[] readToEnd() {
-        ByteArrayOutputStream all = new ByteArrayOutputStream();
-        byte[] buf = new byte[8192];
-        try {
-            int r;
-            while ((r = in.read(buf)) >= 0) {
-                all.write(buf, 0, r);
-            }
-        } catch (IOException e) {
-            if (!(e instanceof java.net.SocketException)) {
-                throw new UncheckedIOException(e);
-            }
-        }
-        return all.toByteArray();
+        return readAll(false);
     }
 
     /** Reads until the server's end of stream; fails if the connection was reset instead. */
     public byte[] readToEndCleanly() {
+        return readAll(true);
+    }
+
+    private byte[] readAll(boolean failOnReset) {
         ByteArrayOutputStream all = new ByteArrayOutputStream();
         byte[] buf = new byte[8192];
         try {
@@ -117,9 +109,13 @@ public final class RawClient implements Closeable {
             while ((r = in.read(buf)) >= 0) {
                 all.write(buf, 0, r);
             }
+        } catch (java.net.SocketException reset) {
+            if (failOnReset) {
+                throw new AssertionError("the connection ended with " + reset + " after " + all.size() + " bytes: "
+                        + all.toString(StandardCharsets.UTF_8), reset);
+            }
         } catch (IOException e) {
-            throw new AssertionError("the connection ended with " + e + " after " + all.size() + " bytes: "
-                    + all.toString(StandardCharsets.UTF_8), e);
+            throw new UncheckedIOException(e);
         }
         return all.toByteArray();
     }
