@@ -54,11 +54,6 @@ final class AcceptGate {
         }
     }
 
-    /** Refused connections being answered now. */
-    int refusals() {
-        return refusals.get();
-    }
-
     /** Accepting failed (as Netty's own acceptor does, pause for a moment and try again). */
     synchronized void acceptFailed(long pauseMillis) {
         failurePauseUntil = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis);

@@ -8,8 +8,6 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultFileRegion;
-import io.netty.handler.codec.CodecException;
-import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedNioFile;
 import io.netty.util.ReferenceCountUtil;
@@ -146,8 +144,7 @@ final class ChannelConnection implements Connection {
 
     /** The peer took none of the pending output for the write-stall timeout: nothing more can be delivered. */
     void writeStalled(long stalledMillis) {
-        server.statistics().onWriteStall();
-        PeerEventLog.event(PeerEventLog.Kind.WRITE_STALL, id, service(), "no output taken for " + stalledMillis + " ms");
+        peerEvent(PeerEventLog.Kind.WRITE_STALL, "no output taken for " + stalledMillis + " ms");
         abort();
     }
 
@@ -215,30 +212,27 @@ final class ChannelConnection implements Connection {
 
     /** An exception reached the end of the pipeline: the peer's doing (logged quietly) or a bug (logged loudly). */
     void pipelineFailed(Throwable cause) {
-        boolean peerCaused = cause instanceof PrematureChannelClosureException || cause instanceof IOException
-                || cause instanceof CodecException;
-        if (peerCaused && peerFailureCounted) {
-            // An echo of the failure already counted: a connection cut by a reset then reaches a codec that was
-            // in the middle of a message (Netty's aggregator reports it as closed mid-message). One end, one count.
-            abort();
-            return;
-        }
-        if (peerCaused) {
-            peerFailureCounted = true;
-        }
-        if (cause instanceof PrematureChannelClosureException) {
-            server.statistics().onClosedMidMessage();
-            PeerEventLog.event(PeerEventLog.Kind.CLOSED_MID_MESSAGE, id, service(), cause.getMessage());
-        } else if (cause instanceof IOException) {
-            server.statistics().onReset();
-            PeerEventLog.event(PeerEventLog.Kind.RESET, id, service(), cause.getMessage());
-        } else if (cause instanceof CodecException) {
-            service.protocolError();
-            PeerEventLog.event(PeerEventLog.Kind.PROTOCOL_ERROR, id, service(), String.valueOf(cause.getMessage()));
-        } else {
+        PeerEventLog.Kind kind = PeerEventLog.Kind.of(cause);
+        if (kind == null) {
             log.warn("Connection {} ({}): pipeline error; closing it", id, service(), cause);
+        } else if (!peerFailureCounted) {
+            peerFailureCounted = true;
+            peerEvent(kind, String.valueOf(cause.getMessage()));
         }
+        // else an echo of the end already counted: a connection cut by a reset then reaches a codec that was in
+        // the middle of a message (Netty's aggregator reports it as closed mid-message). One end, one count.
         abort();
+    }
+
+    /** Counts what the peer did and logs it quietly. */
+    private void peerEvent(PeerEventLog.Kind kind, String detail) {
+        switch (kind) {
+            case RESET -> server.statistics().onReset();
+            case CLOSED_MID_MESSAGE -> server.statistics().onClosedMidMessage();
+            case PROTOCOL_ERROR -> service.protocolError();
+            case WRITE_STALL -> server.statistics().onWriteStall();
+        }
+        PeerEventLog.event(kind, id, service(), detail);
     }
 
     void read(long bytes) {
@@ -582,8 +576,7 @@ final class ChannelConnection implements Connection {
 
     @Override
     public void protocolError(String reason) {
-        service.protocolError();
-        PeerEventLog.event(PeerEventLog.Kind.PROTOCOL_ERROR, id, service(), reason);
+        peerEvent(PeerEventLog.Kind.PROTOCOL_ERROR, reason);
     }
 
     @Override

@@ -1,8 +1,11 @@
 package dev.serverframework.core;
 
+import io.netty.handler.codec.CodecException;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongArray;
 
@@ -27,6 +30,23 @@ final class PeerEventLog {
 
         Kind(String description) {
             this.description = description;
+        }
+
+        /**
+         * What a failure that reached the end of a connection's pipeline says the peer did, or {@code null}
+         * when it is not the peer's doing (a bug, to be reported loudly).
+         */
+        static Kind of(Throwable failure) {
+            if (failure instanceof PrematureChannelClosureException) {
+                return CLOSED_MID_MESSAGE;
+            }
+            if (failure instanceof IOException) {
+                return RESET;
+            }
+            if (failure instanceof CodecException) {
+                return PROTOCOL_ERROR;
+            }
+            return null;
         }
     }
 

@@ -37,13 +37,10 @@ final class RefusalHandler extends ChannelInboundHandlerAdapter {
     private boolean answered;
     private ScheduledFuture<?> deadline;
 
-    /**
-     * @param answer      bytes to send, or {@code null} to close without a word
-     * @param requestEnd  bytes that end the request to wait for, or {@code null} to answer at once
-     */
-    RefusalHandler(byte[] answer, byte[] requestEnd, long lingerNanos) {
-        this.answer = answer;
-        this.requestEnd = answer == null ? null : requestEnd;
+    /** @param busy what to answer, or {@code null} to close without a word */
+    RefusalHandler(BusyAnswer busy, long lingerNanos) {
+        this.answer = busy == null ? null : busy.answerBytes();
+        this.requestEnd = busy == null ? null : busy.requestEndBytes();
         this.lingerNanos = Math.min(lingerNanos, MAX_LINGER_NANOS);
         this.fallback = this.requestEnd == null ? null : failureTable(this.requestEnd);
     }

@@ -55,7 +55,6 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
         // Under TLS the answer would need a handshake first; and a stopping server says nothing: such a
         // client only gets the clean close.
         BusyAnswer answer = server.settings().sslContext() == null && server.isAccepting() ? busyAnswer : null;
-        ch.pipeline().addLast(new RefusalHandler(answer == null ? null : answer.answerBytes(),
-                answer == null ? null : answer.requestEndBytes(), server.settings().lingerTimeout().toNanos()));
+        ch.pipeline().addLast(new RefusalHandler(answer, server.settings().lingerTimeout().toNanos()));
     }
 }
