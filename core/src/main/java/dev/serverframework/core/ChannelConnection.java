@@ -8,8 +8,11 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.ssl.SslHandler;
 import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
@@ -43,9 +46,8 @@ final class ChannelConnection implements Connection {
     private final Worker worker;
     private final ActivityHandler activity;
     private final OutboundQueueHandler outbound;
-    private volatile Protocol protocol;
+    private volatile Protocol<?> protocol;
     private volatile ServiceStatistics service;
-    private volatile Object attachment;
     private volatile boolean busy;
     /** Names of the current protocol's codec handlers; I/O loop only. */
     private List<String> codecNames = List.of();
@@ -77,7 +79,7 @@ final class ChannelConnection implements Connection {
      */
     private final Promise<Void> closeDispatched = io.netty.util.concurrent.ImmediateEventExecutor.INSTANCE.newPromise();
 
-    ChannelConnection(Server server, Channel channel, long id, Worker worker, Protocol protocol,
+    ChannelConnection(Server server, Channel channel, long id, Worker worker, Protocol<?> protocol,
                       long idleTimeoutNanos) {
         this.server = server;
         this.channel = channel;
@@ -101,7 +103,7 @@ final class ChannelConnection implements Connection {
     void opened() {
         service.opened();
         server.registry().add(this);
-        Protocol p = protocol;
+        Protocol<?> p = protocol;
         run(() -> p.onOpen(this));
         if (server.isStopping()) {
             // Accepted as the stop began, perhaps after it looked for open connections.
@@ -110,13 +112,23 @@ final class ChannelConnection implements Connection {
     }
 
     void received(Object msg) {
-        Protocol p = protocol;
+        @SuppressWarnings("unchecked") // the protocol's codecs emit its message type; a mismatch fails the callback
+        Protocol<Object> p = (Protocol<Object>) protocol;
         if (p.execution() == Protocol.Execution.IO_LOOP) {
             inReadBatch = true;
             invoke(() -> p.onData(this, msg), msg);
         } else {
             worker.execute(() -> invoke(() -> p.onData(this, msg), msg));
         }
+    }
+
+    /** A codec refused input over its limit; what it decoded before has been passed on already. */
+    void inputTooLong(TooLongFrameException cause) {
+        if (LingeringClose.isInstalled(channel.pipeline())) {
+            return; // already closing: the discarded input is not the protocol's business
+        }
+        Protocol<?> p = protocol;
+        run(() -> p.onInputTooLong(this, cause));
     }
 
     void readBatchComplete() {
@@ -128,12 +140,12 @@ final class ChannelConnection implements Connection {
     }
 
     void writableAgain() {
-        Protocol p = protocol;
+        Protocol<?> p = protocol;
         run(() -> p.onReady(this));
     }
 
     void idleTimedOut() {
-        Protocol p = protocol;
+        Protocol<?> p = protocol;
         run(() -> {
             if (!p.isAnswering(this)) {
                 server.statistics().onIdleTimeout();
@@ -150,7 +162,7 @@ final class ChannelConnection implements Connection {
 
     /** The peer shut down its output; everything it sent before has been decoded and passed on. */
     void inputClosed() {
-        Protocol p = protocol;
+        Protocol<?> p = protocol;
         run(() -> p.onInputClosed(this));
     }
 
@@ -169,7 +181,7 @@ final class ChannelConnection implements Connection {
             return;
         }
         draining = true;
-        Protocol p = protocol;
+        Protocol<?> p = protocol;
         run(() -> p.onShutdown(this));
         if (activity.quietFor(windowNanos)) {
             closeWhenAnswered();
@@ -202,7 +214,7 @@ final class ChannelConnection implements Connection {
             service.closed();
             server.statistics().onClosed();
         }
-        Protocol p = protocol;
+        Protocol<?> p = protocol;
         try {
             run(() -> p.onClose(this));
         } finally {
@@ -305,12 +317,12 @@ final class ChannelConnection implements Connection {
     }
 
     @Override
-    public Protocol protocol() {
+    public Protocol<?> protocol() {
         return protocol;
     }
 
     @Override
-    public void switchProtocol(Protocol next) {
+    public void switchProtocol(Protocol<?> next) {
         Objects.requireNonNull(next, "protocol");
         channel.eventLoop().execute(() -> {
             if (!channel.isActive() || hijacked) {
@@ -544,14 +556,8 @@ final class ChannelConnection implements Connection {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
-    public <T> T attachment() {
-        return (T) attachment;
-    }
-
-    @Override
-    public void attach(Object attachment) {
-        this.attachment = attachment;
+    public <T> Attribute<T> attr(AttributeKey<T> key) {
+        return channel.attr(key);
     }
 
     @Override

@@ -3,6 +3,8 @@ package dev.serverframework.core;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 
@@ -27,7 +29,7 @@ public interface Connection {
     String service();
 
     /** The connection's current protocol. */
-    Protocol protocol();
+    Protocol<?> protocol();
 
     /**
      * Switches the connection to another protocol: the old protocol's codec handlers are replaced by the
@@ -35,7 +37,7 @@ public interface Connection {
      * protocol runs, before its first {@code onData}. Messages the old codec already decoded still reach
      * the old protocol.
      */
-    void switchProtocol(Protocol protocol);
+    void switchProtocol(Protocol<?> protocol);
 
     /** Where this connection's callbacks and tasks run: its pinned worker, or its I/O loop. */
     EventExecutor executor();
@@ -119,11 +121,14 @@ public interface Connection {
     /** Whether the connection is still open. */
     boolean isOpen();
 
-    /** The object attached to this connection, or {@code null}. */
-    <T> T attachment();
-
-    /** Attaches an object to this connection (replacing any), for the protocol's per-connection state. */
-    void attach(Object attachment);
+    /**
+     * The connection's attribute of that key: per-connection state, typed, one slot per key, so that a
+     * protocol, the layers under it and the user's handlers each keep their own (Netty's
+     * {@link io.netty.util.AttributeMap}, the channel's own). Declare a key once, as a constant:
+     * {@code static final AttributeKey<Session> SESSION = AttributeKey.valueOf(MyProtocol.class, "session");}.
+     * An attribute is null until set, and outlives a protocol switch.
+     */
+    <T> Attribute<T> attr(AttributeKey<T> key);
 
     /** The peer's address. */
     SocketAddress remoteAddress();

@@ -33,7 +33,7 @@ final class ConnectionPipeline {
 
     /** Builds a new connection's pipeline; returns the names of the protocol's codec handlers. */
     static List<String> build(ChannelPipeline p, SslContext tls, ActivityHandler activity,
-                              OutboundQueueHandler outbound, Protocol protocol, ProtocolDispatcher dispatcher) {
+                              OutboundQueueHandler outbound, Protocol<?> protocol, ProtocolDispatcher dispatcher) {
         if (tls != null) {
             p.addLast(TLS, tls.newHandler(p.channel().alloc()));
             p.addLast(CHUNKED, new ChunkedWriteHandler());
@@ -45,7 +45,7 @@ final class ConnectionPipeline {
         return codecs;
     }
 
-    private static List<String> installCodecs(ChannelPipeline p, Protocol protocol) {
+    private static List<String> installCodecs(ChannelPipeline p, Protocol<?> protocol) {
         List<String> before = p.names();
         protocol.initPipeline(p);
         List<String> added = new ArrayList<>(p.names());
@@ -61,7 +61,7 @@ final class ConnectionPipeline {
      *
      * @throws RuntimeException from the next protocol's {@code initPipeline}; the leftovers are released
      */
-    static Switched replaceCodecs(ChannelPipeline p, List<String> oldCodecs, Protocol next,
+    static Switched replaceCodecs(ChannelPipeline p, List<String> oldCodecs, Protocol<?> next,
                                   ProtocolDispatcher nextDispatcher) {
         p.remove(DISPATCH);
         LeftoverCatcher leftovers = new LeftoverCatcher();

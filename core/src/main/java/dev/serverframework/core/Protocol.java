@@ -1,6 +1,7 @@
 package dev.serverframework.core;
 
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.TooLongFrameException;
 
 /**
  * A protocol: the codec handlers it puts in each connection's pipeline and the callbacks that act on
@@ -11,12 +12,17 @@ import io.netty.channel.ChannelPipeline;
  * {@link Execution#WORKER} (the default), or the I/O event loop itself for {@link Execution#IO_LOOP}.
  * Either way the callbacks and tasks of one connection never run concurrently and keep their order.
  * Callbacks of different connections run in parallel, so a protocol instance shared by connections must
- * be thread-safe; keep per-connection state in {@link Connection#attach(Object)}.
+ * be thread-safe; keep per-connection state in a {@link Connection#attr connection attribute}.
+ *
+ * <p><b>Messages.</b> {@code M} is the type of what the protocol's last codec hands on: {@code ByteBuf}
+ * without codecs, a {@code String} after a string decoder, a decoded request. The framework passes each
+ * message to {@link #onData} as it comes; a codec that emits something else is a programming error that
+ * fails the callback (logged, the connection closed).
  *
  * <p><b>Exceptions.</b> A callback that throws is logged once with the connection id, counted, and its
  * connection is closed; the server and the worker go on.
  */
-public interface Protocol {
+public interface Protocol<M> {
 
     /** Where a protocol's callbacks run. */
     enum Execution {
@@ -57,7 +63,20 @@ public interface Protocol {
      * <p>The framework releases a reference-counted {@code message} when this method returns; to keep
      * it, or to {@link Connection#write write} it back, call {@code retain()} on it first.
      */
-    void onData(Connection connection, Object message);
+    void onData(Connection connection, M message);
+
+    /**
+     * A codec found the peer's input longer than its limit and said so with Netty's
+     * {@link TooLongFrameException} (as {@code LineBasedFrameDecoder} and
+     * {@code LengthFieldBasedFrameDecoder} do). Every message decoded before it has reached
+     * {@link #onData}. The default counts a {@link Connection#protocolError protocol error} and closes after
+     * pending writes; a protocol that can tell the peer (an error line, a Redis error) does so, then closes.
+     * On the connection's executor.
+     */
+    default void onInputTooLong(Connection connection, TooLongFrameException cause) {
+        connection.protocolError(String.valueOf(cause.getMessage()));
+        connection.close();
+    }
 
     /**
      * The connection is writable again after its outbound buffer rose over the high water mark; a

@@ -3,6 +3,7 @@ package dev.serverframework.core;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.codec.TooLongFrameException;
 
 /**
  * The last handler of every pipeline: turns channel events into the protocol's callbacks, which the
@@ -56,6 +57,10 @@ final class ProtocolDispatcher extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof TooLongFrameException tooLong) {
+            connection.inputTooLong(tooLong);
+            return;
+        }
         connection.pipelineFailed(cause);
     }
 }

@@ -95,7 +95,7 @@ public final class Server {
             workerGroup = WorkerGroup.builder()
                     .threads(settings.workers())
                     .namePrefix("sf-worker")
-                    .onThreadStart(settings.onInitThread() == null ? null : w -> settings.onInitThread().accept(this))
+                    .onThreadStart(settings.onThreadStart() == null ? null : w -> settings.onThreadStart().accept(this))
                     .onIdle(settings.onIdle() == null ? null : w -> settings.onIdle().accept(this))
                     .build();
             ioGroup = new MultiThreadIoEventLoopGroup(settings.ioThreads(), new DefaultThreadFactory("sf-io"),

@@ -21,7 +21,7 @@ public final class ServerBuilder {
     private int workers = Runtime.getRuntime().availableProcessors();
     private int ioThreads = Runtime.getRuntime().availableProcessors();
     private int listeners = 1;
-    private Protocol protocol;
+    private Protocol<?> protocol;
     private Duration idleTimeout = Duration.ofSeconds(5);
     private int maxConnections = AUTO;
     private byte[] busyMessage;
@@ -39,7 +39,7 @@ public final class ServerBuilder {
     private Consumer<Server> onFinish;
     private Consumer<Server> onTick;
     private Consumer<Server> onIdle;
-    private Consumer<Server> onInitThread;
+    private Consumer<Server> onThreadStart;
 
     ServerBuilder() {
         try {
@@ -92,7 +92,7 @@ public final class ServerBuilder {
     }
 
     /** The protocol of new connections. Required. */
-    public ServerBuilder protocol(Protocol protocol) {
+    public ServerBuilder protocol(Protocol<?> protocol) {
         this.protocol = Objects.requireNonNull(protocol, "protocol");
         return this;
     }
@@ -225,8 +225,8 @@ public final class ServerBuilder {
     }
 
     /** Runs in each worker thread as it starts, before it runs any task. */
-    public ServerBuilder onInitThread(Consumer<Server> callback) {
-        this.onInitThread = callback;
+    public ServerBuilder onThreadStart(Consumer<Server> callback) {
+        this.onThreadStart = callback;
         return this;
     }
 
@@ -240,7 +240,7 @@ public final class ServerBuilder {
                 max, busyMessage == null ? null : busyMessage.clone(), shutdownGrace, drainWindow, lingerTimeout,
                 writeStallTimeout, tickPeriod, transport,
                 lowWaterMark, highWaterMark, sslContext, shutdownHook, onInit, onFinish, onTick, onIdle,
-                onInitThread);
+                onThreadStart);
     }
 
     /** Builds the server; {@link Server#start()} binds it. */

@@ -37,7 +37,7 @@ import java.util.function.Consumer;
  * @param onFinish         after stop, once everything is released
  * @param onTick           every {@code tickPeriod}, on a worker
  * @param onIdle           on a worker thread each time it runs out of work
- * @param onInitThread     in each worker thread as it starts
+ * @param onThreadStart     in each worker thread as it starts
  */
 public record ServerSettings(
         int port,
@@ -45,7 +45,7 @@ public record ServerSettings(
         int workers,
         int ioThreads,
         int listeners,
-        Protocol protocol,
+        Protocol<?> protocol,
         Duration idleTimeout,
         int maxConnections,
         byte[] busyMessage,
@@ -63,7 +63,7 @@ public record ServerSettings(
         Consumer<Server> onFinish,
         Consumer<Server> onTick,
         Consumer<Server> onIdle,
-        Consumer<Server> onInitThread) {
+        Consumer<Server> onThreadStart) {
 
     /** The busy message, defensively copied. */
     @Override

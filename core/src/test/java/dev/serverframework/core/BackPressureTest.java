@@ -1,5 +1,6 @@
 package dev.serverframework.core;
 
+import io.netty.util.AttributeKey;
 import dev.serverframework.core.ConnectionTestSupport.Probe;
 import dev.serverframework.core.testing.Await;
 import dev.serverframework.core.testing.RawClient;
@@ -24,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Back-pressure both ways: writability and onReady towards a slow client, pause/resume of reading from it. */
 class BackPressureTest {
+    private static final AttributeKey<int[]> OFFSET = AttributeKey.valueOf(BackPressureTest.class, "offset");
     /** More than the kernel buffers on this machine (tcp_wmem max 4 MiB) so writes must wait in the server. */
     private static final int BIG = 6 * 1024 * 1024;
     private static final int CHUNK = 64 * 1024;
@@ -85,13 +87,13 @@ class BackPressureTest {
     void aProducerPacedByOnReadyLosesNothing() throws Exception {
         byte[] data = randomBytes(BIG, 10);
         Probe p = new Probe("producer", (c, line) -> {
-            c.attach(new int[] {0});
+            c.attr(OFFSET).set(new int[] {0});
             produce(c, data);
         }) {
             @Override
             public void onReady(Connection connection) {
                 super.onReady(connection);
-                if (connection.attachment() != null) {
+                if (connection.attr(OFFSET).get() != null) {
                     produce(connection, data);
                 }
             }
@@ -106,7 +108,7 @@ class BackPressureTest {
 
     /** Writes chunks while the connection is writable; onReady calls it again. On the connection's executor. */
     private static void produce(Connection c, byte[] data) {
-        int[] offset = c.attachment();
+        int[] offset = c.attr(OFFSET).get();
         while (offset[0] < data.length && c.isWritable()) {
             c.write(Unpooled.wrappedBuffer(data, offset[0], CHUNK));
             offset[0] += CHUNK;

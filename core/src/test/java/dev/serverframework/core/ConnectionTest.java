@@ -1,5 +1,6 @@
 package dev.serverframework.core;
 
+import io.netty.util.AttributeKey;
 import dev.serverframework.core.ConnectionTestSupport.Probe;
 import dev.serverframework.core.testing.Await;
 import dev.serverframework.core.testing.LineProtocol;
@@ -134,15 +135,16 @@ class ConnectionTest {
         }
     }
 
-    /** Each connection has its own attachment, null until set, replaced by attach(). */
+    /** Each connection has its own attributes, null until set, replaced by set(). */
     @Test
-    void attachmentsArePerConnection() throws Exception {
+    void attributesArePerConnection() throws Exception {
+        AttributeKey<String> name = AttributeKey.valueOf(ConnectionTest.class, "name");
         Probe p = new Probe("attach", (c, line) -> {
             if (line.startsWith("set ")) {
-                c.attach(line.substring(4));
+                c.attr(name).set(line.substring(4));
                 c.write("ok\n");
             } else {
-                c.write(c.attachment() + "\n");
+                c.write(c.attr(name).get() + "\n");
             }
         });
         Server server = start(local(p));
@@ -535,7 +537,7 @@ class ConnectionTest {
     @Test
     void switchProtocolReplacesTheCodecAndKeepsBufferedBytes() throws Exception {
         List<String> events = new CopyOnWriteArrayList<>();
-        Protocol fixed = new Protocol() {
+        Protocol<ByteBuf> fixed = new Protocol<>() {
             @Override
             public String service() {
                 return "fixed";
@@ -553,15 +555,10 @@ class ConnectionTest {
             }
 
             @Override
-            public void onData(Connection connection, Object message) {
-                if (message instanceof ByteBuf b) {
-                    String s = b.toString(StandardCharsets.US_ASCII);
-                    events.add("data " + s);
-                    connection.write("got:" + s + "\n");
-                } else {
-                    events.add("unexpected " + message.getClass().getSimpleName() + " " + message);
-                    connection.write("unexpected\n");
-                }
+            public void onData(Connection connection, ByteBuf message) {
+                String s = message.toString(StandardCharsets.US_ASCII);
+                events.add("data " + s);
+                connection.write("got:" + s + "\n");
             }
 
             @Override

@@ -25,7 +25,7 @@ final class ConnectionTestSupport {
     }
 
     /** A builder for a server on an ephemeral port of 127.0.0.1, without a shutdown hook. */
-    static ServerBuilder local(Protocol protocol) {
+    static ServerBuilder local(Protocol<?> protocol) {
         return Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).workers(2).ioThreads(2)
                 .protocol(protocol);
     }

@@ -1,5 +1,6 @@
 package dev.serverframework.core;
 
+import io.netty.util.AttributeKey;
 import dev.serverframework.core.ConnectionTestSupport.Probe;
 import dev.serverframework.core.testing.Await;
 import dev.serverframework.core.testing.RawClient;
@@ -27,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * timeouts, ZERO for off, and reads postponing it.
  */
 class IdleTimeoutTest {
+    private static final AttributeKey<Boolean> PROBED = AttributeKey.valueOf(IdleTimeoutTest.class, "probed");
     private static final Duration TIMEOUT = Duration.ofMillis(300);
     /** Lower bound for "about the timeout", with room for clock and scheduling granularity. */
     private static final long AT_LEAST_MS = 250;
@@ -76,8 +78,8 @@ class IdleTimeoutTest {
     void aProbingPingRunsAgainAtTheNextTimeout() throws Exception {
         Probe p = new Probe("probe", (c, line) -> { });
         p.onPing = c -> {
-            if (c.attachment() == null) {
-                c.attach("probed");
+            if (c.attr(PROBED).get() == null) {
+                c.attr(PROBED).set(Boolean.TRUE);
                 c.write("probe\n");
             } else {
                 c.close();

@@ -315,12 +315,12 @@ class ServerSettingsTest {
     }
 
     @Test
-    void onInitThreadRunsOnceInEachWorkerThread() {
+    void onThreadStartRunsOnceInEachWorkerThread() {
         List<Thread> initThreads = new CopyOnWriteArrayList<>();
         List<Thread> seenInOnData = new CopyOnWriteArrayList<>();
         Consumer<Server> init = s -> initThreads.add(Thread.currentThread());
         Server server = started(Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).workers(3)
-                .onInitThread(init)
+                .onThreadStart(init)
                 .protocol(new LineProtocol("echo", (c, line) -> {
                     seenInOnData.add(Thread.currentThread());
                     c.write(line + "\n");
@@ -332,7 +332,7 @@ class ServerSettingsTest {
                 assertEquals("x" + i, c.send("x" + i + "\n").readLine());
             }
         }
-        assertEquals(3, initThreads.size(), "onInitThread ran " + initThreads);
+        assertEquals(3, initThreads.size(), "onThreadStart ran " + initThreads);
         assertEquals(3, new HashSet<>(initThreads).size(), "once per thread: " + initThreads);
         assertEquals(workerThreads(server), new HashSet<>(initThreads));
         assertTrue(new HashSet<>(initThreads).containsAll(seenInOnData));

@@ -5,6 +5,8 @@ import dev.serverframework.core.Protocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,7 +42,8 @@ import java.util.regex.Pattern;
  * <p>Thread-safe: one instance serves every connection of one server (nicknames are unique per
  * instance). Callbacks run on each connection's worker ({@link Execution#WORKER}).
  */
-public final class ChatProtocol implements Protocol {
+public final class ChatProtocol implements Protocol<ByteBuf> {
+    private static final AttributeKey<Member> MEMBER = AttributeKey.valueOf(ChatProtocol.class, "member");
     private static final Logger log = LoggerFactory.getLogger(ChatProtocol.class);
 
     /** The service name of chat connections. */
@@ -94,27 +97,21 @@ public final class ChatProtocol implements Protocol {
         String name = GUEST + connection.id();
         nicknames.put(name, connection.id());
         Member me = new Member(name);
-        connection.attach(me);
+        connection.attr(MEMBER).set(me);
         // The others are chosen before the welcome goes out: a client that connects after reading its
         // welcome is never told of a join that happened before it.
         broadcast(connection, "* " + name + " joined");
         send(connection, me, "* welcome, you are " + name + "; commands: /nick NAME, /who, /quit");
     }
 
-    /** A line, a command or a line over the limit. On the worker. */
+    /** A line or a command. On the worker. */
     @Override
-    public void onData(Connection connection, Object message) {
-        Member me = connection.attachment();
+    public void onData(Connection connection, ByteBuf message) {
+        Member me = connection.attr(MEMBER).get();
         if (me == null || me.leaving) {
             return;
         }
-        if (message == LineFrameDecoder.TOO_LONG) {
-            connection.protocolError("line longer than " + maxLineLength + " bytes");
-            send(connection, me, "error: line longer than " + maxLineLength + " bytes");
-            leave(connection, me);
-            return;
-        }
-        String line = LineFrameDecoder.text((ByteBuf) message);
+        String line = LineFrameDecoder.text(message);
         if (line.isEmpty()) {
             return;
         }
@@ -123,6 +120,19 @@ public final class ChatProtocol implements Protocol {
         } else {
             broadcast(connection, me.name + ": " + line);
         }
+    }
+
+    /** A line over the limit: an error line, then the member leaves. On the worker. */
+    @Override
+    public void onInputTooLong(Connection connection, TooLongFrameException cause) {
+        Member me = connection.attr(MEMBER).get();
+        connection.protocolError(cause.getMessage());
+        if (me == null || me.leaving) {
+            connection.close();
+            return;
+        }
+        send(connection, me, "error: " + cause.getMessage());
+        leave(connection, me);
     }
 
     private void command(Connection connection, Member me, String line) {
@@ -174,7 +184,7 @@ public final class ChatProtocol implements Protocol {
      */
     @Override
     public void onInputClosed(Connection connection) {
-        Member me = connection.attachment();
+        Member me = connection.attr(MEMBER).get();
         if (me == null) {
             connection.close();
         } else if (!me.leaving) {
@@ -191,7 +201,7 @@ public final class ChatProtocol implements Protocol {
     /** The room closes: says so; the framework closes after pending writes. On the worker. */
     @Override
     public void onShutdown(Connection connection) {
-        Member me = connection.attachment();
+        Member me = connection.attr(MEMBER).get();
         if (me != null) {
             me.leaving = true;
             send(connection, me, "* server shutting down, goodbye");
@@ -201,7 +211,7 @@ public final class ChatProtocol implements Protocol {
     /** Quiet for the whole idle timeout: says why and closes. On the worker. */
     @Override
     public void ping(Connection connection) {
-        Member me = connection.attachment();
+        Member me = connection.attr(MEMBER).get();
         if (me == null) {
             connection.close();
             return;
@@ -213,7 +223,7 @@ public final class ChatProtocol implements Protocol {
     /** Frees the name and announces the leave, unless a drop announced it already. On the worker. */
     @Override
     public void onClose(Connection connection) {
-        Member me = connection.attachment();
+        Member me = connection.attr(MEMBER).get();
         if (me == null) {
             return;
         }
@@ -232,7 +242,7 @@ public final class ChatProtocol implements Protocol {
      */
     private void broadcast(Connection origin, String line) {
         byte[] bytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
-        Member sender = origin.attachment();
+        Member sender = origin.attr(MEMBER).get();
         if (++sender.broadcastsInFlight == MAX_BROADCASTS_IN_FLIGHT) {
             origin.pauseReading();
         }
@@ -246,7 +256,7 @@ public final class ChatProtocol implements Protocol {
 
     /** On the target's executor: writes the line, or drops the target when it is too far behind. */
     private void deliver(Connection target, byte[] line) {
-        Member m = target.attachment();
+        Member m = target.attr(MEMBER).get();
         if (m == null || m.leaving) {
             return; // not yet welcomed, or on its way out
         }

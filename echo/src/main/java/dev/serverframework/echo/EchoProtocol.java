@@ -4,6 +4,8 @@ import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.util.AttributeKey;
 
 import java.nio.charset.StandardCharsets;
 
@@ -30,7 +32,8 @@ import java.nio.charset.StandardCharsets;
  * <p>Immutable and thread-safe: one instance serves every connection. Its callbacks run on the I/O loop
  * ({@link Execution#IO_LOOP}): echoing never blocks, so the hop to a worker would only cost time.
  */
-public final class EchoProtocol implements Protocol {
+public final class EchoProtocol implements Protocol<ByteBuf> {
+    private static final AttributeKey<State> STATE = AttributeKey.valueOf(EchoProtocol.class, "state");
     /** The service name of echo connections. */
     public static final String SERVICE = "echo";
     /** The longest line in line mode unless {@link Builder#maxLineLength} says otherwise. */
@@ -70,11 +73,6 @@ public final class EchoProtocol implements Protocol {
         return Execution.IO_LOOP;
     }
 
-    /** Whether lines are echoed (and {@code bye} ends the connection) rather than raw bytes. */
-    public boolean lineMode() {
-        return lineMode;
-    }
-
     /** In line mode, a line decoder. On the I/O loop. */
     @Override
     public void initPipeline(ChannelPipeline pipeline) {
@@ -87,7 +85,7 @@ public final class EchoProtocol implements Protocol {
     @Override
     public void onOpen(Connection connection) {
         if (ping != null) {
-            connection.attach(new State());
+            connection.attr(STATE).set(new State());
         }
         if (greeting != null) {
             connection.write(greeting);
@@ -96,22 +94,15 @@ public final class EchoProtocol implements Protocol {
 
     /**
      * Writes the received bytes (or line) back; pauses reading when the peer does not keep up. In line
-     * mode a line {@code bye} is echoed and then ends the connection once all output has gone out; a line
-     * over the limit gets an error line and the connection is closed. On the I/O loop.
+     * mode a line {@code bye} is echoed and then ends the connection once all output has gone out. On the
+     * I/O loop.
      */
     @Override
-    public void onData(Connection connection, Object message) {
-        State state = connection.attachment();
+    public void onData(Connection connection, ByteBuf data) {
+        State state = connection.attr(STATE).get();
         if (state != null) {
             state.probed = false;
         }
-        if (message == LineFrameDecoder.TOO_LONG) {
-            connection.protocolError("line longer than " + maxLineLength + " bytes");
-            connection.write("error: line longer than " + maxLineLength + " bytes\n");
-            connection.close();
-            return;
-        }
-        ByteBuf data = (ByteBuf) message;
         boolean bye = lineMode && "bye".equals(LineFrameDecoder.text(data));
         connection.write(data.retain());
         if (bye) {
@@ -121,6 +112,14 @@ public final class EchoProtocol implements Protocol {
         } else if (!connection.isWritable()) {
             connection.pauseReading();
         }
+    }
+
+    /** In line mode, a line over the limit: an error line, then the connection closes. On the I/O loop. */
+    @Override
+    public void onInputTooLong(Connection connection, TooLongFrameException cause) {
+        connection.protocolError(cause.getMessage());
+        connection.write("error: " + cause.getMessage() + "\n");
+        connection.close();
     }
 
     /** The peer caught up: read again. On the I/O loop. */
@@ -143,7 +142,7 @@ public final class EchoProtocol implements Protocol {
      */
     @Override
     public void ping(Connection connection) {
-        State state = connection.attachment();
+        State state = connection.attr(STATE).get();
         if (ping == null || state == null || state.probed) {
             connection.close();
             return;

@@ -6,7 +6,9 @@ import dev.serverframework.core.Server;
 import dev.serverframework.core.ServerBuilder;
 import dev.serverframework.core.testing.Await;
 import dev.serverframework.core.testing.RawClient;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.PooledByteBufAllocator;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPipeline;
@@ -203,7 +205,7 @@ class EchoProtocolTest {
      * Runs an echo protocol on a buffer pool of its own and, after each callback on the I/O loop, notes the
      * memory the pool and the channel's outbound buffer hold, and when reading was paused.
      */
-    private static final class Watched implements Protocol {
+    private static final class Watched implements Protocol<ByteBuf> {
         final EchoProtocol echo;
         final PooledByteBufAllocator alloc = new PooledByteBufAllocator(true);
         final AtomicLong maxPooled = new AtomicLong();
@@ -240,15 +242,18 @@ class EchoProtocolTest {
         }
 
         @Override
-        public void onData(Connection connection, Object message) {
-            if (message instanceof io.netty.buffer.ByteBuf buf) {
-                bytesSeen.addAndGet(buf.readableBytes());
-            }
+        public void onData(Connection connection, ByteBuf message) {
+            bytesSeen.addAndGet(message.readableBytes());
             echo.onData(connection, message);
             if (!connection.isWritable()) {
                 pauses.incrementAndGet(); // EchoProtocol paused reading just now
             }
             sample();
+        }
+
+        @Override
+        public void onInputTooLong(Connection connection, TooLongFrameException cause) {
+            echo.onInputTooLong(connection, cause);
         }
 
         @Override

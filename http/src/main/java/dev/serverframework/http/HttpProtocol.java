@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import dev.serverframework.http.internal.ChunkedWriterOnDemand;
+import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,9 +48,12 @@ import java.util.concurrent.CompletionStage;
  * <p>Keep-alive follows RFC 9112: HTTP/1.1 persists unless {@code Connection: close}; HTTP/1.0 only with
  * {@code Connection: keep-alive}, which the response then repeats. Pipelined requests are answered in
  * order. Bad input gets 400/408/413/414/431/501 and the connection closed. The protocol owns the
- * connection's {@link Connection#attachment() attachment}. Immutable and thread-safe once built.
+ * connection's attribute of its own key. Immutable and thread-safe once built.
  */
-public final class HttpProtocol implements Protocol {
+public final class HttpProtocol implements Protocol<FullHttpRequest> {
+    /** The connection's request ordering, this protocol's per-connection state. */
+    static final AttributeKey<PipelineOrder> ORDER = AttributeKey.valueOf(HttpProtocol.class, "order");
+
     private static final Logger log = LoggerFactory.getLogger(HttpProtocol.class);
 
     private final String service;
@@ -134,7 +138,7 @@ public final class HttpProtocol implements Protocol {
     /** Sets up the connection's request ordering and keep-alive timeout. On the connection's executor. */
     @Override
     public void onOpen(Connection connection) {
-        connection.attach(new PipelineOrder());
+        connection.attr(ORDER).set(new PipelineOrder());
         if (keepAliveTimeout != null) {
             connection.idleTimeout(keepAliveTimeout);
         }
@@ -146,7 +150,7 @@ public final class HttpProtocol implements Protocol {
      */
     @Override
     public boolean isAnswering(Connection connection) {
-        PipelineOrder order = connection.attachment();
+        PipelineOrder order = connection.attr(ORDER).get();
         return order != null && !order.answeredAll();
     }
 
@@ -156,7 +160,7 @@ public final class HttpProtocol implements Protocol {
      */
     @Override
     public void onInputClosed(Connection connection) {
-        PipelineOrder order = connection.attachment();
+        PipelineOrder order = connection.attr(ORDER).get();
         if (order == null || order.answeredAll()) {
             connection.close();
         } else {
@@ -166,9 +170,8 @@ public final class HttpProtocol implements Protocol {
 
     /** Routes one aggregated request and writes its response in order. On the connection's executor. */
     @Override
-    public void onData(Connection c, Object message) {
-        FullHttpRequest req = (FullHttpRequest) message;
-        PipelineOrder order = c.attachment();
+    public void onData(Connection c, FullHttpRequest req) {
+        PipelineOrder order = c.attr(ORDER).get();
         if (order.isClosing()) {
             return;
         }

@@ -135,7 +135,7 @@ class HttpHalfCloseTest {
     private static boolean inputClosedSeen(Connection connection) {
         try {
             return connection.executor().submit(() -> {
-                PipelineOrder order = connection.attachment();
+                PipelineOrder order = connection.attr(HttpProtocol.ORDER).get();
                 return order.isInputClosed();
             }).get(5, TimeUnit.SECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {

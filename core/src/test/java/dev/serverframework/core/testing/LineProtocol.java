@@ -10,7 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.function.BiConsumer;
 
 /** A line protocol for tests: each line, decoded as a String, goes to the given handler. */
-public class LineProtocol implements Protocol {
+public class LineProtocol implements Protocol<String> {
     private final String service;
     private final BiConsumer<Connection, String> onLine;
 
@@ -31,7 +31,7 @@ public class LineProtocol implements Protocol {
     }
 
     @Override
-    public void onData(Connection connection, Object message) {
-        onLine.accept(connection, (String) message);
+    public void onData(Connection connection, String line) {
+        onLine.accept(connection, line);
     }
 }

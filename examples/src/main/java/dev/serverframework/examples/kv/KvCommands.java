@@ -2,6 +2,7 @@ package dev.serverframework.examples.kv;
 
 import dev.serverframework.core.Connection;
 import io.netty.buffer.ByteBuf;
+import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,6 +19,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * calling connection's executor and keeps its per-connection state in its {@link ClientState}.
  */
 final class KvCommands {
+    /** A connection's client state; it outlives the switch to and from pub/sub mode. */
+    private static final AttributeKey<ClientState> STATE = AttributeKey.valueOf(KvCommands.class, "state");
     private static final Logger log = LoggerFactory.getLogger(KvCommands.class);
 
     /** A command's code: runs on the connection's executor. */
@@ -83,16 +86,18 @@ final class KvCommands {
     // ---- connection events ----
 
     void opened(Connection c) {
-        if (c.attachment() instanceof ClientState s) {
+        ClientState s = c.attr(STATE).get();
+        if (s != null) {
             // a protocol switch this connection asked for is done: its service is what its state says
             switched(c, s);
         } else {
-            c.attach(new ClientState());
+            c.attr(STATE).set(new ClientState());
         }
     }
 
     void closed(Connection c) {
-        if (!(c.attachment() instanceof ClientState s)) {
+        ClientState s = c.attr(STATE).get();
+        if (s == null) {
             return;
         }
         s.closing = true;
@@ -109,12 +114,13 @@ final class KvCommands {
     }
 
     boolean isSubscribed(Connection c) {
-        return c.attachment() instanceof ClientState s && !s.channels.isEmpty();
+        ClientState s = c.attr(STATE).get();
+        return s != null && !s.channels.isEmpty();
     }
 
     /** Runs one decoded request. */
     void handle(Connection c, Object message) {
-        ClientState s = c.attachment();
+        ClientState s = c.attr(STATE).get();
         if (s.closing) {
             return; // after QUIT or a protocol error, as Redis: the rest of the input is not run
         }
@@ -472,7 +478,8 @@ final class KvCommands {
 
     /** On the subscriber's executor. */
     private void deliver(Connection target, String channel, ByteBuf message) {
-        if (!(target.attachment() instanceof ClientState t) || t.closing || !t.channels.contains(channel)) {
+        ClientState t = target.attr(STATE).get();
+        if (t == null || t.closing || !t.channels.contains(channel)) {
             return;
         }
         int size = message.readableBytes();

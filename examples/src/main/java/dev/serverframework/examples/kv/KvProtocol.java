@@ -50,7 +50,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Thread-safe: one instance serves every connection.
  */
-public final class KvProtocol implements Protocol {
+public final class KvProtocol implements Protocol<Object> {
     /** The service of kv connections. */
     public static final String SERVICE = "kv";
     /** The service of kv connections subscribed to at least one channel. */
