@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.function.Consumer;
 
+import static dev.serverframework.core.SettingChecks.range;
+
 /**
  * Builds a {@link Server}. Every setting has a default except the protocol; a value out of range fails
  * at once with a message that names the setting and the range. Not thread-safe: use from one thread.
@@ -99,7 +101,7 @@ public final class ServerBuilder {
 
     /** Idle timeout of new connections, 0 (off) to 24 hours; default 5 seconds. */
     public ServerBuilder idleTimeout(Duration timeout) {
-        this.idleTimeout = durationRange("idleTimeout", timeout, Duration.ZERO, Duration.ofHours(24));
+        this.idleTimeout = range("idleTimeout", timeout, Duration.ZERO, Duration.ofHours(24));
         return this;
     }
 
@@ -124,7 +126,7 @@ public final class ServerBuilder {
 
     /** How long a stop waits for connections to finish, 0 to 1 hour; default 5 seconds. */
     public ServerBuilder shutdownGrace(Duration grace) {
-        this.shutdownGrace = durationRange("shutdownGrace", grace, Duration.ZERO, Duration.ofHours(1));
+        this.shutdownGrace = range("shutdownGrace", grace, Duration.ZERO, Duration.ofHours(1));
         return this;
     }
 
@@ -135,7 +137,7 @@ public final class ServerBuilder {
      * default 1 second. The {@link #shutdownGrace grace period} bounds it.
      */
     public ServerBuilder drainWindow(Duration window) {
-        this.drainWindow = durationRange("drainWindow", window, Duration.ZERO, Duration.ofMinutes(1));
+        this.drainWindow = range("drainWindow", window, Duration.ZERO, Duration.ofMinutes(1));
         return this;
     }
 
@@ -146,7 +148,7 @@ public final class ServerBuilder {
      * 0 (close at once) to 1 minute; default 2 seconds.
      */
     public ServerBuilder lingerTimeout(Duration timeout) {
-        this.lingerTimeout = durationRange("lingerTimeout", timeout, Duration.ZERO, Duration.ofMinutes(1));
+        this.lingerTimeout = range("lingerTimeout", timeout, Duration.ZERO, Duration.ofMinutes(1));
         return this;
     }
 
@@ -156,13 +158,13 @@ public final class ServerBuilder {
      * timeout does not close it while its output waits. 0 (off) to 24 hours; default 60 seconds.
      */
     public ServerBuilder writeStallTimeout(Duration timeout) {
-        this.writeStallTimeout = durationRange("writeStallTimeout", timeout, Duration.ZERO, Duration.ofHours(24));
+        this.writeStallTimeout = range("writeStallTimeout", timeout, Duration.ZERO, Duration.ofHours(24));
         return this;
     }
 
     /** Period of {@link #onTick}, 1 ms to 1 hour; default 1 second. */
     public ServerBuilder tickPeriod(Duration period) {
-        this.tickPeriod = durationRange("tickPeriod", period, Duration.ofMillis(1), Duration.ofHours(1));
+        this.tickPeriod = range("tickPeriod", period, Duration.ofMillis(1), Duration.ofHours(1));
         return this;
     }
 
@@ -246,33 +248,5 @@ public final class ServerBuilder {
     /** Builds the server; {@link Server#start()} binds it. */
     public Server build() {
         return new Server(settings());
-    }
-
-    private static int range(String name, int value, int min, int max) {
-        if (value < min || value > max) {
-            throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + value);
-        }
-        return value;
-    }
-
-    private static Duration durationRange(String name, Duration value, Duration min, Duration max) {
-        Objects.requireNonNull(value, name);
-        if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-            throw new IllegalArgumentException(name + " must be between " + human(min) + " and " + human(max)
-                    + ", got " + human(value));
-        }
-        return value;
-    }
-
-    /** "24 h", "5 s" or "250 ms": what a person reads faster than ISO-8601's PT24H. */
-    static String human(Duration d) {
-        long ms = d.toMillis();
-        if (ms != 0 && ms % 3_600_000 == 0) {
-            return ms / 3_600_000 + " h";
-        }
-        if (ms != 0 && ms % 1000 == 0) {
-            return ms / 1000 + " s";
-        }
-        return d.toNanos() % 1_000_000 == 0 ? ms + " ms" : d.toNanos() + " ns";
     }
 }

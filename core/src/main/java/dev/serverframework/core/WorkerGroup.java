@@ -220,10 +220,7 @@ public final class WorkerGroup extends AbstractEventExecutorGroup {
 
         /** Number of workers, 1 to 1024; default the number of processors. */
         public Builder threads(int threads) {
-            if (threads < 1 || threads > 1024) {
-                throw new IllegalArgumentException("workers must be between 1 and 1024, got " + threads);
-            }
-            this.threads = threads;
+            this.threads = SettingChecks.range("workers", threads, 1, 1024);
             return this;
         }
 
