@@ -54,12 +54,4 @@ public final class BusyAnswer {
     public boolean waitsForRequest() {
         return requestEnd != null;
     }
-
-    byte[] answerBytes() {
-        return answer;
-    }
-
-    byte[] requestEndBytes() {
-        return requestEnd;
-    }
 }

@@ -1,5 +1,6 @@
 package dev.serverframework.core;
 
+import dev.serverframework.core.internal.OpenFileLimit;
 import io.netty.handler.ssl.SslContext;
 
 import java.net.InetAddress;
@@ -12,36 +13,39 @@ import java.util.function.Consumer;
 import static dev.serverframework.core.SettingChecks.range;
 
 /**
- * Builds a {@link Server}. Every setting has a default except the protocol; a value out of range fails
- * at once with a message that names the setting and the range. Not thread-safe: use from one thread.
+ * Builds a {@link Server}, and is the one place its settings are checked: every setting has a default
+ * except the protocol, and a value out of range fails at once with a message that names the setting and
+ * the range. Not thread-safe: use from one thread.
  */
 public final class ServerBuilder {
     static final int AUTO = 0;
 
-    private int port = 8080;
-    private InetAddress bindAddress;
-    private int workers = Runtime.getRuntime().availableProcessors();
-    private int ioThreads = Runtime.getRuntime().availableProcessors();
-    private int listeners = 1;
-    private Protocol<?> protocol;
-    private Duration idleTimeout = Duration.ofSeconds(5);
-    private int maxConnections = AUTO;
-    private byte[] busyMessage;
-    private Duration shutdownGrace = Duration.ofSeconds(5);
-    private Duration drainWindow = Duration.ofSeconds(1);
-    private Duration lingerTimeout = Duration.ofSeconds(2);
-    private Duration writeStallTimeout = Duration.ofSeconds(60);
-    private Duration tickPeriod = Duration.ofSeconds(1);
-    private Transport transport = Transport.AUTO;
-    private int lowWaterMark = 32 * 1024;
-    private int highWaterMark = 64 * 1024;
-    private SslContext sslContext;
-    private boolean shutdownHook = true;
-    private Consumer<Server> onInit;
-    private Consumer<Server> onFinish;
-    private Consumer<Server> onTick;
-    private Consumer<Server> onIdle;
-    private Consumer<Server> onThreadStart;
+    // Package-private: ServerSettings copies them, and nothing else can make one.
+
+    int port = 8080;
+    InetAddress bindAddress;
+    int workers = Runtime.getRuntime().availableProcessors();
+    int ioThreads = Runtime.getRuntime().availableProcessors();
+    int listeners = 1;
+    Protocol<?> protocol;
+    Duration idleTimeout = Duration.ofSeconds(5);
+    int maxConnections = AUTO;
+    byte[] busyMessage;
+    Duration shutdownGrace = Duration.ofSeconds(5);
+    Duration drainWindow = Duration.ofSeconds(1);
+    Duration lingerTimeout = Duration.ofSeconds(2);
+    Duration writeStallTimeout = Duration.ofSeconds(60);
+    Duration tickPeriod = Duration.ofSeconds(1);
+    Transport transport = Transport.AUTO;
+    int writeBufferLowWaterMark = 32 * 1024;
+    int writeBufferHighWaterMark = 64 * 1024;
+    SslContext sslContext;
+    boolean shutdownHook = true;
+    Consumer<Server> onInit;
+    Consumer<Server> onFinish;
+    Consumer<Server> onTick;
+    Consumer<Server> onIdle;
+    Consumer<Server> onThreadStart;
 
     ServerBuilder() {
         try {
@@ -182,8 +186,8 @@ public final class ServerBuilder {
     public ServerBuilder writeBufferWaterMarks(int low, int high) {
         range("writeBufferHighWaterMark", high, 1, 64 << 20);
         range("writeBufferLowWaterMark", low, 1, high);
-        this.lowWaterMark = low;
-        this.highWaterMark = high;
+        this.writeBufferLowWaterMark = low;
+        this.writeBufferHighWaterMark = high;
         return this;
     }
 
@@ -232,17 +236,17 @@ public final class ServerBuilder {
         return this;
     }
 
-    /** Checks the settings together and returns them. */
+    /**
+     * The settings as they stand: the one way to make {@link ServerSettings}, so none escapes these
+     * checks.
+     *
+     * @throws IllegalArgumentException when no protocol is set
+     */
     public ServerSettings settings() {
         if (protocol == null) {
             throw new IllegalArgumentException("protocol must be set (the protocol of new connections)");
         }
-        int max = maxConnections == AUTO ? OpenFileLimit.defaultMaxConnections() : maxConnections;
-        return new ServerSettings(port, bindAddress, workers, ioThreads, listeners, protocol, idleTimeout,
-                max, busyMessage == null ? null : busyMessage.clone(), shutdownGrace, drainWindow, lingerTimeout,
-                writeStallTimeout, tickPeriod, transport,
-                lowWaterMark, highWaterMark, sslContext, shutdownHook, onInit, onFinish, onTick, onIdle,
-                onThreadStart);
+        return new ServerSettings(this, maxConnections == AUTO ? OpenFileLimit.defaultMaxConnections() : maxConnections);
     }
 
     /** Builds the server; {@link Server#start()} binds it. */

@@ -58,9 +58,6 @@ public final class SettingChecks {
         if (ms != 0 && ms % 3_600_000 == 0) {
             return ms / 3_600_000 + " h";
         }
-        if (ms != 0 && ms % 60_000 == 0) {
-            return ms / 60_000 + " min";
-        }
         if (ms != 0 && ms % 1000 == 0) {
             return ms / 1000 + " s";
         }

@@ -13,10 +13,14 @@ import org.slf4j.LoggerFactory;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 
 /**
  * One worker of a {@link WorkerGroup}: a single thread that drains its own lock-free multi-producer
@@ -57,8 +61,7 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
 
     private volatile int state = ST_RUNNING;
     /** Tasks offered after the final drain, until their producers reject them; guarded by itself. */
-    private final java.util.Set<Runnable> leftBehind =
-            java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+    private final Set<Runnable> leftBehind = Collections.newSetFromMap(new IdentityHashMap<>());
     /** Set, under the lock of {@link #leftBehind}, once the terminated worker found its queues empty. */
     private boolean drainedForGood;
     private volatile long gracefulDeadlineNanos;
@@ -124,8 +127,13 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
         wakeIfSleeping();
     }
 
-    /** Queues a task ahead of the ordinary queue; a worker blocked in {@link #helpUntil} runs it too. */
-    void executeUrgent(Runnable task) {
+    /**
+     * Queues a task ahead of the ordinary queue; a worker blocked in {@link #helpUntil} runs it too
+     * ({@link Server#eachBlocking} sends its tasks this way). Any thread.
+     *
+     * @throws RejectedExecutionException when the worker has terminated
+     */
+    public void executeUrgent(Runnable task) {
         if (state == ST_TERMINATED) {
             throw new RejectedExecutionException("worker " + thread.getName() + " has terminated");
         }
@@ -161,9 +169,14 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
     /**
      * Blocks the worker thread until {@code done} is true, running urgent tasks meanwhile, so that two
      * workers waiting on each other's urgent tasks cannot deadlock. The thread that makes {@code done}
-     * true unparks this worker's thread. On this worker's thread only.
+     * true unparks this worker's thread ({@link Server#eachBlocking} waits this way).
+     *
+     * @throws IllegalStateException when called from another thread than this worker's
      */
-    void helpUntil(java.util.function.BooleanSupplier done) {
+    public void helpUntil(BooleanSupplier done) {
+        if (Thread.currentThread() != thread) {
+            throw new IllegalStateException("helpUntil must be called on the worker's own thread " + thread.getName());
+        }
         while (!done.getAsBoolean()) {
             Runnable task = urgent.poll();
             if (task != null) {

@@ -46,6 +46,7 @@ import static dev.serverframework.core.ConnectionTestSupport.local;
 import static dev.serverframework.core.ConnectionTestSupport.randomBytes;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -489,8 +490,7 @@ class ConnectionTest {
             assertEquals(1, server.count("hj"));
             assertEquals(1, server.count(null));
             ChannelPipeline pipe = ch.pipeline();
-            for (String name : List.of(ConnectionPipeline.ACTIVITY, ConnectionPipeline.OUTBOUND,
-                    ConnectionPipeline.DISPATCH, "line", "string")) {
+            for (String name : List.of("sf-activity", "sf-outbound", "sf-dispatch", "line", "string")) {
                 assertNull(pipe.get(name), name + " still in the hijacked pipeline");
             }
 
@@ -520,12 +520,14 @@ class ConnectionTest {
 
     /** The server-side connection whose remote port is the client's local port. */
     private static Connection findConnection(Server server, RawClient client) {
-        for (ChannelConnection c : server.registry().all()) {
+        AtomicReference<Connection> found = new AtomicReference<>();
+        server.eachBlocking(null, null, c -> {
             if (((InetSocketAddress) c.remoteAddress()).getPort() == client.socket().getLocalPort()) {
-                return c;
+                found.set(c);
             }
-        }
-        throw new AssertionError("no connection for the client");
+        });
+        assertNotNull(found.get(), "no connection for the client");
+        return found.get();
     }
 
     // ---- switchProtocol ----

@@ -115,7 +115,7 @@ class TlsTest {
             ChannelPipeline pipeline = pipelines.get(0);
             ChannelHandler first = pipeline.first();
             assertTrue(first instanceof SslHandler, "first handler: " + first);
-            assertEquals(ConnectionPipeline.TLS, pipeline.names().get(0));
+            assertEquals("sf-tls", pipeline.names().get(0));
 
             OutputStream out = s.getOutputStream();
             BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8));

@@ -1,5 +1,6 @@
 package dev.serverframework.core;
 
+import dev.serverframework.core.internal.TransportSupport;
 import dev.serverframework.core.testing.Await;
 import dev.serverframework.core.testing.RawClient;
 import io.netty.bootstrap.ServerBootstrap;

@@ -1,4 +1,4 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -10,33 +10,31 @@ import io.netty.handler.codec.TooLongFrameException;
  * connection runs on its executor. Runs on the I/O loop.
  */
 final class ProtocolDispatcher extends ChannelInboundHandlerAdapter {
-    private final ChannelConnection connection;
+    private final ConnectionLifecycle lifecycle;
 
-    ProtocolDispatcher(ChannelConnection connection) {
-        this.connection = connection;
+    ProtocolDispatcher(ConnectionLifecycle lifecycle) {
+        this.lifecycle = lifecycle;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-        connection.opened();
+        lifecycle.opened();
         ctx.fireChannelActive();
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        connection.received(msg);
+        lifecycle.received(msg);
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
-        connection.readBatchComplete();
+        lifecycle.readBatchEnded();
     }
 
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
-        if (connection.isWritable()) {
-            connection.writableAgain();
-        }
+        lifecycle.writabilityChanged();
         ctx.fireChannelWritabilityChanged();
     }
 
@@ -44,23 +42,23 @@ final class ProtocolDispatcher extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         // The codecs before this handler have passed on what they decoded from the last bytes by now.
         if (evt == ChannelInputShutdownEvent.INSTANCE) {
-            connection.inputClosed();
+            lifecycle.inputClosed();
         }
         ctx.fireUserEventTriggered(evt);
     }
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
-        connection.closed();
+        lifecycle.closed();
         ctx.fireChannelInactive();
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof TooLongFrameException tooLong) {
-            connection.inputTooLong(tooLong);
+            lifecycle.inputTooLong(tooLong);
             return;
         }
-        connection.pipelineFailed(cause);
+        lifecycle.pipelineFailed(cause);
     }
 }

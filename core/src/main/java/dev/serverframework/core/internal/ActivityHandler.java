@@ -1,4 +1,4 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelDuplexHandler;
@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * Watches a connection at the socket end of the pipeline: counts bytes read, and runs its two timeouts,
  * which are different things.
  * <ul>
- * <li><b>Idle</b>: no read, write or {@link Connection#touch()} for the idle timeout. A read batch, a
+ * <li><b>Idle</b>: no read, write or {@code Connection.touch()} for the idle timeout. A read batch, a
  *     flush, output the transport takes, or a pause in reading that the protocol asked for postpones it;
  *     when it passes, the connection's protocol is asked to {@code ping}.</li>
  * <li><b>Write stall</b>: output is pending and the peer has taken none of it for the write-stall
@@ -26,7 +26,9 @@ final class ActivityHandler extends ChannelDuplexHandler {
     /** While output is pending, how many times per stall timeout its progress is sampled. */
     private static final int STALL_SAMPLES = 4;
 
-    private final ChannelConnection connection;
+    private final ConnectionEvents events;
+    /** Writes waiting in the framework's own queue are pending output too. */
+    private final OutboundQueueHandler outbound;
     private final long stallTimeoutNanos;
     private ChannelHandlerContext ctx;
     private volatile long lastActivityNanos;
@@ -40,8 +42,9 @@ final class ActivityHandler extends ChannelDuplexHandler {
     private long lastOutputProgressNanos;
     private ScheduledFuture<?> check;
 
-    ActivityHandler(ChannelConnection connection, long timeoutNanos, long stallTimeoutNanos) {
-        this.connection = connection;
+    ActivityHandler(ConnectionEvents events, OutboundQueueHandler outbound, long timeoutNanos, long stallTimeoutNanos) {
+        this.events = events;
+        this.outbound = outbound;
         this.timeoutNanos = timeoutNanos;
         this.stallTimeoutNanos = stallTimeoutNanos;
     }
@@ -99,7 +102,7 @@ final class ActivityHandler extends ChannelDuplexHandler {
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         reading = true;
         if (msg instanceof ByteBuf buf) {
-            connection.read(buf.readableBytes());
+            events.bytesRead(buf.readableBytes());
         }
         ctx.fireChannelRead(msg);
     }
@@ -153,7 +156,7 @@ final class ActivityHandler extends ChannelDuplexHandler {
     private boolean outputPending() {
         ChannelOutboundBuffer buf = ctx.channel().unsafe().outboundBuffer();
         // No buffer: output is shut down (a lingering close) or the channel closed; nothing can be pending.
-        return buf != null && (buf.totalPendingWriteBytes() > 0 || connection.hasQueuedWrites());
+        return buf != null && (buf.totalPendingWriteBytes() > 0 || outbound.hasQueuedWrites());
     }
 
     /**
@@ -206,7 +209,7 @@ final class ActivityHandler extends ChannelDuplexHandler {
                 lastOutputProgressNanos = now;
                 touch();
             } else if (stallTimeoutNanos > 0 && now - lastOutputProgressNanos >= stallTimeoutNanos) {
-                connection.writeStalled(TimeUnit.NANOSECONDS.toMillis(now - lastOutputProgressNanos));
+                events.writeStalled(TimeUnit.NANOSECONDS.toMillis(now - lastOutputProgressNanos));
                 return;
             }
         } else {
@@ -225,7 +228,7 @@ final class ActivityHandler extends ChannelDuplexHandler {
                     && !LingeringClose.isInstalled(ctx.pipeline())) {
                 // (A closing connection is past asking its protocol anything.)
                 touch();
-                connection.idleTimedOut();
+                events.idleTimedOut();
             }
         }
         reschedule();

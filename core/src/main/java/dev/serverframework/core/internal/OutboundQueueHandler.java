@@ -1,4 +1,4 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufHolder;
@@ -23,7 +23,7 @@ import java.util.ArrayDeque;
  */
 final class OutboundQueueHandler extends ChannelDuplexHandler {
     /**
-     * Written through the pipeline by {@link Connection#close()}: no codec knows its type, so each
+     * Written through the pipeline by {@code Connection.close()}: no codec knows its type, so each
      * passes it on in order; when it reaches this handler everything written before it is here too.
      */
     static final Object CLOSE_AFTER_WRITES = new Object() {
@@ -33,7 +33,7 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
         }
     };
 
-    private final ChannelConnection connection;
+    private final ConnectionEvents events;
     private final long lingerNanos;
     /** Made on first use: most connections never wait, and an idle one should cost little memory. */
     private ArrayDeque<PendingWrite> queue;
@@ -42,11 +42,11 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
     /** The close's last stage, once a close was asked for. */
     private LingeringClose linger;
     private boolean lastWriteRequested;
-    /** Read from other threads by {@link ChannelConnection#isWritable()}. */
+    /** Read from other threads by {@link ChannelConnection#isWritable()} from any thread. */
     private volatile int queued;
 
-    OutboundQueueHandler(ChannelConnection connection, long lingerNanos) {
-        this.connection = connection;
+    OutboundQueueHandler(ConnectionEvents events, long lingerNanos) {
+        this.events = events;
         this.lingerNanos = lingerNanos;
     }
 
@@ -124,7 +124,7 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
         }
         linger = stopInput();
         // Output that never drains must not hold the close forever: the write-stall timeout watches it.
-        connection.closeRequested();
+        events.closeRequested();
         if (isQueueEmpty()) {
             afterLastWrite();
         } else {
@@ -194,7 +194,7 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
     }
 
     private void passDown(Object msg, ChannelPromise promise) {
-        connection.wrote(sizeOf(msg));
+        events.bytesWritten(sizeOf(msg));
         ctx.write(msg, promise);
     }
 

@@ -1,5 +1,7 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
+import dev.serverframework.core.BusyAnswer;
+import dev.serverframework.core.ServerSettings;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelInitializer;
@@ -15,31 +17,33 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
     /** Process-wide, so an id is never reused even across servers. */
     private static final AtomicLong NEXT_ID = new AtomicLong();
 
-    private final Server server;
+    private final ServerRuntime server;
     /** What refused clients are told, from the protocol or the settings; null for nothing. */
-    private final BusyAnswer busyAnswer;
+    private final byte[] busyAnswer;
+    /** The end of the request the busy answer waits for; null to answer at once. */
+    private final byte[] busyRequestEnd;
 
-    ServerChannelInitializer(Server server) {
+    ServerChannelInitializer(ServerRuntime server) {
         this.server = server;
         ServerSettings s = server.settings();
         BusyAnswer fromProtocol = s.protocol().busyAnswer();
-        byte[] busyMessage = s.busyMessage();
-        this.busyAnswer = fromProtocol != null ? fromProtocol
-                : busyMessage != null ? BusyAnswer.immediate(busyMessage) : null;
+        this.busyAnswer = fromProtocol != null ? fromProtocol.answer() : s.busyMessage();
+        this.busyRequestEnd = fromProtocol != null ? fromProtocol.requestEnd() : null;
     }
 
     @Override
     protected void initChannel(Channel ch) {
-        if (!server.isAccepting() || !server.registry().tryReserveSlot()) {
+        if (!server.isRunning() || !server.registry().tryReserveSlot()) {
             refuse(ch);
             return;
         }
         ServerSettings s = server.settings();
         ChannelConnection c = new ChannelConnection(server, ch, NEXT_ID.incrementAndGet(),
                 server.workerGroup().next(), s.protocol(), s.idleTimeout().toNanos());
-        ch.closeFuture().addListener(f -> c.releaseSlot());
-        c.initPipeline();
-        server.statistics().onAccepted();
+        ConnectionLifecycle life = c.lifecycle();
+        ch.closeFuture().addListener(f -> life.releaseSlot());
+        life.initPipeline();
+        server.counters().onAccepted();
     }
 
     /**
@@ -48,13 +52,14 @@ final class ServerChannelInitializer extends ChannelInitializer<Channel> {
      * the next ones unanswered.
      */
     private void refuse(Channel ch) {
-        server.statistics().onRejected();
+        server.counters().onRejected();
         AcceptGate gate = server.acceptGate();
         gate.refusalStarted();
         ch.closeFuture().addListener(f -> gate.refusalEnded());
         // Under TLS the answer would need a handshake first; and a stopping server says nothing: such a
         // client only gets the clean close.
-        BusyAnswer answer = server.settings().sslContext() == null && server.isAccepting() ? busyAnswer : null;
-        ch.pipeline().addLast(new RefusalHandler(answer, server.settings().lingerTimeout().toNanos()));
+        boolean answers = server.settings().sslContext() == null && server.isRunning();
+        ch.pipeline().addLast(new RefusalHandler(answers ? busyAnswer : null, busyRequestEnd,
+                server.settings().lingerTimeout().toNanos()));
     }
 }

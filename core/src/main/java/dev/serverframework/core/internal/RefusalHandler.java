@@ -1,4 +1,4 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The whole pipeline of a connection refused over the connection limit: it answers with the protocol's
- * {@link BusyAnswer} (once the request has arrived, when the answer waits for one) and then closes with a
+ * {@link dev.serverframework.core.BusyAnswer} (once the request has arrived, when the answer waits for one) and then closes with a
  * {@link LingeringClose}, so the client reads the answer rather than a reset. It holds no worker and no
  * protocol state, only the search state for the end of the request. Runs on the I/O loop.
  */
@@ -37,10 +37,13 @@ final class RefusalHandler extends ChannelInboundHandlerAdapter {
     private boolean answered;
     private ScheduledFuture<?> deadline;
 
-    /** @param busy what to answer, or {@code null} to close without a word */
-    RefusalHandler(BusyAnswer busy, long lingerNanos) {
-        this.answer = busy == null ? null : busy.answerBytes();
-        this.requestEnd = busy == null ? null : busy.requestEndBytes();
+    /**
+     * @param answer     what to answer, or {@code null} to close without a word
+     * @param requestEnd the bytes that end the client's request, or {@code null} to answer at once
+     */
+    RefusalHandler(byte[] answer, byte[] requestEnd, long lingerNanos) {
+        this.answer = answer;
+        this.requestEnd = answer == null ? null : requestEnd;
         this.lingerNanos = Math.min(lingerNanos, MAX_LINGER_NANOS);
         this.fallback = this.requestEnd == null ? null : failureTable(this.requestEnd);
     }

@@ -1,5 +1,6 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
+import dev.serverframework.core.Connection;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -9,10 +10,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The open connections of a server: by id for {@link Server#task}, by service for {@link Server#each},
+ * The open connections of a server: by id for {@code Server.task}, by service for {@code Server.each},
  * and the count held against the connection limit. Thread-safe.
  */
-final class ConnectionRegistry {
+public final class ConnectionRegistry {
     private final int maxConnections;
     private final AtomicInteger slots = new AtomicInteger();
     private final Map<Long, ChannelConnection> byId = new ConcurrentHashMap<>();
@@ -23,7 +24,7 @@ final class ConnectionRegistry {
     }
 
     /** Takes a place under the limit for a new connection; false when the server is full. */
-    boolean tryReserveSlot() {
+    public boolean tryReserveSlot() {
         if (slots.incrementAndGet() > maxConnections) {
             slots.decrementAndGet();
             return false;
@@ -31,18 +32,18 @@ final class ConnectionRegistry {
         return true;
     }
 
-    void releaseSlot() {
+    public void releaseSlot() {
         slots.decrementAndGet();
     }
 
 
-    void add(ChannelConnection c) {
+    public void add(ChannelConnection c) {
         byId.put(c.id(), c);
         byService.computeIfAbsent(c.service(), s -> ConcurrentHashMap.newKeySet()).add(c);
     }
 
     /** Removes a connection; true if it was here. */
-    boolean remove(ChannelConnection c) {
+    public boolean remove(ChannelConnection c) {
         if (byId.remove(c.id(), c)) {
             Set<ChannelConnection> set = byService.get(c.service());
             if (set != null) {
@@ -53,7 +54,7 @@ final class ConnectionRegistry {
         return false;
     }
 
-    void changeService(ChannelConnection c, String from, String to) {
+    public void changeService(ChannelConnection c, String from, String to) {
         if (!byId.containsKey(c.id())) {
             return;
         }
@@ -64,12 +65,12 @@ final class ConnectionRegistry {
         byService.computeIfAbsent(to, s -> ConcurrentHashMap.newKeySet()).add(c);
     }
 
-    ChannelConnection get(long id) {
+    public ChannelConnection get(long id) {
         return byId.get(id);
     }
 
     /** Open connections of a service, or of all when {@code service} is null. */
-    int count(String service) {
+    public int count(String service) {
         if (service == null) {
             return byId.size();
         }
@@ -78,7 +79,7 @@ final class ConnectionRegistry {
     }
 
     /** A snapshot of the connections of a service (all when null), without {@code exclude}. */
-    List<ChannelConnection> select(String service, Connection exclude) {
+    public List<ChannelConnection> select(String service, Connection exclude) {
         Collection<ChannelConnection> source;
         if (service == null) {
             source = byId.values();
@@ -99,7 +100,7 @@ final class ConnectionRegistry {
     }
 
     /** Every open connection. */
-    List<ChannelConnection> all() {
+    public List<ChannelConnection> all() {
         return new ArrayList<>(byId.values());
     }
 }

@@ -1,5 +1,6 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
+import dev.serverframework.core.Protocol;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;

@@ -1,5 +1,7 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
+import dev.serverframework.core.ServerSettings;
+import dev.serverframework.core.WorkerGroup;
 import io.netty.channel.Channel;
 import io.netty.channel.EventLoopGroup;
 import org.slf4j.Logger;
@@ -23,16 +25,16 @@ import java.util.concurrent.TimeUnit;
 final class StopSequence {
     private static final Logger log = LoggerFactory.getLogger(StopSequence.class);
 
-    private final Server server;
+    private final ServerRuntime server;
     private final List<Channel> listeners;
     private final WorkerGroup workers;
     private final EventLoopGroup ioGroup;
 
-    StopSequence(Server server, List<Channel> listeners, WorkerGroup workers, EventLoopGroup ioGroup) {
+    StopSequence(ServerRuntime server, List<Channel> listeners) {
         this.server = server;
         this.listeners = listeners;
-        this.workers = workers;
-        this.ioGroup = ioGroup;
+        this.workers = server.workerGroup();
+        this.ioGroup = server.ioGroup();
     }
 
     /** Runs the stop; returns when every thread of the server has been released. */

@@ -1,10 +1,10 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 
 /** The process's open-file limit, and the connection capacity derived from it. */
-final class OpenFileLimit {
+public final class OpenFileLimit {
     /** Files kept for the server's own use: listeners, epoll, JAR files, logs, pipes. */
     static final int MIN_RESERVE = 64;
     /** Used when the JVM cannot tell the limit (not a Unix system). */
@@ -40,7 +40,7 @@ final class OpenFileLimit {
     }
 
     /** The limit minus a reserve of 5% (at least {@value #MIN_RESERVE} files). */
-    static int defaultMaxConnections() {
+    public static int defaultMaxConnections() {
         long limit = Math.min(current(), 10_000_000L);
         long reserve = Math.max(MIN_RESERVE, limit / 20);
         return (int) Math.max(1, limit - reserve);

@@ -1,4 +1,4 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
 import io.netty.channel.Channel;
 

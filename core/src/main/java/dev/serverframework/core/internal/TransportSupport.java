@@ -1,5 +1,6 @@
-package dev.serverframework.core;
+package dev.serverframework.core.internal;
 
+import dev.serverframework.core.Transport;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
@@ -13,14 +14,14 @@ import org.slf4j.LoggerFactory;
 import java.util.Locale;
 
 /** Resolves the {@link Transport} setting, the system property and epoll's availability into one choice. */
-final class TransportSupport {
+public final class TransportSupport {
     private static final Logger log = LoggerFactory.getLogger(TransportSupport.class);
 
     private TransportSupport() {
     }
 
     /** The transport to use: EPOLL or NIO. Fails when EPOLL was asked for and cannot be had. */
-    static Transport resolve(Transport requested) {
+    public static Transport resolve(Transport requested) {
         String forced = System.getProperty(Transport.PROPERTY);
         if (forced != null && !forced.isBlank()) {
             switch (forced.trim().toLowerCase(Locale.ROOT)) {
@@ -54,11 +55,11 @@ final class TransportSupport {
         }
     }
 
-    static IoHandlerFactory ioHandlerFactory(Transport t) {
+    public static IoHandlerFactory ioHandlerFactory(Transport t) {
         return t == Transport.EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     }
 
-    static Class<? extends ServerChannel> serverChannelClass(Transport t) {
+    public static Class<? extends ServerChannel> serverChannelClass(Transport t) {
         return t == Transport.EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
 }

@@ -1,0 +1,173 @@
+package dev.serverframework.core.internal;
+
+import dev.serverframework.core.Connection;
+import dev.serverframework.core.Worker;
+import io.netty.channel.EventLoopGroup;
+import io.netty.util.concurrent.EventExecutor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+/**
+ * A server's tasks on its connections (the C original's {@code each}, {@code each_block} and
+ * {@code fd_task}): each runs on its connection's executor, in order with the connection's callbacks.
+ * Thread-safe.
+ */
+public final class Broadcasts {
+    private static final Logger log = LoggerFactory.getLogger(Broadcasts.class);
+
+    private final ServerRuntime server;
+
+    /** @param server the runtime whose connections the tasks reach */
+    public Broadcasts(ServerRuntime server) {
+        this.server = server;
+    }
+
+    /** See {@link dev.serverframework.core.Server#each(Connection, String, Consumer, Runnable)}. */
+    public int each(Connection origin, String service, Consumer<Connection> task, Runnable onFinish) {
+        Objects.requireNonNull(task, "task");
+        List<ChannelConnection> targets = server.registry().select(service, origin);
+        server.counters().onBroadcast(targets.size());
+        Runnable finish = onFinish == null ? null : () -> runFinish(origin, onFinish);
+        if (targets.isEmpty()) {
+            if (finish != null) {
+                finish.run();
+            }
+            return 0;
+        }
+        AtomicInteger remaining = new AtomicInteger(targets.size());
+        for (ChannelConnection c : targets) {
+            Runnable countDown = () -> {
+                if (remaining.decrementAndGet() == 0 && finish != null) {
+                    finish.run();
+                }
+            };
+            try {
+                c.executor().execute(() -> {
+                    try {
+                        c.runTask(task, null);
+                    } finally {
+                        countDown.run();
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                countDown.run();
+            }
+        }
+        return targets.size();
+    }
+
+    private void runFinish(Connection origin, Runnable onFinish) {
+        EventExecutor ex = origin != null ? origin.executor() : server.workerGroup().next();
+        Runnable guarded = () -> {
+            try {
+                onFinish.run();
+            } catch (Throwable t) {
+                server.counters().onCallbackFailure();
+                log.warn("An each() onFinish callback threw", t);
+            }
+        };
+        try {
+            ex.execute(guarded);
+        } catch (RejectedExecutionException e) {
+            guarded.run();
+        }
+    }
+
+    /** See {@link dev.serverframework.core.Server#eachBlocking(Connection, String, Consumer)}. */
+    public int eachBlocking(Connection origin, String service, Consumer<Connection> task) {
+        Objects.requireNonNull(task, "task");
+        EventLoopGroup ioGroup = server.ioGroup();
+        if (ioGroup != null) {
+            for (EventExecutor loop : ioGroup) {
+                if (loop.inEventLoop()) {
+                    throw new IllegalStateException("eachBlocking must not be called on an I/O event loop; use each");
+                }
+            }
+        }
+        List<ChannelConnection> targets = server.registry().select(service, origin);
+        server.counters().onBroadcast(targets.size());
+        Worker self = server.workerGroup().currentWorker();
+        Thread waiter = Thread.currentThread();
+        AtomicInteger remaining = new AtomicInteger(targets.size());
+        CountDownLatch latch = self == null ? new CountDownLatch(1) : null;
+        Runnable countDown = () -> {
+            if (remaining.decrementAndGet() == 0) {
+                if (latch != null) {
+                    latch.countDown();
+                } else {
+                    LockSupport.unpark(waiter);
+                }
+            }
+        };
+        for (ChannelConnection c : targets) {
+            Runnable run = () -> {
+                try {
+                    c.runTask(task, null);
+                } finally {
+                    countDown.run();
+                }
+            };
+            EventExecutor ex = c.executor();
+            try {
+                if (ex == self) {
+                    run.run();
+                } else if (ex instanceof Worker w) {
+                    w.executeUrgent(run);
+                } else {
+                    ex.execute(run);
+                }
+            } catch (RejectedExecutionException e) {
+                countDown.run();
+            }
+        }
+        if (targets.isEmpty()) {
+            return 0;
+        }
+        if (self != null) {
+            self.helpUntil(() -> remaining.get() == 0);
+        } else {
+            awaitUninterruptibly(latch);
+        }
+        return targets.size();
+    }
+
+    private static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** See {@link dev.serverframework.core.Server#task(long, Consumer, Runnable)}. */
+    public void task(long connectionId, Consumer<Connection> task, Runnable fallback) {
+        Objects.requireNonNull(task, "task");
+        ChannelConnection c = server.registry().get(connectionId);
+        if (c != null) {
+            // Always through the executor's queue, even from the connection's own thread: a task made in a
+            // callback runs after that callback (and its writes), never nested inside it.
+            try {
+                c.executor().execute(() -> c.runTask(task, fallback));
+            } catch (RejectedExecutionException e) {
+                log.debug("Task for connection {} dropped: its executor has terminated", connectionId);
+            }
+        } else if (fallback != null) {
+            server.workerGroup().next().execute(fallback);
+        }
+    }
+}

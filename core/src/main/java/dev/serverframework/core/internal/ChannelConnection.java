@@ -1,0 +1,312 @@
+package dev.serverframework.core.internal;
+
+import dev.serverframework.core.Connection;
+import dev.serverframework.core.Protocol;
+import dev.serverframework.core.Server;
+import dev.serverframework.core.Worker;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelPromise;
+import io.netty.channel.DefaultFileRegion;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.stream.ChunkedNioFile;
+import io.netty.util.Attribute;
+import io.netty.util.AttributeKey;
+import io.netty.util.concurrent.EventExecutor;
+import io.netty.util.concurrent.Future;
+import io.netty.util.concurrent.Promise;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.SocketAddress;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * The framework's {@link Connection}: what a protocol does to its connection (write, close, pause, switch,
+ * hijack, per-connection attributes) carried out on the Netty channel. Its life (callbacks, stop, books)
+ * is {@link ConnectionLifecycle}'s; its callbacks run through {@link CallbackRunner}. Any thread.
+ */
+public final class ChannelConnection implements Connection {
+    private final ServerRuntime server;
+    private final Channel channel;
+    private final long id;
+    private final Worker worker;
+    private final ConnectionLifecycle lifecycle;
+    /** A write made on the I/O loop during a read batch, to flush at its end; I/O loop only. */
+    private boolean flushPending;
+    /** Inside a read batch on the I/O loop; I/O loop only. */
+    private boolean inReadBatch;
+
+    ChannelConnection(ServerRuntime server, Channel channel, long id, Worker worker, Protocol<?> protocol,
+                      long idleTimeoutNanos) {
+        this.server = server;
+        this.channel = channel;
+        this.id = id;
+        this.worker = worker;
+        this.lifecycle = new ConnectionLifecycle(server, channel, this, protocol, idleTimeoutNanos);
+    }
+
+    ConnectionLifecycle lifecycle() {
+        return lifecycle;
+    }
+
+    /** A callback on the I/O loop is running inside a read batch: its writes are flushed at the batch's end. */
+    void readBatchStarted() {
+        inReadBatch = true;
+    }
+
+    /** The read batch ended: flushes what its callbacks wrote. I/O loop. */
+    void readBatchEnded() {
+        inReadBatch = false;
+        if (flushPending) {
+            flushPending = false;
+            channel.flush();
+        }
+    }
+
+    /** Runs a user task for this connection, or {@code fallback} when it has closed, on its executor. */
+    public void runTask(Consumer<Connection> task, Runnable fallback) {
+        lifecycle.runner().runTask(task, fallback);
+    }
+
+    /** Asks the connection to drain for a server stop (see {@link ConnectionLifecycle#drain}). I/O loop. */
+    public void drain(long windowNanos) {
+        lifecycle.drain(windowNanos);
+    }
+
+    /** Completes once {@code onClose} is queued on the executor (or the connection was hijacked). */
+    public Future<Void> closeDispatchedFuture() {
+        return lifecycle.closeDispatchedFuture();
+    }
+
+    // ---- Connection ----
+
+    @Override
+    public long id() {
+        return id;
+    }
+
+    @Override
+    public String service() {
+        return lifecycle.protocol().service();
+    }
+
+    @Override
+    public Protocol<?> protocol() {
+        return lifecycle.protocol();
+    }
+
+    @Override
+    public void switchProtocol(Protocol<?> next) {
+        Objects.requireNonNull(next, "protocol");
+        channel.eventLoop().execute(() -> lifecycle.switchTo(next));
+    }
+
+    @Override
+    public EventExecutor executor() {
+        return lifecycle.protocol().execution() == Protocol.Execution.IO_LOOP ? channel.eventLoop() : worker;
+    }
+
+    @Override
+    public EventExecutor ioLoop() {
+        return channel.eventLoop();
+    }
+
+    @Override
+    public ChannelFuture write(byte[] bytes) {
+        return write(Unpooled.wrappedBuffer(bytes));
+    }
+
+    @Override
+    public ChannelFuture write(CharSequence text) {
+        return write(Unpooled.copiedBuffer(text, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public ChannelFuture write(Object message) {
+        Objects.requireNonNull(message, "message");
+        if (inReadBatch && channel.eventLoop().inEventLoop()) {
+            flushPending = true;
+            return channel.write(message);
+        }
+        return channel.writeAndFlush(message);
+    }
+
+    @Override
+    public ChannelFuture writeUrgent(ByteBuf message) {
+        Objects.requireNonNull(message, "message");
+        ChannelPromise promise = channel.newPromise();
+        OutboundQueueHandler outbound = lifecycle.outbound();
+        if (channel.eventLoop().inEventLoop()) {
+            outbound.writeUrgent(message, promise);
+        } else {
+            channel.eventLoop().execute(() -> outbound.writeUrgent(message, promise));
+        }
+        return promise;
+    }
+
+    @Override
+    public ChannelFuture sendFile(Path file) {
+        try {
+            return sendFile(file, 0, Files.size(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file, e);
+        }
+    }
+
+    @Override
+    public ChannelFuture sendFile(Path file, long offset, long length) {
+        FileChannel fc;
+        try {
+            fc = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot open " + file, e);
+        }
+        if (isSecure()) {
+            try {
+                return write(new ChunkedNioFile(fc, offset, length, 16 * 1024));
+            } catch (IOException e) {
+                closeQuietly(fc);
+                throw new UncheckedIOException("cannot read " + file, e);
+            }
+        }
+        return write(new DefaultFileRegion(fc, offset, length));
+    }
+
+    private static void closeQuietly(FileChannel fc) {
+        try {
+            fc.close();
+        } catch (IOException ignored) {
+            // already failing
+        }
+    }
+
+    @Override
+    public ChannelFuture close() {
+        ChannelPromise promise = channel.newPromise();
+        if (lifecycle.isHijacked()) {
+            return channel.close(promise);
+        }
+        // The marker travels the whole pipeline like a write, so it queues behind writes a codec still
+        // holds (a chunked stream, say); the outbound queue closes once it and all before it are out.
+        channel.writeAndFlush(OutboundQueueHandler.CLOSE_AFTER_WRITES, promise);
+        return promise;
+    }
+
+    @Override
+    public ChannelFuture abort() {
+        return channel.close();
+    }
+
+    @Override
+    public Future<Channel> hijack() {
+        Promise<Channel> promise = channel.eventLoop().newPromise();
+        channel.eventLoop().execute(() -> lifecycle.hijack(promise));
+        return promise;
+    }
+
+    @Override
+    public void touch() {
+        lifecycle.activity().touch();
+    }
+
+    @Override
+    public void idleTimeout(Duration timeout) {
+        if (timeout.isNegative()) {
+            throw new IllegalArgumentException("idleTimeout must be zero (off) or positive, got " + timeout);
+        }
+        lifecycle.activity().timeoutNanos(timeout.toNanos());
+    }
+
+    @Override
+    public Duration idleTimeout() {
+        return Duration.ofNanos(lifecycle.activity().timeoutNanos());
+    }
+
+    @Override
+    public void pauseReading() {
+        // On the I/O loop: called from another thread, epoll's setAutoRead(false) keeps EPOLLIN armed while
+        // a read is pending (as it is between read batches), so one more batch would still arrive. Going
+        // through the loop also keeps a pause and a resume in the order they were called.
+        onIoLoop(() -> setAutoRead(false));
+    }
+
+    @Override
+    public void resumeReading() {
+        onIoLoop(() -> setAutoRead(true));
+    }
+
+    private void setAutoRead(boolean read) {
+        // A closing connection reads on, whatever the protocol asks: unread input would turn its close into a reset.
+        if (!LingeringClose.isInstalled(channel.pipeline())) {
+            channel.config().setAutoRead(read);
+        }
+    }
+
+    private void onIoLoop(Runnable action) {
+        if (channel.eventLoop().inEventLoop()) {
+            action.run();
+        } else {
+            channel.eventLoop().execute(action);
+        }
+    }
+
+    @Override
+    public boolean isWritable() {
+        return channel.isWritable() && !lifecycle.outbound().hasQueuedWrites();
+    }
+
+    @Override
+    public boolean isBusy() {
+        return lifecycle.runner().isBusy();
+    }
+
+    @Override
+    public boolean isOpen() {
+        return channel.isActive() && !lifecycle.isHijacked();
+    }
+
+    @Override
+    public <T> Attribute<T> attr(AttributeKey<T> key) {
+        return channel.attr(key);
+    }
+
+    @Override
+    public SocketAddress remoteAddress() {
+        return channel.remoteAddress();
+    }
+
+    @Override
+    public SocketAddress localAddress() {
+        return channel.localAddress();
+    }
+
+    @Override
+    public boolean isSecure() {
+        return channel.pipeline().get(SslHandler.class) != null;
+    }
+
+    @Override
+    public Server server() {
+        return server.server();
+    }
+
+    @Override
+    public void protocolError(String reason) {
+        lifecycle.peerEvent(PeerEventLog.Kind.PROTOCOL_ERROR, reason);
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[" + id + ", " + service() + ", " + channel.remoteAddress() + "]";
+    }
+}

@@ -1,0 +1,67 @@
+package dev.serverframework.core.internal;
+
+import dev.serverframework.core.ServiceStatistics;
+
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * The counters behind one service's {@link ServiceStatistics}. Resolved once per connection, so the hot
+ * path only adds to them. Thread-safe.
+ */
+public final class ServiceCounters implements ServiceStatistics {
+    private final String name;
+    private final AtomicInteger open = new AtomicInteger();
+    private final LongAdder bytesRead = new LongAdder();
+    private final LongAdder bytesWritten = new LongAdder();
+    private final LongAdder protocolErrors = new LongAdder();
+
+    ServiceCounters(String name) {
+        this.name = name;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int open() {
+        return open.get();
+    }
+
+    @Override
+    public long bytesRead() {
+        return bytesRead.sum();
+    }
+
+    @Override
+    public long bytesWritten() {
+        return bytesWritten.sum();
+    }
+
+    @Override
+    public long protocolErrors() {
+        return protocolErrors.sum();
+    }
+
+    public void opened() {
+        open.incrementAndGet();
+    }
+
+    public void closed() {
+        open.decrementAndGet();
+    }
+
+    public void read(long bytes) {
+        bytesRead.add(bytes);
+    }
+
+    public void written(long bytes) {
+        bytesWritten.add(bytes);
+    }
+
+    public void protocolError() {
+        protocolErrors.increment();
+    }
+}
