@@ -1,0 +1,24 @@
+/**
+ * The core of server-framework: a {@link dev.serverframework.core.Server} runs
+ * {@link dev.serverframework.core.Protocol}s over {@link dev.serverframework.core.Connection}s, on Netty's
+ * I/O event loops and a {@link dev.serverframework.core.WorkerGroup}. Only {@code dev.serverframework.core}
+ * is API; {@code dev.serverframework.core.internal} is the machinery behind it and is not exported.
+ */
+module dev.serverframework.core {
+    // Netty types appear in the API (ByteBuf, ChannelPipeline, EventExecutor, AttributeKey, SslContext,
+    // TooLongFrameException): a user of this module reads them too.
+    requires transitive io.netty.buffer;
+    requires transitive io.netty.common;
+    requires transitive io.netty.transport;
+    requires transitive io.netty.handler;
+    requires transitive io.netty.codec;
+    requires io.netty.transport.classes.epoll;
+    // The native library of the epoll transport: nothing else requires its module, and an unresolved module
+    // is invisible, so without this line epoll would be unavailable on the module path.
+    requires io.netty.transport.epoll.linux.x86_64;
+    requires org.slf4j;
+    // com.sun.management.UnixOperatingSystemMXBean: the process's open-file limit.
+    requires jdk.management;
+
+    exports dev.serverframework.core;
+}
