@@ -191,7 +191,7 @@ public final class ServerBuilder {
         return this;
     }
 
-    /** TLS for every connection: an {@link io.netty.handler.ssl.SslHandler} first in each pipeline. */
+    /** TLS for every connection: an {@code SslHandler} first in each pipeline. */
     public ServerBuilder tls(SslContext context) {
         if (context != null && context.isClient()) {
             throw new IllegalArgumentException("tls needs a server SslContext, got a client one");

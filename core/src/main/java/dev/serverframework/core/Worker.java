@@ -66,13 +66,15 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
     private boolean drainedForGood;
     private volatile long gracefulDeadlineNanos;
     private volatile long quietPeriodNanos;
+    /** When a shutting-down worker last ran a task; only the worker thread touches it. */
+    private long lastTaskNanos;
 
     /** 1 while the thread is parked or about to park; producers unpark only then. */
     @SuppressWarnings("unused")
     private volatile int sleeping;
 
     /** Kept in its own object, away from the fields producers read on every execute(). */
-    private final WorkerCounters counters = new WorkerCounters();
+    private final WorkerStatistics counters = new WorkerStatistics();
 
     Worker(WorkerGroup group, int index, String threadName) {
         super(group);
@@ -297,9 +299,6 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
         SLEEPING.setVolatile(this, 0);
     }
 
-    /** When a shutting-down worker last ran a task; only the worker thread touches it. */
-    private long lastTaskNanos;
-
     /**
      * Decides, on the worker thread, whether a shutting-down worker may stop: its queue is empty, and
      * either the quiet period passed without new tasks or the graceful timeout ran out.
@@ -378,29 +377,9 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
         return queue.size() + urgent.size();
     }
 
-    /** Tasks run so far, including those that threw. */
-    public long completedTasks() {
-        return counters.completedCount();
-    }
-
-    /** Tasks that threw. */
-    public long failedTasks() {
-        return counters.failedCount();
-    }
-
-    /** Tasks whose wait in the queue was measured (see {@link WorkerGroup#measureWaitTime(boolean)}). */
-    public long measuredWaits() {
-        return counters.waitCount();
-    }
-
-    /** Sum of the measured waits in the queue, in nanoseconds. */
-    public long totalWaitNanos() {
-        return counters.waitTotalNanos();
-    }
-
-    /** Longest measured wait in the queue, in nanoseconds. */
-    public long maxWaitNanos() {
-        return counters.waitMaxNanos();
+    /** This worker's counters: tasks run and failed, and their measured waits in the queue. */
+    public WorkerStatistics statistics() {
+        return counters;
     }
 
     @Override

@@ -148,14 +148,14 @@ class FaultTest {
 
         // A plain task on the worker that throws: counted by the worker, which goes on.
         Worker worker = server.workerGroup().workers().get(0);
-        long failedBefore = worker.failedTasks();
+        long failedBefore = worker.statistics().failedTasks();
         worker.execute(() -> {
             throw new IllegalStateException("boom on purpose (worker task)");
         });
         CountDownLatch after = new CountDownLatch(1);
         worker.execute(after::countDown);
         assertTrue(after.await(5, TimeUnit.SECONDS), "the worker runs the next task");
-        assertEquals(failedBefore + 1, worker.failedTasks());
+        assertEquals(failedBefore + 1, worker.statistics().failedTasks());
 
         // A scheduled task that throws: counted, and the worker still runs the next one.
         server.runAfter(Duration.ofMillis(1), () -> {

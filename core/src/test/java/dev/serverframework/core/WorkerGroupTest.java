@@ -410,7 +410,7 @@ class WorkerGroupTest {
     void aTaskThatThrowsIsLoggedAndCountedAndTheWorkerGoesOn() throws Exception {
         WorkerGroup group = track(WorkerGroup.of(1));
         Worker worker = group.next();
-        long completedBefore = worker.completedTasks();
+        long completedBefore = worker.statistics().completedTasks();
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
         PrintStream originalErr = System.err;
         // slf4j-simple writes to whatever System.err is at the time of the log call.
@@ -436,8 +436,8 @@ class WorkerGroupTest {
         }
         String log = captured.toString(StandardCharsets.UTF_8);
         assertTrue(log.contains("sf-worker-0"), "the log line should name the worker: " + log);
-        assertEquals(2, worker.failedTasks());
-        Await.until("five tasks counted", () -> worker.completedTasks() - completedBefore == 5);
+        assertEquals(2, worker.statistics().failedTasks());
+        Await.until("five tasks counted", () -> worker.statistics().completedTasks() - completedBefore == 5);
         // And it still takes work.
         assertEquals("alive", worker.submit(() -> "alive").get(WAIT_SECONDS, TimeUnit.SECONDS));
     }
@@ -479,7 +479,7 @@ class WorkerGroupTest {
         WorkerGroup group = track(WorkerGroup.of(2));
         Worker worker = group.workers().get(1);
         Worker other = group.workers().get(0);
-        assertEquals(0, worker.completedTasks());
+        assertEquals(0, worker.statistics().completedTasks());
         CountDownLatch gate = gate();
         block(worker, gate);
         for (int i = 0; i < 100; i++) {
@@ -491,10 +491,10 @@ class WorkerGroupTest {
         drain(worker);
         Await.until("queue to empty", () -> worker.queueDepth() == 0);
         // The blocking task, 100 tasks and the drain task.
-        Await.until("102 completed tasks", () -> worker.completedTasks() == 102);
-        assertEquals(0, worker.failedTasks());
-        assertEquals(0, other.completedTasks());
-        assertEquals(0, worker.measuredWaits(), "wait time is not measured unless asked for");
+        Await.until("102 completed tasks", () -> worker.statistics().completedTasks() == 102);
+        assertEquals(0, worker.statistics().failedTasks());
+        assertEquals(0, other.statistics().completedTasks());
+        assertEquals(0, worker.statistics().measuredWaits(), "wait time is not measured unless asked for");
     }
 
     /**
@@ -520,9 +520,9 @@ class WorkerGroupTest {
         gate.countDown();
         drain(worker);
         // Measuring was on when the blocker was queued too: 1 blocker + 10 tasks + 1 drain task.
-        assertEquals(12, worker.measuredWaits());
-        assertTrue(worker.maxWaitNanos() >= held, "max wait " + worker.maxWaitNanos() + " ns < held " + held);
-        assertTrue(worker.totalWaitNanos() >= worker.maxWaitNanos());
+        assertEquals(12, worker.statistics().measuredWaits());
+        assertTrue(worker.statistics().maxWaitNanos() >= held, "max wait " + worker.statistics().maxWaitNanos() + " ns < held " + held);
+        assertTrue(worker.statistics().totalWaitNanos() >= worker.statistics().maxWaitNanos());
 
         List<Long> heard = new CopyOnWriteArrayList<>();
         Set<Thread> heardOn = ConcurrentHashMap.newKeySet();
@@ -537,12 +537,12 @@ class WorkerGroupTest {
         assertEquals(6, heard.size(), "listener heard " + heard);
         assertTrue(heard.stream().allMatch(n -> n >= 0));
         assertEquals(Set.of(worker.thread()), heardOn);
-        assertEquals(18, worker.measuredWaits());
+        assertEquals(18, worker.statistics().measuredWaits());
 
         group.waitTimeListener(null);
         group.measureWaitTime(false);
         drain(worker);
-        assertEquals(18, worker.measuredWaits(), "measured although measuring was turned off");
+        assertEquals(18, worker.statistics().measuredWaits(), "measured although measuring was turned off");
         assertEquals(6, heard.size());
     }
 

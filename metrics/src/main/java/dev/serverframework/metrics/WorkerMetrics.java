@@ -2,6 +2,7 @@ package dev.serverframework.metrics;
 
 import dev.serverframework.core.Worker;
 import dev.serverframework.core.WorkerGroup;
+import dev.serverframework.core.WorkerStatistics;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Gauge;
@@ -21,7 +22,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code server.worker.task.wait} (timer: time tasks waited in the queue, count and total).</li>
  * </ul>
  * Everything is read from the counters each worker keeps anyway (a {@link FunctionTimer} over
- * {@link Worker#measuredWaits()} and {@link Worker#totalWaitNanos()}), so binding adds nothing to a task
+ * {@link WorkerStatistics#measuredWaits()} and {@link WorkerStatistics#totalWaitNanos()}), so binding adds nothing to a task
  * but the queue-wait clock reads, which it turns on with {@link WorkerGroup#measureWaitTime(boolean)}.
  * Thread-safe.
  */
@@ -42,11 +43,13 @@ public final class WorkerMetrics implements MeterBinder {
             Tags t = tags.and("worker", Integer.toString(w.index()));
             Gauge.builder("server.worker.queue.depth", w, Worker::queueDepth)
                     .description("Tasks waiting in the worker's queue").tags(t).register(registry);
-            FunctionCounter.builder("server.worker.tasks.completed", w, Worker::completedTasks)
+            WorkerStatistics s = w.statistics();
+            FunctionCounter.builder("server.worker.tasks.completed", s, WorkerStatistics::completedTasks)
                     .description("Tasks the worker has run, including those that threw").tags(t).register(registry);
-            FunctionCounter.builder("server.worker.tasks.failed", w, Worker::failedTasks)
+            FunctionCounter.builder("server.worker.tasks.failed", s, WorkerStatistics::failedTasks)
                     .description("Tasks that threw").tags(t).register(registry);
-            FunctionTimer.builder("server.worker.task.wait", w, Worker::measuredWaits, Worker::totalWaitNanos,
+            FunctionTimer.builder("server.worker.task.wait", s, WorkerStatistics::measuredWaits,
+                            WorkerStatistics::totalWaitNanos,
                             TimeUnit.NANOSECONDS)
                     .description("Time tasks waited in the worker's queue").tags(t).register(registry);
         }

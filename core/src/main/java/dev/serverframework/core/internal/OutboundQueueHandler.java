@@ -8,6 +8,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
+import io.netty.handler.stream.ChunkedInput;
 import io.netty.util.ReferenceCountUtil;
 
 import java.nio.channels.ClosedChannelException;
@@ -208,7 +209,7 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
         if (msg instanceof FileRegion region) {
             return region.count() - region.transferred();
         }
-        if (msg instanceof io.netty.handler.stream.ChunkedInput<?> chunked) {
+        if (msg instanceof ChunkedInput<?> chunked) {
             return Math.max(0, chunked.length() - chunked.progress());
         }
         return 0;

@@ -4,11 +4,12 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
 /**
- * Statistics of one {@link Worker}, in an object of their own so that counting does not touch the cache
- * line producers read on every {@code execute()}. Only the worker thread writes (opaque stores: no
- * fence on the hot path, and with a single writer no increment is lost); any thread reads.
+ * Counters of one {@link Worker} ({@link Worker#statistics()}), in an object of their own so that counting
+ * does not touch the cache line producers read on every {@code execute()}. Only the worker thread writes
+ * (opaque stores: no fence on the hot path, and with a single writer no increment is lost); any thread
+ * reads, and sees exact but not mutually atomic values.
  */
-final class WorkerCounters {
+public final class WorkerStatistics {
     private static final VarHandle COMPLETED;
     private static final VarHandle FAILED;
     private static final VarHandle WAIT_COUNT;
@@ -18,11 +19,11 @@ final class WorkerCounters {
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
-            COMPLETED = l.findVarHandle(WorkerCounters.class, "completed", long.class);
-            FAILED = l.findVarHandle(WorkerCounters.class, "failed", long.class);
-            WAIT_COUNT = l.findVarHandle(WorkerCounters.class, "waitCount", long.class);
-            WAIT_TOTAL = l.findVarHandle(WorkerCounters.class, "waitTotalNanos", long.class);
-            WAIT_MAX = l.findVarHandle(WorkerCounters.class, "waitMaxNanos", long.class);
+            COMPLETED = l.findVarHandle(WorkerStatistics.class, "completed", long.class);
+            FAILED = l.findVarHandle(WorkerStatistics.class, "failed", long.class);
+            WAIT_COUNT = l.findVarHandle(WorkerStatistics.class, "waitCount", long.class);
+            WAIT_TOTAL = l.findVarHandle(WorkerStatistics.class, "waitTotalNanos", long.class);
+            WAIT_MAX = l.findVarHandle(WorkerStatistics.class, "waitMaxNanos", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -50,23 +51,28 @@ final class WorkerCounters {
         }
     }
 
-    long completedCount() {
+    /** Tasks run so far, including those that threw. */
+    public long completedTasks() {
         return (long) COMPLETED.getOpaque(this);
     }
 
-    long failedCount() {
+    /** Tasks that threw. */
+    public long failedTasks() {
         return (long) FAILED.getOpaque(this);
     }
 
-    long waitCount() {
+    /** Tasks whose wait in the queue was measured (see {@link WorkerGroup#measureWaitTime(boolean)}). */
+    public long measuredWaits() {
         return (long) WAIT_COUNT.getOpaque(this);
     }
 
-    long waitTotalNanos() {
+    /** Sum of the measured waits in the queue, in nanoseconds. */
+    public long totalWaitNanos() {
         return (long) WAIT_TOTAL.getOpaque(this);
     }
 
-    long waitMaxNanos() {
+    /** Longest measured wait in the queue, in nanoseconds. */
+    public long maxWaitNanos() {
         return (long) WAIT_MAX.getOpaque(this);
     }
 }
