@@ -33,6 +33,8 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.CompletionStage;
 
+import static dev.serverframework.core.SettingChecks.range;
+
 /**
  * HTTP/1.1 as a core {@link Protocol}: Netty's decoder and encoder on the I/O loop, a router, and
  * handlers on the connection's worker (or on the I/O loop in {@link Execution#IO_LOOP} mode).
@@ -475,11 +477,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
 
         /** Time a client has to send a request's head once it starts, 100 ms to 10 min; default 10 s. */
         public Builder headerTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "headerTimeout");
-            if (timeout.compareTo(Duration.ofMillis(100)) < 0 || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
-                throw new IllegalArgumentException("headerTimeout must be between 100 ms and 10 min, got " + timeout);
-            }
-            this.headerTimeout = timeout;
+            this.headerTimeout = range("headerTimeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
             return this;
         }
 
@@ -494,11 +492,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
          * advertised to HTTP/1.0 clients as {@code Keep-Alive: timeout=N}; default: the server's idle timeout.
          */
         public Builder keepAliveTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "keepAliveTimeout");
-            if (timeout.isNegative() || timeout.compareTo(Duration.ofHours(1)) > 0) {
-                throw new IllegalArgumentException("keepAliveTimeout must be between 0 and 1 hour, got " + timeout);
-            }
-            this.keepAliveTimeout = timeout;
+            this.keepAliveTimeout = range("keepAliveTimeout", timeout, Duration.ZERO, Duration.ofHours(1));
             return this;
         }
 
@@ -511,13 +505,6 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         /** Builds the protocol. */
         public HttpProtocol build() {
             return new HttpProtocol(this);
-        }
-
-        private static int range(String name, int value, int min, int max) {
-            if (value < min || value > max) {
-                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + value);
-            }
-            return value;
         }
     }
 

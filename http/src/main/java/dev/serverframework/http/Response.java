@@ -38,12 +38,17 @@ public final class Response {
 
     private static final Empty EMPTY = new Empty();
 
-    private HttpResponseStatus status;
-    private final HttpHeaders headers = new DefaultHttpHeaders();
+    private final HttpResponseStatus status;
+    private final HttpHeaders headers;
     private Body body;
 
     private Response(HttpResponseStatus status, Body body) {
+        this(status, new DefaultHttpHeaders(), body);
+    }
+
+    private Response(HttpResponseStatus status, HttpHeaders headers, Body body) {
         this.status = status;
+        this.headers = headers;
         this.body = body;
     }
 
@@ -107,10 +112,12 @@ public final class Response {
         return new Response(Objects.requireNonNull(status, "status"), EMPTY);
     }
 
-    /** Changes the status. */
+    /**
+     * A response like this one with another status: a copy of the headers, and the same body, which the
+     * copy takes over (send one of the two, never both). This response is left unchanged.
+     */
     public Response withStatus(int code) {
-        this.status = HttpResponseStatus.valueOf(code);
-        return this;
+        return new Response(HttpResponseStatus.valueOf(code), new DefaultHttpHeaders().set(headers), body);
     }
 
     /** Sets a header (replacing any values). */

@@ -118,7 +118,7 @@ final class StaticFileHandler implements Handler {
                         .header(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
             }
             if (span != null) {
-                r.withStatus(206).header(HttpHeaderNames.CONTENT_RANGE, "bytes " + span[0] + "-" + span[1] + "/" + size);
+                r = r.withStatus(206).header(HttpHeaderNames.CONTENT_RANGE, "bytes " + span[0] + "-" + span[1] + "/" + size);
                 r.body(new Response.FileRange(file, span[0], span[1] - span[0] + 1));
                 return r;
             }
