@@ -6,6 +6,10 @@ import dev.serverframework.core.Protocol;
 import dev.serverframework.http.internal.ErrorResponses;
 import dev.serverframework.http.internal.HeaderTimeoutHandler;
 import dev.serverframework.http.internal.LimitsAggregator;
+import dev.serverframework.http.internal.PipelineOrder;
+import dev.serverframework.http.internal.ResponseWriter;
+import dev.serverframework.http.internal.RoutedRequest;
+import dev.serverframework.http.internal.StaticFileHandler;
 import dev.serverframework.http.internal.Router;
 import dev.serverframework.http.internal.StrictRequestDecoder;
 import io.netty.channel.ChannelPipeline;
@@ -183,7 +187,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         DecoderResult result = req.decoderResult();
         if (result.isFailure()) {
             c.protocolError(String.valueOf(result.cause()));
-            finish(c, order, seq, HttpErrors.response(statusFor(result.cause())), false, false, true,
+            finish(c, order, seq, ErrorResponses.response(statusFor(result.cause())), false, false, true,
                     started(unmatchedRoute), method, start);
             return;
         }
@@ -202,10 +206,10 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
                     started(unmatchedRoute), method, start);
             return;
         }
-        String rawPath = rawPath(req.uri());
+        String rawPath = Router.rawPath(req.uri());
         if (rawPath == null) {
             c.protocolError("bad request target " + req.uri());
-            finish(c, order, seq, HttpErrors.response(HttpResponseStatus.BAD_REQUEST), http10, head, true,
+            finish(c, order, seq, ErrorResponses.response(HttpResponseStatus.BAD_REQUEST), http10, head, true,
                     started(unmatchedRoute), method, start);
             return;
         }
@@ -216,7 +220,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
             finish(c, order, seq, unrouted(req.method(), match), http10, head, close, observed, method, start);
             return;
         }
-        Request request = new Request(req, c, match.params(), match.template());
+        Request request = new RoutedRequest(req, c, match.params(), match.template());
         if (match.target() instanceof Handler h) {
             Response res;
             try {
@@ -264,7 +268,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
         log.warn("Handler for {} {} (connection {}) failed; answering 500", request.method(), request.routeTemplate(),
                 request.connection().id(), cause);
-        return HttpErrors.response(HttpResponseStatus.INTERNAL_SERVER_ERROR);
+        return ErrorResponses.response(HttpResponseStatus.INTERNAL_SERVER_ERROR);
     }
 
     private void finish(Connection c, PipelineOrder order, long seq, Response res, boolean http10, boolean head,
@@ -304,9 +308,9 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
             if (method.equals(HttpMethod.OPTIONS)) {
                 return Response.status(HttpResponseStatus.NO_CONTENT).header(HttpHeaderNames.ALLOW, allow);
             }
-            return HttpErrors.response(HttpResponseStatus.METHOD_NOT_ALLOWED).header(HttpHeaderNames.ALLOW, allow);
+            return ErrorResponses.response(HttpResponseStatus.METHOD_NOT_ALLOWED).header(HttpHeaderNames.ALLOW, allow);
         }
-        return HttpErrors.response(HttpResponseStatus.NOT_FOUND);
+        return ErrorResponses.response(HttpResponseStatus.NOT_FOUND);
     }
 
     /** The status for a request Netty could not decode. */
@@ -327,31 +331,6 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
             return HttpResponseStatus.REQUEST_TIMEOUT;
         }
         return HttpResponseStatus.BAD_REQUEST;
-    }
-
-    /** The path part of a request target (origin-form or absolute-form), still encoded; null if unusable. */
-    static String rawPath(String uri) {
-        if (uri.startsWith("/")) {
-            int end = uri.length();
-            for (int i = 1; i < uri.length(); i++) {
-                char ch = uri.charAt(i);
-                if (ch == '?' || ch == '#') {
-                    end = i;
-                    break;
-                }
-            }
-            return uri.substring(0, end);
-        }
-        try {
-            java.net.URI parsed = new java.net.URI(uri);
-            String path = parsed.getRawPath();
-            if (!parsed.isAbsolute() || path == null) {
-                return null;
-            }
-            return path.isEmpty() ? "/" : path;
-        } catch (java.net.URISyntaxException e) {
-            return null;
-        }
     }
 
     /** Routes and limits of an {@link HttpProtocol}. Not thread-safe; build once. */

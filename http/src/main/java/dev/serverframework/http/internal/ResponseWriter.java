@@ -1,7 +1,8 @@
-package dev.serverframework.http;
+package dev.serverframework.http.internal;
 
 import dev.serverframework.core.Connection;
-import dev.serverframework.http.internal.HttpDate;
+import dev.serverframework.http.Response;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -28,7 +29,7 @@ import java.nio.file.Files;
  * (headers only for HEAD), chunked for streams (close-delimited for HTTP/1.0), plus Date, Server and
  * the Connection header the keep-alive decision needs. On the connection's executor.
  */
-final class ResponseWriter {
+public final class ResponseWriter {
     private static final Logger log = LoggerFactory.getLogger(ResponseWriter.class);
 
     private static final HttpHeadersFactory WIRE_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
@@ -36,12 +37,12 @@ final class ResponseWriter {
     private final AsciiString serverHeader;
     private final AsciiString keepAliveHeader;
 
-    ResponseWriter(String serverHeader, long keepAliveSeconds) {
+    public ResponseWriter(String serverHeader, long keepAliveSeconds) {
         this.serverHeader = serverHeader == null ? null : AsciiString.cached(serverHeader);
         this.keepAliveHeader = keepAliveSeconds > 0 ? AsciiString.cached("timeout=" + keepAliveSeconds) : null;
     }
 
-    AsciiString serverHeader() {
+    public AsciiString serverHeader() {
         return serverHeader;
     }
 
@@ -52,7 +53,7 @@ final class ResponseWriter {
      * @param head    the request was HEAD: headers only
      * @param close   close the connection after this response
      */
-    void write(Connection c, Response res, boolean http10, boolean head, boolean close) {
+    public void write(Connection c, Response res, boolean http10, boolean head, boolean close) {
         // A copy without Netty's per-character validation: the user's headers were validated when set
         // on the Response, and the ones the framework adds below are known to be valid.
         HttpHeaders h = WIRE_HEADERS.newHeaders().add(res.headers());
@@ -86,7 +87,7 @@ final class ResponseWriter {
             if (length < 0) {
                 // Nothing is out yet: a framed 500 keeps the connection usable, where cutting it would not.
                 log.warn("Connection {}: response file {} cannot be read; answering 500", c.id(), file.file());
-                write(c, HttpErrors.response(HttpResponseStatus.INTERNAL_SERVER_ERROR), http10, head, close);
+                write(c, ErrorResponses.response(HttpResponseStatus.INTERNAL_SERVER_ERROR), http10, head, close);
                 return;
             }
             writeFile(c, status, h, file, length, head);
@@ -150,7 +151,7 @@ final class ResponseWriter {
         c.write(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
-    private static DefaultFullHttpResponse full(HttpResponseStatus status, HttpHeaders h, io.netty.buffer.ByteBuf content) {
+    private static DefaultFullHttpResponse full(HttpResponseStatus status, HttpHeaders h, ByteBuf content) {
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, h,
                 DefaultHttpHeadersFactory.trailersFactory().newEmptyHeaders());
     }

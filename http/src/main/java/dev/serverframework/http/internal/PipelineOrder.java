@@ -1,6 +1,11 @@
-package dev.serverframework.http;
+package dev.serverframework.http.internal;
+
+import dev.serverframework.http.HttpObserver;
+import dev.serverframework.http.Response;
+import io.netty.handler.codec.http.HttpMethod;
 
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * The HTTP state of one connection: it numbers the requests as they arrive and lets responses out only
@@ -8,13 +13,13 @@ import java.util.TreeMap;
  * answered in order. Also counts requests for the per-connection limit, and stops once a response has
  * closed the connection. Used only on the connection's executor.
  */
-final class PipelineOrder {
+public final class PipelineOrder {
     /**
      * A response that is ready but waits for earlier ones; {@code route}, {@code method} and
      * {@code startNanos} are for the {@link HttpObserver} (route null when there is none).
      */
-    record Ready(Response response, boolean http10, boolean head, boolean close, HttpObserver.Route route,
-                 io.netty.handler.codec.http.HttpMethod method, long startNanos) {
+    public record Ready(Response response, boolean http10, boolean head, boolean close, HttpObserver.Route route,
+                 HttpMethod method, long startNanos) {
     }
 
     private long nextSequence;
@@ -26,43 +31,43 @@ final class PipelineOrder {
     private boolean inputClosed;
 
     /** Numbers a new request. */
-    long admit() {
+    public long admit() {
         requests++;
         return nextSequence++;
     }
 
     /** Requests seen on this connection. */
-    int requests() {
+    public int requests() {
         return requests;
     }
 
     /** True when every request admitted so far has had its response handed to the writer. */
-    boolean answeredAll() {
+    public boolean answeredAll() {
         return nextToWrite == nextSequence;
     }
 
     /** True once a response that closes the connection has been queued: later requests are dropped. */
-    boolean isClosing() {
+    public boolean isClosing() {
         return closing;
     }
 
     /** The client half-closed: no request will follow those admitted. */
-    void inputClosed() {
+    public void inputClosed() {
         inputClosed = true;
     }
 
     /** Whether the client half-closed. */
-    boolean isInputClosed() {
+    public boolean isInputClosed() {
         return inputClosed;
     }
 
     /** Marks that a response closes the connection (no later request will be answered). */
-    void closing() {
+    public void closing() {
         closing = true;
     }
 
     /** Hands in a ready response; returns those that may go out now, in order. */
-    void complete(long sequence, Ready ready, java.util.function.Consumer<Ready> writer) {
+    public void complete(long sequence, Ready ready, Consumer<Ready> writer) {
         if (sequence == nextToWrite && (waiting == null || waiting.isEmpty())) {
             // The common case, one request at a time: no map, no boxing.
             nextToWrite++;
