@@ -136,7 +136,7 @@ class HttpHalfCloseTest {
     private static boolean inputClosedSeen(Connection connection) {
         try {
             return connection.executor().submit(() -> {
-                PipelineOrder order = connection.attr(HttpProtocol.ORDER).get();
+                PipelineOrder order = PipelineOrder.of(connection);
                 return order.isInputClosed();
             }).get(5, TimeUnit.SECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {

@@ -1,8 +1,7 @@
 package dev.serverframework.http.internal;
 
-import dev.serverframework.http.HttpObserver;
-import dev.serverframework.http.Response;
-import io.netty.handler.codec.http.HttpMethod;
+import dev.serverframework.core.Connection;
+import io.netty.util.AttributeKey;
 
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -10,25 +9,36 @@ import java.util.function.Consumer;
 /**
  * The HTTP state of one connection: it numbers the requests as they arrive and lets responses out only
  * in that order, so pipelined requests whose handlers finish out of order (asynchronous ones) are still
- * answered in order. Also counts requests for the per-connection limit, and stops once a response has
- * closed the connection. Used only on the connection's executor.
+ * answered in order. Also counts requests for the per-connection limit, remembers a half-close, and
+ * stops once a response has closed the connection. Kept in the connection's attribute of a key of its
+ * own, so the application's handlers have the connection's other attributes to themselves. Used only on
+ * the connection's executor.
  */
 public final class PipelineOrder {
-    /**
-     * A response that is ready but waits for earlier ones; {@code route}, {@code method} and
-     * {@code startNanos} are for the {@link HttpObserver} (route null when there is none).
-     */
-    public record Ready(Response response, boolean http10, boolean head, boolean close, HttpObserver.Route route,
-                 HttpMethod method, long startNanos) {
-    }
+    private static final AttributeKey<PipelineOrder> KEY = AttributeKey.valueOf(PipelineOrder.class, "order");
 
     private long nextSequence;
     private long nextToWrite;
     /** Responses that finished before an earlier one; made on first use (idle connections are many). */
-    private TreeMap<Long, Ready> waiting;
+    private TreeMap<Long, Exchange> waiting;
     private int requests;
     private boolean closing;
     private boolean inputClosed;
+
+    private PipelineOrder() {
+    }
+
+    /** Gives a newly opened connection its HTTP state. */
+    public static PipelineOrder open(Connection connection) {
+        PipelineOrder order = new PipelineOrder();
+        connection.attr(KEY).set(order);
+        return order;
+    }
+
+    /** The connection's HTTP state; null if it was never {@linkplain #open opened} for HTTP. */
+    public static PipelineOrder of(Connection connection) {
+        return connection.attr(KEY).get();
+    }
 
     /** Numbers a new request. */
     public long admit() {
@@ -46,7 +56,7 @@ public final class PipelineOrder {
         return nextToWrite == nextSequence;
     }
 
-    /** True once a response that closes the connection has been queued: later requests are dropped. */
+    /** True once a response that closes the connection has been decided on: later requests are dropped. */
     public boolean isClosing() {
         return closing;
     }
@@ -66,9 +76,12 @@ public final class PipelineOrder {
         closing = true;
     }
 
-    /** Hands in a ready response; returns those that may go out now, in order. */
-    public void complete(long sequence, Ready ready, Consumer<Ready> writer) {
-        if (sequence == nextToWrite && (waiting == null || waiting.isEmpty())) {
+    /**
+     * Hands in an exchange whose response is ready; passes those that may go out now to {@code writer}, in
+     * order. Behind a response that closes the connection, the waiting ones are abandoned.
+     */
+    public void complete(Exchange ready, Consumer<Exchange> writer) {
+        if (ready.sequence() == nextToWrite && (waiting == null || waiting.isEmpty())) {
             // The common case, one request at a time: no map, no boxing.
             nextToWrite++;
             writer.accept(ready);
@@ -77,27 +90,16 @@ public final class PipelineOrder {
         if (waiting == null) {
             waiting = new TreeMap<>();
         }
-        waiting.put(sequence, ready);
-        Ready next;
+        waiting.put(ready.sequence(), ready);
+        Exchange next;
         while ((next = waiting.remove(nextToWrite)) != null) {
             nextToWrite++;
             writer.accept(next);
-            if (next.close()) {
-                discardWaiting();
+            if (next.closes()) {
+                waiting.values().forEach(Exchange::abandon);
+                waiting.clear();
                 return;
             }
         }
-    }
-
-    private void discardWaiting() {
-        for (Ready r : waiting.values()) {
-            if (r.response().body() instanceof Response.Buffer b) {
-                b.content().release();
-            }
-            if (r.route() != null) {
-                r.route().abandoned();
-            }
-        }
-        waiting.clear();
     }
 }

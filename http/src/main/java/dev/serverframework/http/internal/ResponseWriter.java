@@ -25,9 +25,10 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 
 /**
- * Puts a {@link Response} on the wire with exact framing: {@code Content-Length} for bytes and files
- * (headers only for HEAD), chunked for streams (close-delimited for HTTP/1.0), plus Date, Server and
- * the Connection header the keep-alive decision needs. On the connection's executor.
+ * Puts an exchange's {@link Response} on the wire with exact framing: {@code Content-Length} for bytes and
+ * files (headers only for HEAD), chunked for streams (close-delimited for HTTP/1.0), plus Date, Server and
+ * the Connection header that {@link KeepAlive}'s decision calls for; then closes the connection if that
+ * decision says so. One per protocol, immutable; writes on the connection's executor.
  */
 public final class ResponseWriter {
     private static final Logger log = LoggerFactory.getLogger(ResponseWriter.class);
@@ -37,31 +38,35 @@ public final class ResponseWriter {
     private final AsciiString serverHeader;
     private final AsciiString keepAliveHeader;
 
+    /**
+     * A writer adding this {@code Server} header (null: none) and, to HTTP/1.0 keep-alive answers,
+     * {@code Keep-Alive: timeout=N} when {@code keepAliveSeconds > 0}.
+     */
     public ResponseWriter(String serverHeader, long keepAliveSeconds) {
         this.serverHeader = serverHeader == null ? null : AsciiString.cached(serverHeader);
         this.keepAliveHeader = keepAliveSeconds > 0 ? AsciiString.cached("timeout=" + keepAliveSeconds) : null;
     }
 
+    /** The {@code Server} header value, or null for none. */
     public AsciiString serverHeader() {
         return serverHeader;
     }
 
-    /**
-     * Writes one response.
-     *
-     * @param http10  the request was HTTP/1.0 (keep-alive must be announced; no chunked framing)
-     * @param head    the request was HEAD: headers only
-     * @param close   close the connection after this response
-     */
-    public void write(Connection c, Response res, boolean http10, boolean head, boolean close) {
+    /** Writes the exchange's response, and closes the connection after it if the exchange {@link Exchange#closes()}. */
+    public void write(Exchange ex) {
+        write(ex, ex.response());
+    }
+
+    private void write(Exchange ex, Response res) {
+        Connection c = ex.connection();
+        boolean http10 = ex.http10();
+        boolean head = ex.head();
+        boolean close = ex.closes();
         // A copy without Netty's per-character validation: the user's headers were validated when set
         // on the Response, and the ones the framework adds below are known to be valid.
         HttpHeaders h = WIRE_HEADERS.newHeaders().add(res.headers());
         HttpResponseStatus status = res.status();
         Response.Body body = res.body();
-        if (body instanceof Response.Stream && http10) {
-            close = true;
-        }
         h.set(HttpHeaderNames.DATE, HttpDate.now());
         if (serverHeader != null && !h.contains(HttpHeaderNames.SERVER)) {
             h.set(HttpHeaderNames.SERVER, serverHeader);
@@ -87,7 +92,7 @@ public final class ResponseWriter {
             if (length < 0) {
                 // Nothing is out yet: a framed 500 keeps the connection usable, where cutting it would not.
                 log.warn("Connection {}: response file {} cannot be read; answering 500", c.id(), file.file());
-                write(c, ErrorResponses.response(HttpResponseStatus.INTERNAL_SERVER_ERROR), http10, head, close);
+                write(ex, ErrorResponses.response(HttpResponseStatus.INTERNAL_SERVER_ERROR));
                 return;
             }
             writeFile(c, status, h, file, length, head);
