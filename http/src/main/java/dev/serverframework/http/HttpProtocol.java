@@ -64,8 +64,10 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         this.maxBodySize = b.maxBodySize;
         this.headerTimeoutNanos = b.headerTimeout.toNanos();
         this.keepAliveTimeout = b.keepAliveTimeout;
-        this.writer = new ResponseWriter(b.serverHeader, b.keepAliveTimeout == null ? 0 : b.keepAliveTimeout.toSeconds());
-        this.dispatcher = new RequestDispatcher(b.router, b.observer, new KeepAlive(b.maxRequestsPerConnection), writer);
+        long keepAliveSeconds = b.keepAliveTimeout == null ? 0 : b.keepAliveTimeout.toSeconds();
+        this.writer = new ResponseWriter(b.serverHeader, keepAliveSeconds);
+        KeepAlive keepAlive = new KeepAlive(b.maxRequestsPerConnection);
+        this.dispatcher = new RequestDispatcher(b.router, b.observer, keepAlive, writer);
     }
 
     /** Starts building an HTTP protocol. Any thread; the builder is then used on that one. */
@@ -156,7 +158,10 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         }
     }
 
-    /** Routes and limits of an {@link HttpProtocol}. Not thread-safe; build once. */
+    /**
+     * Routes and limits of an {@link HttpProtocol}. Not thread-safe: use it on one thread, the one that
+     * builds the protocol; a setting out of its range fails at once, naming it.
+     */
     public static final class Builder {
         private final Router<Object> router = new Router<>();
         private String service = "http";
@@ -183,52 +188,66 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
             return this;
         }
 
-        /** Adds a route for a method and a path template ({@code {name}} matches one segment). */
+        /**
+         * Adds a route for a method and a path template ({@code {name}} matches one segment, handed to the
+         * handler decoded as {@link Request#pathParam}). Literal paths are found first, then templates in
+         * the order added.
+         *
+         * @throws IllegalArgumentException when the path does not start with '/', has a bad parameter, or
+         *                                  the route is defined twice
+         */
         public Builder route(HttpMethod method, String path, Handler handler) {
             router.add(Objects.requireNonNull(method, "method"), path, Objects.requireNonNull(handler, "handler"));
             return this;
         }
 
-        /** Adds an asynchronous route. */
+        /** Adds a route answered asynchronously, with the rules of {@link #route}. */
         public Builder routeAsync(HttpMethod method, String path, AsyncHandler handler) {
             router.add(Objects.requireNonNull(method, "method"), path, Objects.requireNonNull(handler, "handler"));
             return this;
         }
 
+        /** Adds a GET route, which also answers HEAD where the path has no HEAD route; see {@link #route}. */
         public Builder get(String path, Handler h) {
             return route(HttpMethod.GET, path, h);
         }
 
+        /** Adds a HEAD route; see {@link #route}. */
         public Builder head(String path, Handler h) {
             return route(HttpMethod.HEAD, path, h);
         }
 
+        /** Adds a POST route; see {@link #route}. */
         public Builder post(String path, Handler h) {
             return route(HttpMethod.POST, path, h);
         }
 
+        /** Adds a PUT route; see {@link #route}. */
         public Builder put(String path, Handler h) {
             return route(HttpMethod.PUT, path, h);
         }
 
+        /** Adds a DELETE route; see {@link #route}. */
         public Builder delete(String path, Handler h) {
             return route(HttpMethod.DELETE, path, h);
         }
 
+        /** Adds a PATCH route; see {@link #route}. */
         public Builder patch(String path, Handler h) {
             return route(HttpMethod.PATCH, path, h);
         }
 
+        /** Adds a OPTIONS route; see {@link #route}. */
         public Builder options(String path, Handler h) {
             return route(HttpMethod.OPTIONS, path, h);
         }
 
-        /** GET route answered asynchronously. */
+        /** Adds a GET route answered asynchronously; see {@link #routeAsync}. */
         public Builder getAsync(String path, AsyncHandler h) {
             return routeAsync(HttpMethod.GET, path, h);
         }
 
-        /** POST route answered asynchronously. */
+        /** Adds a POST route answered asynchronously; see {@link #routeAsync}. */
         public Builder postAsync(String path, AsyncHandler h) {
             return routeAsync(HttpMethod.POST, path, h);
         }
@@ -304,7 +323,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
             return this;
         }
 
-        /** Builds the protocol. */
+        /** Builds the protocol; calls the observer's {@link HttpObserver#route} for each route. */
         public HttpProtocol build() {
             return new HttpProtocol(this);
         }

@@ -52,7 +52,7 @@ public final class ResponseWriter {
         return serverHeader;
     }
 
-    /** Writes the exchange's response, and closes the connection after it if the exchange {@link Exchange#closes()}. */
+    /** Writes the exchange's response, then closes the connection if {@link KeepAlive} decided so. */
     public void write(Exchange ex) {
         write(ex, ex.response());
     }
