@@ -3,35 +3,29 @@ package dev.serverframework.http;
 import dev.serverframework.core.BusyAnswer;
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
+import dev.serverframework.http.internal.ChunkedWriterOnDemand;
 import dev.serverframework.http.internal.ErrorResponses;
 import dev.serverframework.http.internal.HeaderTimeoutHandler;
+import dev.serverframework.http.internal.KeepAlive;
 import dev.serverframework.http.internal.LimitsAggregator;
+import dev.serverframework.http.internal.PipelineOrder;
+import dev.serverframework.http.internal.RequestDispatcher;
+import dev.serverframework.http.internal.ResponseWriter;
 import dev.serverframework.http.internal.Router;
+import dev.serverframework.http.internal.StaticFileHandler;
 import dev.serverframework.http.internal.StrictRequestDecoder;
 import io.netty.channel.ChannelPipeline;
-import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
-import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseEncoder;
-import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.TooLongHttpContentException;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
-import dev.serverframework.http.internal.ChunkedWriterOnDemand;
-import io.netty.util.AttributeKey;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-
 import java.util.Objects;
-import java.util.concurrent.CompletionStage;
+
+import static dev.serverframework.core.SettingChecks.range;
 
 /**
  * HTTP/1.1 as a core {@link Protocol}: Netty's decoder and encoder on the I/O loop, a router, and
@@ -47,65 +41,47 @@ import java.util.concurrent.CompletionStage;
  *
  * <p>Keep-alive follows RFC 9112: HTTP/1.1 persists unless {@code Connection: close}; HTTP/1.0 only with
  * {@code Connection: keep-alive}, which the response then repeats. Pipelined requests are answered in
- * order. Bad input gets 400/408/413/414/431/501 and the connection closed. The protocol owns the
- * connection's attribute of its own key. Immutable and thread-safe once built.
+ * order. Bad input gets 400/408/413/414/431/501 and the connection closed. The protocol keeps its
+ * per-connection state in a connection attribute of its own key; a handler keeps its own with
+ * {@code request.connection().attr(key)}. Immutable and thread-safe once built.
  */
 public final class HttpProtocol implements Protocol<FullHttpRequest> {
-    /** The connection's request ordering, this protocol's per-connection state. */
-    static final AttributeKey<PipelineOrder> ORDER = AttributeKey.valueOf(HttpProtocol.class, "order");
-
-    private static final Logger log = LoggerFactory.getLogger(HttpProtocol.class);
-
     private final String service;
     private final Execution execution;
-    private final Router<Object> router;
     private final int maxInitialLineLength;
     private final int maxHeaderSize;
     private final int maxBodySize;
     private final long headerTimeoutNanos;
-    private final int maxRequestsPerConnection;
     private final Duration keepAliveTimeout;
     private final ResponseWriter writer;
-    /** The observer's route for each {@link Router.Match#routeIndex()}; null without an observer. */
-    private final HttpObserver.Route[] observedRoutes;
-    /** The observer's route for requests that matched no route; null without an observer. */
-    private final HttpObserver.Route unmatchedRoute;
+    private final RequestDispatcher dispatcher;
 
     private HttpProtocol(Builder b) {
         this.service = b.service;
         this.execution = b.execution;
-        this.router = b.router;
         this.maxInitialLineLength = b.maxInitialLineLength;
         this.maxHeaderSize = b.maxHeaderSize;
         this.maxBodySize = b.maxBodySize;
         this.headerTimeoutNanos = b.headerTimeout.toNanos();
-        this.maxRequestsPerConnection = b.maxRequestsPerConnection;
         this.keepAliveTimeout = b.keepAliveTimeout;
-        this.writer = new ResponseWriter(b.serverHeader, b.keepAliveTimeout == null ? 0 : b.keepAliveTimeout.toSeconds());
-        if (b.observer != null) {
-            // Resolved once here, so that a request costs the observer no look-up.
-            java.util.List<String> templates = router.templates();
-            this.observedRoutes = new HttpObserver.Route[templates.size()];
-            for (int i = 0; i < observedRoutes.length; i++) {
-                observedRoutes[i] = Objects.requireNonNull(b.observer.route(templates.get(i)), "observer route");
-            }
-            this.unmatchedRoute = Objects.requireNonNull(b.observer.route(null), "observer route");
-        } else {
-            this.observedRoutes = null;
-            this.unmatchedRoute = null;
-        }
+        long keepAliveSeconds = b.keepAliveTimeout == null ? 0 : b.keepAliveTimeout.toSeconds();
+        this.writer = new ResponseWriter(b.serverHeader, keepAliveSeconds);
+        KeepAlive keepAlive = new KeepAlive(b.maxRequestsPerConnection);
+        this.dispatcher = new RequestDispatcher(b.router, b.observer, keepAlive, writer);
     }
 
-    /** Starts building an HTTP protocol. */
+    /** Starts building an HTTP protocol. Any thread; the builder is then used on that one. */
     public static Builder builder() {
         return new Builder();
     }
 
+    /** The service name given to the builder; default "http". Any thread. */
     @Override
     public String service() {
         return service;
     }
 
+    /** Where handlers run, as given to the builder; default {@link Execution#WORKER}. Any thread. */
     @Override
     public Execution execution() {
         return execution;
@@ -127,7 +103,8 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
 
     /**
      * A client over the server's connection limit gets {@code 503 Service Unavailable} with
-     * {@code Retry-After} and {@code Connection: close}, once its request head has arrived.
+     * {@code Retry-After} and {@code Connection: close}, once its request head has arrived. Called by the
+     * server when it starts.
      */
     @Override
     public BusyAnswer busyAnswer() {
@@ -138,7 +115,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
     /** Sets up the connection's request ordering and keep-alive timeout. On the connection's executor. */
     @Override
     public void onOpen(Connection connection) {
-        connection.attr(ORDER).set(new PipelineOrder());
+        PipelineOrder.open(connection);
         if (keepAliveTimeout != null) {
             connection.idleTimeout(keepAliveTimeout);
         }
@@ -150,7 +127,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
      */
     @Override
     public boolean isAnswering(Connection connection) {
-        PipelineOrder order = connection.attr(ORDER).get();
+        PipelineOrder order = PipelineOrder.of(connection);
         return order != null && !order.answeredAll();
     }
 
@@ -160,7 +137,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
      */
     @Override
     public void onInputClosed(Connection connection) {
-        PipelineOrder order = connection.attr(ORDER).get();
+        PipelineOrder order = PipelineOrder.of(connection);
         if (order == null || order.answeredAll()) {
             connection.close();
         } else {
@@ -168,191 +145,23 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         }
     }
 
-    /** Routes one aggregated request and writes its response in order. On the connection's executor. */
+    /**
+     * Routes one aggregated request (or one the pipeline failed: bad input, over a limit, too slow) and
+     * writes its response in order. On the connection's executor.
+     */
     @Override
-    public void onData(Connection c, FullHttpRequest req) {
-        PipelineOrder order = c.attr(ORDER).get();
-        if (order.isClosing()) {
-            return;
-        }
-        long seq = order.admit();
-        long start = unmatchedRoute == null ? 0 : System.nanoTime();
-        HttpMethod method = req.method();
-        DecoderResult result = req.decoderResult();
-        if (result.isFailure()) {
-            c.protocolError(String.valueOf(result.cause()));
-            finish(c, order, seq, HttpErrors.response(statusFor(result.cause())), false, false, true,
-                    started(unmatchedRoute), method, start);
-            return;
-        }
-        boolean http10 = req.protocolVersion().equals(HttpVersion.HTTP_1_0);
-        boolean head = req.method().equals(HttpMethod.HEAD);
-        boolean close = !HttpUtil.isKeepAlive(req)
-                || maxRequestsPerConnection > 0 && order.requests() >= maxRequestsPerConnection;
-        if (close) {
-            // Now, not when the response is ready: no later request on this connection may be processed
-            // (RFC 9112 9.6), even while an async handler still works on this one.
-            order.closing();
-        }
-        if (req.uri().equals("*") && req.method().equals(HttpMethod.OPTIONS)) {
-            // The asterisk-form asks about the server as a whole (RFC 9112 3.2.4): a valid request.
-            finish(c, order, seq, Response.status(HttpResponseStatus.NO_CONTENT), http10, head, close,
-                    started(unmatchedRoute), method, start);
-            return;
-        }
-        String rawPath = rawPath(req.uri());
-        if (rawPath == null) {
-            c.protocolError("bad request target " + req.uri());
-            finish(c, order, seq, HttpErrors.response(HttpResponseStatus.BAD_REQUEST), http10, head, true,
-                    started(unmatchedRoute), method, start);
-            return;
-        }
-        Router.Match<Object> match = router.route(req.method(), rawPath);
-        HttpObserver.Route observed = observedRoutes == null ? null
-                : started(match.routeIndex() < 0 ? unmatchedRoute : observedRoutes[match.routeIndex()]);
-        if (!match.found()) {
-            finish(c, order, seq, unrouted(req.method(), match), http10, head, close, observed, method, start);
-            return;
-        }
-        Request request = new Request(req, c, match.params(), match.template());
-        if (match.target() instanceof Handler h) {
-            Response res;
-            try {
-                res = Objects.requireNonNull(h.handle(request), "handler returned no response");
-            } catch (Throwable t) {
-                res = failed(request, t);
-            }
-            finish(c, order, seq, res, http10, head, close, observed, method, start);
-        } else {
-            handleAsync(c, order, seq, (AsyncHandler) match.target(), request, http10, head, close, observed, start);
+    public void onData(Connection connection, FullHttpRequest request) {
+        PipelineOrder order = PipelineOrder.of(connection);
+        // Behind a response that closes the connection, nothing more is answered.
+        if (!order.isClosing()) {
+            dispatcher.dispatch(connection, order, request);
         }
     }
 
-    private static HttpObserver.Route started(HttpObserver.Route route) {
-        if (route != null) {
-            route.started();
-        }
-        return route;
-    }
-
-    private void handleAsync(Connection c, PipelineOrder order, long seq, AsyncHandler h, Request request,
-                             boolean http10, boolean head, boolean close, HttpObserver.Route observed, long start) {
-        HttpMethod method = request.method();
-        CompletionStage<Response> stage;
-        try {
-            stage = Objects.requireNonNull(h.handle(request), "handler returned no CompletionStage");
-        } catch (Throwable t) {
-            finish(c, order, seq, failed(request, t), http10, head, close, observed, method, start);
-            return;
-        }
-        // The body must outlive onData: the framework releases the message when onData returns.
-        request.message().retain();
-        stage.whenComplete((res, err) -> c.executor().execute(() -> {
-            try {
-                Response r = err != null ? failed(request, err)
-                        : res != null ? res : failed(request, new NullPointerException("handler completed with null"));
-                finish(c, order, seq, r, http10, head, close, observed, method, start);
-            } finally {
-                request.message().release();
-            }
-        }));
-    }
-
-    private Response failed(Request request, Throwable t) {
-        Throwable cause = t instanceof java.util.concurrent.CompletionException && t.getCause() != null ? t.getCause() : t;
-        log.warn("Handler for {} {} (connection {}) failed; answering 500", request.method(), request.routeTemplate(),
-                request.connection().id(), cause);
-        return HttpErrors.response(HttpResponseStatus.INTERNAL_SERVER_ERROR);
-    }
-
-    private void finish(Connection c, PipelineOrder order, long seq, Response res, boolean http10, boolean head,
-                        boolean keepAliveRefused, HttpObserver.Route observed, HttpMethod method, long start) {
-        // A stream to an HTTP/1.0 client is delimited by the close, so nothing may follow it either.
-        boolean close = keepAliveRefused || http10 && res.body() instanceof Response.Stream;
-        if (close) {
-            order.closing();
-        }
-        order.complete(seq, new PipelineOrder.Ready(res, http10, head, close, observed, method, start), ready -> {
-            // The last answer owed on a connection whose client half-closed, or on any connection once the
-            // server is stopping, is its last one: Connection: close tells the client to go.
-            boolean last = ready.close()
-                    || order.answeredAll() && (order.isInputClosed() || !c.server().isRunning());
-            if (last) {
-                order.closing();
-            }
-            // The observer hears of it after the write, in response order, with the handler's status.
-            try {
-                writer.write(c, ready.response(), ready.http10(), ready.head(), last);
-            } catch (RuntimeException e) {
-                log.warn("Connection {}: writing a response failed; closing", c.id(), e);
-                c.abort();
-            } finally {
-                HttpObserver.Route route = ready.route();
-                if (route != null) {
-                    route.completed(ready.method(), ready.response().status().code(),
-                            System.nanoTime() - ready.startNanos());
-                }
-            }
-        });
-    }
-
-    private static Response unrouted(HttpMethod method, Router.Match<Object> match) {
-        if (match.methodNotAllowed()) {
-            String allow = String.join(", ", match.allowed());
-            if (method.equals(HttpMethod.OPTIONS)) {
-                return Response.status(HttpResponseStatus.NO_CONTENT).header(HttpHeaderNames.ALLOW, allow);
-            }
-            return HttpErrors.response(HttpResponseStatus.METHOD_NOT_ALLOWED).header(HttpHeaderNames.ALLOW, allow);
-        }
-        return HttpErrors.response(HttpResponseStatus.NOT_FOUND);
-    }
-
-    /** The status for a request Netty could not decode. */
-    static HttpResponseStatus statusFor(Throwable cause) {
-        if (cause instanceof TooLongHttpLineException) {
-            return HttpResponseStatus.REQUEST_URI_TOO_LONG;
-        }
-        if (cause instanceof TooLongHttpHeaderException) {
-            return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-        }
-        if (cause instanceof StrictRequestDecoder.UnsupportedTransferCodingException) {
-            return HttpResponseStatus.NOT_IMPLEMENTED;
-        }
-        if (cause instanceof TooLongHttpContentException) {
-            return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
-        }
-        if (cause instanceof HeaderTimeoutHandler.HeaderTimeoutException) {
-            return HttpResponseStatus.REQUEST_TIMEOUT;
-        }
-        return HttpResponseStatus.BAD_REQUEST;
-    }
-
-    /** The path part of a request target (origin-form or absolute-form), still encoded; null if unusable. */
-    static String rawPath(String uri) {
-        if (uri.startsWith("/")) {
-            int end = uri.length();
-            for (int i = 1; i < uri.length(); i++) {
-                char ch = uri.charAt(i);
-                if (ch == '?' || ch == '#') {
-                    end = i;
-                    break;
-                }
-            }
-            return uri.substring(0, end);
-        }
-        try {
-            java.net.URI parsed = new java.net.URI(uri);
-            String path = parsed.getRawPath();
-            if (!parsed.isAbsolute() || path == null) {
-                return null;
-            }
-            return path.isEmpty() ? "/" : path;
-        } catch (java.net.URISyntaxException e) {
-            return null;
-        }
-    }
-
-    /** Routes and limits of an {@link HttpProtocol}. Not thread-safe; build once. */
+    /**
+     * Routes and limits of an {@link HttpProtocol}. Not thread-safe: use it on one thread, the one that
+     * builds the protocol; a setting out of its range fails at once, naming it.
+     */
     public static final class Builder {
         private final Router<Object> router = new Router<>();
         private String service = "http";
@@ -379,52 +188,66 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
             return this;
         }
 
-        /** Adds a route for a method and a path template ({@code {name}} matches one segment). */
+        /**
+         * Adds a route for a method and a path template ({@code {name}} matches one segment, handed to the
+         * handler decoded as {@link Request#pathParam}). Literal paths are found first, then templates in
+         * the order added.
+         *
+         * @throws IllegalArgumentException when the path does not start with '/', has a bad parameter, or
+         *                                  the route is defined twice
+         */
         public Builder route(HttpMethod method, String path, Handler handler) {
             router.add(Objects.requireNonNull(method, "method"), path, Objects.requireNonNull(handler, "handler"));
             return this;
         }
 
-        /** Adds an asynchronous route. */
+        /** Adds a route answered asynchronously, with the rules of {@link #route}. */
         public Builder routeAsync(HttpMethod method, String path, AsyncHandler handler) {
             router.add(Objects.requireNonNull(method, "method"), path, Objects.requireNonNull(handler, "handler"));
             return this;
         }
 
+        /** Adds a GET route, which also answers HEAD where the path has no HEAD route; see {@link #route}. */
         public Builder get(String path, Handler h) {
             return route(HttpMethod.GET, path, h);
         }
 
+        /** Adds a HEAD route; see {@link #route}. */
         public Builder head(String path, Handler h) {
             return route(HttpMethod.HEAD, path, h);
         }
 
+        /** Adds a POST route; see {@link #route}. */
         public Builder post(String path, Handler h) {
             return route(HttpMethod.POST, path, h);
         }
 
+        /** Adds a PUT route; see {@link #route}. */
         public Builder put(String path, Handler h) {
             return route(HttpMethod.PUT, path, h);
         }
 
+        /** Adds a DELETE route; see {@link #route}. */
         public Builder delete(String path, Handler h) {
             return route(HttpMethod.DELETE, path, h);
         }
 
+        /** Adds a PATCH route; see {@link #route}. */
         public Builder patch(String path, Handler h) {
             return route(HttpMethod.PATCH, path, h);
         }
 
+        /** Adds a OPTIONS route; see {@link #route}. */
         public Builder options(String path, Handler h) {
             return route(HttpMethod.OPTIONS, path, h);
         }
 
-        /** GET route answered asynchronously. */
+        /** Adds a GET route answered asynchronously; see {@link #routeAsync}. */
         public Builder getAsync(String path, AsyncHandler h) {
             return routeAsync(HttpMethod.GET, path, h);
         }
 
-        /** POST route answered asynchronously. */
+        /** Adds a POST route answered asynchronously; see {@link #routeAsync}. */
         public Builder postAsync(String path, AsyncHandler h) {
             return routeAsync(HttpMethod.POST, path, h);
         }
@@ -475,11 +298,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
 
         /** Time a client has to send a request's head once it starts, 100 ms to 10 min; default 10 s. */
         public Builder headerTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "headerTimeout");
-            if (timeout.compareTo(Duration.ofMillis(100)) < 0 || timeout.compareTo(Duration.ofMinutes(10)) > 0) {
-                throw new IllegalArgumentException("headerTimeout must be between 100 ms and 10 min, got " + timeout);
-            }
-            this.headerTimeout = timeout;
+            this.headerTimeout = range("headerTimeout", timeout, Duration.ofMillis(100), Duration.ofMinutes(10));
             return this;
         }
 
@@ -494,11 +313,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
          * advertised to HTTP/1.0 clients as {@code Keep-Alive: timeout=N}; default: the server's idle timeout.
          */
         public Builder keepAliveTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "keepAliveTimeout");
-            if (timeout.isNegative() || timeout.compareTo(Duration.ofHours(1)) > 0) {
-                throw new IllegalArgumentException("keepAliveTimeout must be between 0 and 1 hour, got " + timeout);
-            }
-            this.keepAliveTimeout = timeout;
+            this.keepAliveTimeout = range("keepAliveTimeout", timeout, Duration.ZERO, Duration.ofHours(1));
             return this;
         }
 
@@ -508,16 +323,9 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
             return this;
         }
 
-        /** Builds the protocol. */
+        /** Builds the protocol; calls the observer's {@link HttpObserver#route} for each route. */
         public HttpProtocol build() {
             return new HttpProtocol(this);
-        }
-
-        private static int range(String name, int value, int min, int max) {
-            if (value < min || value > max) {
-                throw new IllegalArgumentException(name + " must be between " + min + " and " + max + ", got " + value);
-            }
-            return value;
         }
     }
 

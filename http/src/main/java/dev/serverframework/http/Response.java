@@ -1,5 +1,6 @@
 package dev.serverframework.http;
 
+import dev.serverframework.http.internal.MimeTypes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
@@ -17,33 +18,49 @@ import java.util.Objects;
 /**
  * What a handler answers: a status, headers and a body of bytes, text, a {@link ByteBuf}, a file or a
  * chunked stream. The framework adds {@code Content-Length} (or chunked framing), {@code Date},
- * {@code Server} and {@code Connection}. Build it on one thread and return it; it is not thread-safe.
+ * {@code Server} and {@code Connection}. Build it on one thread (the handler's) and return it; it is not
+ * thread-safe. The framework writes it on the connection's executor.
  */
 public final class Response {
-    /** The body variants. */
-    sealed interface Body permits Empty, Buffer, FileRange, Stream {
+    /**
+     * What a response carries, as {@link #body()} shows it: one of {@link Empty}, {@link Buffer},
+     * {@link FileRange} or {@link Stream}. Made by the factories of {@link Response}.
+     */
+    public sealed interface Body permits Empty, Buffer, FileRange, Stream {
     }
 
-    record Empty() implements Body {
+    /** No body: {@code Content-Length: 0} where the status allows a body. */
+    public record Empty() implements Body {
     }
 
-    record Buffer(ByteBuf content) implements Body {
+    /** A body in a buffer, sent with its length; the response owns one reference to it. */
+    public record Buffer(ByteBuf content) implements Body {
     }
 
-    record FileRange(Path file, long offset, long length) implements Body {
+    /**
+     * A body read from a file, {@code length} bytes from {@code offset} ({@code -1}: to the end of the file
+     * when the response is written), sent zero-copy where the transport allows.
+     */
+    public record FileRange(Path file, long offset, long length) implements Body {
     }
 
-    record Stream(ChunkedInput<ByteBuf> input) implements Body {
+    /** A body produced piece by piece, sent with chunked framing (close-delimited to HTTP/1.0 clients). */
+    public record Stream(ChunkedInput<ByteBuf> input) implements Body {
     }
 
     private static final Empty EMPTY = new Empty();
 
-    private HttpResponseStatus status;
-    private final HttpHeaders headers = new DefaultHttpHeaders();
-    private Body body;
+    private final HttpResponseStatus status;
+    private final HttpHeaders headers;
+    private final Body body;
 
     private Response(HttpResponseStatus status, Body body) {
+        this(status, new DefaultHttpHeaders(), body);
+    }
+
+    private Response(HttpResponseStatus status, HttpHeaders headers, Body body) {
         this.status = status;
+        this.headers = headers;
         this.body = body;
     }
 
@@ -83,6 +100,20 @@ public final class Response {
         return r;
     }
 
+    /**
+     * 200 with {@code length} bytes of the file from {@code offset} (a byte range of it), sent zero-copy on
+     * plain connections; content type from its extension.
+     */
+    public static Response file(Path file, long offset, long length) {
+        if (offset < 0 || length < 0) {
+            throw new IllegalArgumentException("file range must not be negative, got offset " + offset
+                    + " and length " + length);
+        }
+        Response r = new Response(HttpResponseStatus.OK, new FileRange(file, offset, length));
+        r.headers.set(HttpHeaderNames.CONTENT_TYPE, MimeTypes.of(file));
+        return r;
+    }
+
     /** 200 with a body read from {@code in} and sent with chunked framing; the stream is closed at the end. */
     public static Response stream(InputStream in, String contentType) {
         return stream(new ChunkedStream(in), contentType);
@@ -107,10 +138,12 @@ public final class Response {
         return new Response(Objects.requireNonNull(status, "status"), EMPTY);
     }
 
-    /** Changes the status. */
+    /**
+     * A response like this one with another status: a copy of the headers, and the same body, which the
+     * copy takes over (send one of the two, never both). This response is left unchanged.
+     */
     public Response withStatus(int code) {
-        this.status = HttpResponseStatus.valueOf(code);
-        return this;
+        return new Response(HttpResponseStatus.valueOf(code), new DefaultHttpHeaders().set(headers), body);
     }
 
     /** Sets a header (replacing any values). */
@@ -129,11 +162,8 @@ public final class Response {
         return headers;
     }
 
-    Body body() {
+    /** The body, as the framework will write it. */
+    public Body body() {
         return body;
-    }
-
-    void body(Body body) {
-        this.body = body;
     }
 }

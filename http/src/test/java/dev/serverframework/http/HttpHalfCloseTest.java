@@ -7,6 +7,7 @@ import dev.serverframework.core.ServerStatistics;
 import dev.serverframework.core.testing.Await;
 import dev.serverframework.core.testing.RawClient;
 import dev.serverframework.http.HttpTestSupport.RawResponse;
+import dev.serverframework.http.internal.PipelineOrder;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -135,7 +136,7 @@ class HttpHalfCloseTest {
     private static boolean inputClosedSeen(Connection connection) {
         try {
             return connection.executor().submit(() -> {
-                PipelineOrder order = connection.attr(HttpProtocol.ORDER).get();
+                PipelineOrder order = PipelineOrder.of(connection);
                 return order.isInputClosed();
             }).get(5, TimeUnit.SECONDS);
         } catch (InterruptedException | ExecutionException | TimeoutException e) {

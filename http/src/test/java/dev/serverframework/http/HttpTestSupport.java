@@ -5,6 +5,7 @@ import dev.serverframework.core.ServerBuilder;
 import dev.serverframework.core.testing.RawClient;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -189,7 +190,7 @@ final class HttpTestSupport {
             return false;
         } catch (SocketTimeoutException e) {
             return true;
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         } finally {
             c.socket().setSoTimeout(10_000);
@@ -207,7 +208,7 @@ final class HttpTestSupport {
             n = c.socket().getInputStream().read(rest);
         } catch (SocketTimeoutException e) {
             throw new AssertionError("the server did not close the connection within the read timeout");
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new AssertionError("the connection ended with a reset instead of a clean close: " + e, e);
         }
         if (n >= 0) {

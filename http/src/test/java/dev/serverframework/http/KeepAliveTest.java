@@ -14,14 +14,17 @@ import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.serverframework.http.HttpTestSupport.assertDate;
 import static dev.serverframework.http.HttpTestSupport.get;
@@ -40,7 +43,7 @@ class KeepAliveTest {
     private static final byte[] BIG = new byte[4 * 1024 * 1024];
 
     static {
-        new java.util.Random(7).nextBytes(BIG);
+        new Random(7).nextBytes(BIG);
     }
 
     private Server server;
@@ -260,7 +263,7 @@ class KeepAliveTest {
     @ParameterizedTest
     @EnumSource(Execution.class)
     void pipelinedAsyncResponseThatCompletesLastStillGoesFirst(Execution mode) throws Exception {
-        List<String> completionOrder = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> completionOrder = Collections.synchronizedList(new ArrayList<>());
         CountDownLatch othersDone = new CountDownLatch(2);
         Map<String, Thread> threads = new ConcurrentHashMap<>();
         start(routes().execution(mode)
@@ -434,7 +437,7 @@ class KeepAliveTest {
     @EnumSource(Execution.class)
     void nothingIsAnsweredAfterAConnectionCloseRequest(Execution mode) {
         CompletableFuture<Response> later = new CompletableFuture<>();
-        java.util.concurrent.atomic.AtomicInteger counted = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger counted = new AtomicInteger();
         start(routes().execution(mode).getAsync("/later", r -> later)
                 .get("/count", r -> Response.text("count " + counted.incrementAndGet())).build());
         try (RawClient c = new RawClient(server.port())) {

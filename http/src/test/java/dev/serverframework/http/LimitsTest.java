@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -218,7 +219,7 @@ class LimitsTest {
             int contentLength = -1;
             String line;
             while ((line = c.readLine()) != null && !line.isEmpty()) {
-                String lower = line.toLowerCase(java.util.Locale.ROOT);
+                String lower = line.toLowerCase(Locale.ROOT);
                 if (lower.startsWith("connection:")) {
                     connection = line.substring(11).trim();
                 } else if (lower.startsWith("content-length:")) {

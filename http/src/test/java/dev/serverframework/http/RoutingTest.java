@@ -15,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpRequest.BodyPublishers;
@@ -137,7 +138,7 @@ class RoutingTest {
                     throw new IllegalStateException("boom-secret-detail");
                 })
                 .get("/checked", r -> {
-                    throw new java.io.IOException("checked-secret-detail");
+                    throw new IOException("checked-secret-detail");
                 })
                 .get("/null", r -> null)
                 .build();

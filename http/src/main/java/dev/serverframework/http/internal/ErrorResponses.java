@@ -1,5 +1,6 @@
 package dev.serverframework.http.internal;
 
+import dev.serverframework.http.Response;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
@@ -11,12 +12,18 @@ import io.netty.handler.codec.http.HttpVersion;
 import java.nio.charset.StandardCharsets;
 
 /**
- * Error responses that the pipeline sends itself (before a request reaches the protocol): 417 for an
- * unknown expectation, with the same headers as every other response. (408 and 413 go through the
- * protocol, so that they keep request order.)
+ * Error answers, all with a short, generic text body: the reason phrase, never internal details. As a
+ * {@link Response} for the protocol's own answers (400, 404, 405, 500...); as a complete message for the
+ * pipeline's (417 for an unknown expectation, before a request reaches the protocol; 408 and 413 go through
+ * the protocol, so that they keep request order); as bytes for the refusal over capacity. Any thread.
  */
 public final class ErrorResponses {
     private ErrorResponses() {
+    }
+
+    /** A response with this error status and its reason phrase as a text body. */
+    public static Response response(HttpResponseStatus status) {
+        return Response.text(status.reasonPhrase() + "\n").withStatus(status.code());
     }
 
     /**

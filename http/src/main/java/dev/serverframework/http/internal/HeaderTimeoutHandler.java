@@ -32,6 +32,7 @@ public final class HeaderTimeoutHandler extends ChannelDuplexHandler {
         }
     }
 
+    /** Watches the progress of {@code decoder}, the connection's, against a timeout for each request head. */
     public HeaderTimeoutHandler(StrictRequestDecoder decoder, long timeoutNanos) {
         this.decoder = decoder;
         this.timeoutNanos = timeoutNanos;

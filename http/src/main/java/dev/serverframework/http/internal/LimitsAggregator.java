@@ -5,12 +5,16 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMessage;
-import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpContentException;
+import io.netty.util.ReferenceCountUtil;
 
 /**
  * Netty's aggregator with this server's answers to its two edge cases: a body over the limit (announced,
@@ -22,6 +26,7 @@ import io.netty.handler.codec.http.TooLongHttpContentException;
 public final class LimitsAggregator extends HttpObjectAggregator {
     private final CharSequence serverHeader;
 
+    /** Aggregates bodies up to {@code maxContentLength} bytes; its own answers carry this {@code Server} header. */
     public LimitsAggregator(int maxContentLength, CharSequence serverHeader) {
         super(maxContentLength, true);
         this.serverHeader = serverHeader;
@@ -34,12 +39,11 @@ public final class LimitsAggregator extends HttpObjectAggregator {
             return null;
         }
         // Netty picked the status (100, 413 or 417); answer it with this server's headers.
-        HttpResponseStatus status = ((io.netty.handler.codec.http.HttpResponse) standard).status();
-        io.netty.util.ReferenceCountUtil.release(standard);
+        HttpResponseStatus status = ((HttpResponse) standard).status();
+        ReferenceCountUtil.release(standard);
         if (status.code() == HttpResponseStatus.CONTINUE.code()) {
-            return new io.netty.handler.codec.http.DefaultFullHttpResponse(
-                    io.netty.handler.codec.http.HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
-                    io.netty.buffer.Unpooled.EMPTY_BUFFER);
+            return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
+                    Unpooled.EMPTY_BUFFER);
         }
         if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
             // None here: the aggregator then sees the announced length is too large and calls

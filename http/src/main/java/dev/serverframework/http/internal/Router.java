@@ -2,6 +2,10 @@ package dev.serverframework.http.internal;
 
 import io.netty.handler.codec.http.HttpMethod;
 
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -186,9 +190,37 @@ public final class Router<H> {
             return segment;
         }
         try {
-            return java.net.URLDecoder.decode(segment.replace("+", "%2B"), java.nio.charset.StandardCharsets.UTF_8);
+            return URLDecoder.decode(segment.replace("+", "%2B"), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
             return segment;
+        }
+    }
+
+    /**
+     * The path part of a request target (origin-form or absolute-form), still encoded, as the router reads
+     * it; null if unusable.
+     */
+    public static String rawPath(String uri) {
+        if (uri.startsWith("/")) {
+            int end = uri.length();
+            for (int i = 1; i < uri.length(); i++) {
+                char ch = uri.charAt(i);
+                if (ch == '?' || ch == '#') {
+                    end = i;
+                    break;
+                }
+            }
+            return uri.substring(0, end);
+        }
+        try {
+            URI parsed = new URI(uri);
+            String path = parsed.getRawPath();
+            if (!parsed.isAbsolute() || path == null) {
+                return null;
+            }
+            return path.isEmpty() ? "/" : path;
+        } catch (URISyntaxException e) {
+            return null;
         }
     }
 

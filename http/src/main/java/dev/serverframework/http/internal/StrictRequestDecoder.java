@@ -49,6 +49,7 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
     /** The peer ended its input inside a request head: reported when the connection closes. */
     private boolean headCutShort;
 
+    /** A decoder with Netty's limits and options as configured. */
     public StrictRequestDecoder(HttpDecoderConfig config) {
         super(config);
     }

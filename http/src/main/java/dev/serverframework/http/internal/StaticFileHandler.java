@@ -1,6 +1,8 @@
-package dev.serverframework.http;
+package dev.serverframework.http.internal;
 
-import dev.serverframework.http.internal.HttpDate;
+import dev.serverframework.http.Handler;
+import dev.serverframework.http.Request;
+import dev.serverframework.http.Response;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -19,11 +21,16 @@ import java.util.Locale;
  * (Last-Modified, ETag) and 304, single byte ranges (206/416), a directory's index.html, never a
  * listing, and never anything outside the directory. Thread-safe; runs on the connection's executor.
  */
-final class StaticFileHandler implements Handler {
+public final class StaticFileHandler implements Handler {
     private final String prefix;
     private final Path root;
 
-    StaticFileHandler(String prefix, Path directory) {
+    /**
+     * Serves {@code directory} under {@code prefix}; called by the protocol's builder.
+     *
+     * @throws IllegalArgumentException when the directory does not exist or is not a directory
+     */
+    public StaticFileHandler(String prefix, Path directory) {
         this.prefix = prefix.endsWith("/") ? prefix.substring(0, prefix.length() - 1) : prefix;
         try {
             this.root = directory.toRealPath();
@@ -38,35 +45,35 @@ final class StaticFileHandler implements Handler {
     @Override
     public Response handle(Request request) throws IOException {
         // The router's reading of the target, so an absolute-form target ("http://host/static/...") works too.
-        String rawPath = HttpProtocol.rawPath(request.uri());
+        String rawPath = Router.rawPath(request.uri());
         if (rawPath == null) {
-            return HttpErrors.response(HttpResponseStatus.BAD_REQUEST);
+            return ErrorResponses.response(HttpResponseStatus.BAD_REQUEST);
         }
         String relative = rawPath.length() > prefix.length() ? rawPath.substring(prefix.length()) : "/";
         if (!isSafe(relative)) {
-            return HttpErrors.response(HttpResponseStatus.BAD_REQUEST);
+            return ErrorResponses.response(HttpResponseStatus.BAD_REQUEST);
         }
         String decoded;
         try {
             decoded = URLDecoder.decode(relative.replace("+", "%2B"), StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            return HttpErrors.response(HttpResponseStatus.BAD_REQUEST);
+            return ErrorResponses.response(HttpResponseStatus.BAD_REQUEST);
         }
         for (String segment : decoded.split("/")) {
             if (segment.equals("..") || segment.equals(".") || segment.indexOf('\0') >= 0) {
-                return HttpErrors.response(HttpResponseStatus.BAD_REQUEST);
+                return ErrorResponses.response(HttpResponseStatus.BAD_REQUEST);
             }
         }
         Path file = root.resolve(decoded.startsWith("/") ? decoded.substring(1) : decoded).normalize();
         if (!file.startsWith(root)) {
-            return HttpErrors.response(HttpResponseStatus.BAD_REQUEST);
+            return ErrorResponses.response(HttpResponseStatus.BAD_REQUEST);
         }
         file = realFileInside(file);
         if (file != null && Files.isDirectory(file)) {
             file = realFileInside(file.resolve("index.html"));
         }
         if (file == null || !Files.isRegularFile(file)) {
-            return HttpErrors.response(HttpResponseStatus.NOT_FOUND);
+            return ErrorResponses.response(HttpResponseStatus.NOT_FOUND);
         }
         return serve(request, file);
     }
@@ -106,24 +113,22 @@ final class StaticFileHandler implements Handler {
                     .header(HttpHeaderNames.ETAG, etag)
                     .header(HttpHeaderNames.LAST_MODIFIED, lastModified);
         }
-        Response r = Response.file(file)
+        String range = h.get(HttpHeaderNames.RANGE);
+        long[] span = range == null || !rangeApplies(h.get(HttpHeaderNames.IF_RANGE), etag, modified) ? null
+                : parseRange(range, size);
+        if (span == UNSATISFIABLE) {
+            return ErrorResponses.response(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                    .header(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
+        }
+        // The size read with the validators, so that the length sent matches the ETag.
+        Response r = (span == null ? Response.file(file, 0, size)
+                : Response.file(file, span[0], span[1] - span[0] + 1).withStatus(206))
                 .header(HttpHeaderNames.ETAG, etag)
                 .header(HttpHeaderNames.LAST_MODIFIED, lastModified)
                 .header(HttpHeaderNames.ACCEPT_RANGES, "bytes");
-        String range = h.get(HttpHeaderNames.RANGE);
-        if (range != null && rangeApplies(h.get(HttpHeaderNames.IF_RANGE), etag, modified)) {
-            long[] span = parseRange(range, size);
-            if (span == UNSATISFIABLE) {
-                return HttpErrors.response(HttpResponseStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
-                        .header(HttpHeaderNames.CONTENT_RANGE, "bytes */" + size);
-            }
-            if (span != null) {
-                r.withStatus(206).header(HttpHeaderNames.CONTENT_RANGE, "bytes " + span[0] + "-" + span[1] + "/" + size);
-                r.body(new Response.FileRange(file, span[0], span[1] - span[0] + 1));
-                return r;
-            }
+        if (span != null) {
+            r.header(HttpHeaderNames.CONTENT_RANGE, "bytes " + span[0] + "-" + span[1] + "/" + size);
         }
-        r.body(new Response.FileRange(file, 0, size));
         return r;
     }
 

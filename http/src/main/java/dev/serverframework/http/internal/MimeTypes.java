@@ -1,4 +1,4 @@
-package dev.serverframework.http;
+package dev.serverframework.http.internal;
 
 import java.nio.file.Path;
 import java.util.Locale;

@@ -1,7 +1,8 @@
-package dev.serverframework.http;
+package dev.serverframework.http.internal;
 
 import dev.serverframework.core.Connection;
-import dev.serverframework.http.internal.HttpDate;
+import dev.serverframework.http.Response;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -24,11 +25,12 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 
 /**
- * Puts a {@link Response} on the wire with exact framing: {@code Content-Length} for bytes and files
- * (headers only for HEAD), chunked for streams (close-delimited for HTTP/1.0), plus Date, Server and
- * the Connection header the keep-alive decision needs. On the connection's executor.
+ * Puts an exchange's {@link Response} on the wire with exact framing: {@code Content-Length} for bytes and
+ * files (headers only for HEAD), chunked for streams (close-delimited for HTTP/1.0), plus Date, Server and
+ * the Connection header that {@link KeepAlive}'s decision calls for; then closes the connection if that
+ * decision says so. One per protocol, immutable; writes on the connection's executor.
  */
-final class ResponseWriter {
+public final class ResponseWriter {
     private static final Logger log = LoggerFactory.getLogger(ResponseWriter.class);
 
     private static final HttpHeadersFactory WIRE_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
@@ -36,31 +38,35 @@ final class ResponseWriter {
     private final AsciiString serverHeader;
     private final AsciiString keepAliveHeader;
 
-    ResponseWriter(String serverHeader, long keepAliveSeconds) {
+    /**
+     * A writer adding this {@code Server} header (null: none) and, to HTTP/1.0 keep-alive answers,
+     * {@code Keep-Alive: timeout=N} when {@code keepAliveSeconds > 0}.
+     */
+    public ResponseWriter(String serverHeader, long keepAliveSeconds) {
         this.serverHeader = serverHeader == null ? null : AsciiString.cached(serverHeader);
         this.keepAliveHeader = keepAliveSeconds > 0 ? AsciiString.cached("timeout=" + keepAliveSeconds) : null;
     }
 
-    AsciiString serverHeader() {
+    /** The {@code Server} header value, or null for none. */
+    public AsciiString serverHeader() {
         return serverHeader;
     }
 
-    /**
-     * Writes one response.
-     *
-     * @param http10  the request was HTTP/1.0 (keep-alive must be announced; no chunked framing)
-     * @param head    the request was HEAD: headers only
-     * @param close   close the connection after this response
-     */
-    void write(Connection c, Response res, boolean http10, boolean head, boolean close) {
+    /** Writes the exchange's response, then closes the connection if {@link KeepAlive} decided so. */
+    public void write(Exchange ex) {
+        write(ex, ex.response());
+    }
+
+    private void write(Exchange ex, Response res) {
+        Connection c = ex.connection();
+        boolean http10 = ex.http10();
+        boolean head = ex.head();
+        boolean close = ex.closes();
         // A copy without Netty's per-character validation: the user's headers were validated when set
         // on the Response, and the ones the framework adds below are known to be valid.
         HttpHeaders h = WIRE_HEADERS.newHeaders().add(res.headers());
         HttpResponseStatus status = res.status();
         Response.Body body = res.body();
-        if (body instanceof Response.Stream && http10) {
-            close = true;
-        }
         h.set(HttpHeaderNames.DATE, HttpDate.now());
         if (serverHeader != null && !h.contains(HttpHeaderNames.SERVER)) {
             h.set(HttpHeaderNames.SERVER, serverHeader);
@@ -86,7 +92,7 @@ final class ResponseWriter {
             if (length < 0) {
                 // Nothing is out yet: a framed 500 keeps the connection usable, where cutting it would not.
                 log.warn("Connection {}: response file {} cannot be read; answering 500", c.id(), file.file());
-                write(c, HttpErrors.response(HttpResponseStatus.INTERNAL_SERVER_ERROR), http10, head, close);
+                write(ex, ErrorResponses.response(HttpResponseStatus.INTERNAL_SERVER_ERROR));
                 return;
             }
             writeFile(c, status, h, file, length, head);
@@ -150,7 +156,7 @@ final class ResponseWriter {
         c.write(LastHttpContent.EMPTY_LAST_CONTENT);
     }
 
-    private static DefaultFullHttpResponse full(HttpResponseStatus status, HttpHeaders h, io.netty.buffer.ByteBuf content) {
+    private static DefaultFullHttpResponse full(HttpResponseStatus status, HttpHeaders h, ByteBuf content) {
         return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, h,
                 DefaultHttpHeadersFactory.trailersFactory().newEmptyHeaders());
     }
