@@ -2,6 +2,7 @@ package dev.serverframework.echo;
 
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
+import dev.serverframework.core.SettingChecks;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
@@ -186,10 +187,7 @@ public final class EchoProtocol implements Protocol<ByteBuf> {
 
         /** The longest line in line mode, in bytes without the line terminator; default 64 KiB. */
         public Builder maxLineLength(int bytes) {
-            if (bytes < 1) {
-                throw new IllegalArgumentException("maxLineLength must be at least 1, got " + bytes);
-            }
-            this.maxLineLength = bytes;
+            this.maxLineLength = SettingChecks.range("maxLineLength", bytes, 1, Integer.MAX_VALUE);
             return this;
         }
 
