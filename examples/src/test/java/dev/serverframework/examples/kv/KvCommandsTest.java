@@ -7,6 +7,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import static dev.serverframework.examples.kv.KvTestSupport.bulk;
@@ -216,7 +217,7 @@ class KvCommandsTest {
     @Test
     void quitAnswersOkClosesAndRunsNothingAfterIt() {
         client.send(bytes(cmd("SET", "before", "1") + cmd("QUIT") + cmd("SET", "after", "1")));
-        assertEquals("+OK\r\n+OK\r\n", new String(client.readToEnd(), java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals("+OK\r\n+OK\r\n", new String(client.readToEnd(), StandardCharsets.ISO_8859_1));
         assertArrayEquals(bytes("1"), protocol.store().get("before"));
         assertEquals(null, protocol.store().get("after"));
     }
@@ -247,7 +248,7 @@ class KvCommandsTest {
         String header = client.readLine();
         assertTrue(header.startsWith("$"), header);
         String info = new String(client.readExactly(Integer.parseInt(header.substring(1)) + 2),
-                java.nio.charset.StandardCharsets.US_ASCII);
+                StandardCharsets.US_ASCII);
         assertTrue(info.contains("redis_version:"), info);
         expect(client, "+PONG\r\n", "PING"); // still in step after the INFO body
     }
