@@ -67,7 +67,7 @@ public final class ConnectionsWorker implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        InetSocketAddress to = ConnectionsBenchCommand.parseHostPort(target);
+        InetSocketAddress to = OptionValues.hostPort(target);
         boolean bindSources = sourceAddresses > 1 && to.getAddress().isLoopbackAddress()
                 && to.getAddress().getAddress().length == 4;
         request = ("GET " + path + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
