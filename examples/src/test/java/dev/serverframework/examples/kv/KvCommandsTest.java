@@ -14,7 +14,6 @@ import static dev.serverframework.examples.kv.KvTestSupport.bulk;
 import static dev.serverframework.examples.kv.KvTestSupport.bytes;
 import static dev.serverframework.examples.kv.KvTestSupport.cmd;
 import static dev.serverframework.examples.kv.KvTestSupport.expect;
-import static dev.serverframework.examples.kv.KvTestSupport.expectReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
