@@ -68,7 +68,6 @@ public final class HttpLoad implements AutoCloseable {
     private final Target target;
     private final EventLoopGroup group;
     private final Class<? extends Channel> channelClass;
-    private final int threads;
     private final Duration timeout;
     private final int expectStatus;
     private final byte[] expectBody;
@@ -90,7 +89,6 @@ public final class HttpLoad implements AutoCloseable {
     public HttpLoad(Target target, int threads, Duration timeout, int expectStatus, String expectBody,
                     int sourceAddressCount) {
         this.target = target;
-        this.threads = threads;
         this.timeout = timeout;
         this.expectStatus = expectStatus;
         this.expectBody = expectBody == null ? null : expectBody.getBytes(StandardCharsets.UTF_8);
@@ -106,11 +104,6 @@ public final class HttpLoad implements AutoCloseable {
     /** The 127.0.0.x addresses close-mode connections bind to; empty when the kernel chooses. */
     public List<InetSocketAddress> sourceAddresses() {
         return sourceAddresses;
-    }
-
-    /** The client event-loop threads. */
-    public int threads() {
-        return threads;
     }
 
     // ---- for the cells and their clients ----

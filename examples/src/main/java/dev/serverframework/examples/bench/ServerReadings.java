@@ -79,7 +79,7 @@ final class ServerReadings {
     }
 
     /** The sum of a Prometheus text sample over its series with {@code label}; NaN when absent. */
-    static double sum(String text, String name, String label) {
+    private static double sum(String text, String name, String label) {
         double total = 0;
         boolean found = false;
         for (String line : text.split("\n")) {
@@ -106,7 +106,7 @@ final class ServerReadings {
     }
 
     /** Asks a JVM for a full collection with {@code jcmd PID GC.run}, bounded in time. */
-    static void fullGc(long pid) {
+    private static void fullGc(long pid) {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         try {
             Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").redirectErrorStream(true)
@@ -131,7 +131,7 @@ final class ServerReadings {
      * the JVM publishes in hsperfdata, so it forces nothing in the server. Null when the server is not a JVM
      * of this user, or jstat is missing.
      */
-    static double[] jstatHeap(long pid) {
+    private static double[] jstatHeap(long pid) {
         Path jstat = Path.of(System.getProperty("java.home"), "bin", "jstat");
         if (!Files.isExecutable(jstat)) {
             return null;
@@ -164,7 +164,7 @@ final class ServerReadings {
     }
 
     /** VmRSS of a process in bytes, NaN when unreadable. */
-    static double vmRss(long pid) {
+    private static double vmRss(long pid) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
                 if (line.startsWith("VmRSS:")) {

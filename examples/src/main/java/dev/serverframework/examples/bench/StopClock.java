@@ -26,11 +26,6 @@ final class StopClock {
         return stopped;
     }
 
-    /** When the stop was asked for ({@link System#nanoTime()}); meaningful once {@link #stopped()}. */
-    long stopNanos() {
-        return stopNanos;
-    }
-
     /** The deadline ({@link System#nanoTime()}); meaningful once {@link #stopped()}. */
     long deadlineAt() {
         return stopNanos + deadlineNanos;

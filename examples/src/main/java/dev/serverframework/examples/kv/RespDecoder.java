@@ -32,15 +32,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * discards everything else the peer sends, and the protocol answers and closes. Nothing is allocated from a
  * length before the bytes it announces have arrived.
  *
- * <p><b>Partial input.</b> The bytes of a request not yet complete (what this decoder holds between
- * reads) are counted against a per-connection cap and a total cap shared by all decoders of one protocol
- * instance ({@link QueryBufferShare}). The count is taken after each read and given back when the request
- * completes, when the connection closes or its input ends, and when this decoder is removed (a protocol switch
- * hands the bytes to the next decoder, which counts them again). A read that would break a cap fails the
- * connection as any other limit does, with {@code Protocol error: client query buffer limit of N bytes
- * reached} or {@code Protocol error: total query buffer limit of N bytes reached}. (What is counted is readable
- * bytes: the buffer holding them may be somewhat larger, as Netty grows it in steps, and the read that breaks
- * a cap has been read before it is dropped.)
+ * <p><b>Partial input.</b> The bytes of a request not yet complete are counted against the caps of a
+ * {@link QueryBufferShare} after each read, and given back when the request completes, when the connection
+ * closes or its input ends, and when this decoder is removed (a protocol switch hands the bytes to the next
+ * decoder, which counts them again). A read that would break a cap is over a limit like any other. (What is
+ * counted is readable bytes: Netty's buffer may be somewhat larger, and the read that breaks a cap has been
+ * read before it is dropped.)
  *
  * <p>One instance per connection; runs on the connection's I/O event loop.
  */
@@ -69,20 +66,6 @@ public final class RespDecoder extends ByteToMessageDecoder {
     private boolean failed;
     /** Whether this read has produced a command, so {@link RespMessage#END_OF_READ} must follow it. */
     private boolean decodedInRead;
-
-    /**
-     * A decoder with no cap on partial input beyond what the request limits imply, counting it only for
-     * itself.
-     *
-     * @param maxBulkLength    longest bulk string (argument) accepted, in bytes
-     * @param maxArguments     most elements in one request
-     * @param maxInlineLength  longest inline command line, in bytes, without its line end
-     * @param maxRequestLength most bytes in one request, all arguments and framing included
-     */
-    public RespDecoder(int maxBulkLength, int maxArguments, int maxInlineLength, int maxRequestLength) {
-        this(maxBulkLength, maxArguments, maxInlineLength, maxRequestLength, Integer.MAX_VALUE, Long.MAX_VALUE,
-                new AtomicLong());
-    }
 
     /**
      * A decoder whose partial input counts against {@code maxQueryBuffer} and, with every decoder sharing

@@ -36,7 +36,8 @@ class RespDecoderTest {
             "[SET, key, bin\r\n\0\377]", "[MGET, a, , c]", "[get, quoted A, x]", "[PING]");
 
     private static EmbeddedChannel channel(int maxBulk, int maxArgs, int maxInline) {
-        return new EmbeddedChannel(new RespDecoder(maxBulk, maxArgs, maxInline, 1 << 20));
+        return new EmbeddedChannel(new RespDecoder(maxBulk, maxArgs, maxInline, 1 << 20, Integer.MAX_VALUE,
+                Long.MAX_VALUE, new AtomicLong()));
     }
 
     private static List<String> feed(EmbeddedChannel ch, byte[]... pieces) {
