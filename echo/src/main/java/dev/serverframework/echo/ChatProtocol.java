@@ -77,6 +77,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
         return new Builder();
     }
 
+    /** {@value #SERVICE}. */
     @Override
     public String service() {
         return SERVICE;

@@ -64,11 +64,13 @@ public final class EchoProtocol implements Protocol<ByteBuf> {
         return new Builder();
     }
 
+    /** {@value #SERVICE}. */
     @Override
     public String service() {
         return SERVICE;
     }
 
+    /** {@link Execution#IO_LOOP}: echoing never blocks. */
     @Override
     public Execution execution() {
         return Execution.IO_LOOP;
@@ -216,6 +218,7 @@ public final class EchoProtocol implements Protocol<ByteBuf> {
         }
     }
 
+    /** {@code EchoProtocol[bytes]} or {@code EchoProtocol[lines]}. */
     @Override
     public String toString() {
         return "EchoProtocol[" + (lineMode ? "lines" : "bytes") + "]";

@@ -31,6 +31,7 @@ public final class Main implements Runnable {
         }
     }
 
+    /** Without a command: prints the usage. */
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);

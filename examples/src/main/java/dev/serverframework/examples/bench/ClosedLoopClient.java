@@ -169,6 +169,7 @@ final class ClosedLoopClient extends ChannelInboundHandlerAdapter {
         channel.writeAndFlush(req, channel.voidPromise());
     }
 
+    /** Response bytes: fed to the parser; bytes after a complete response are a length error. */
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         ByteBuf buf = (ByteBuf) msg;
@@ -232,6 +233,7 @@ final class ClosedLoopClient extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /** The connection closed: a response delimited by the close completes; then the next connect. */
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
         if (ctx.channel() != channel || phase == Phase.DONE) {
@@ -250,6 +252,7 @@ final class ClosedLoopClient extends ChannelInboundHandlerAdapter {
         connect();
     }
 
+    /** An I/O failure: counted against the request in progress, and the connection replaced. */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (ctx.channel() != channel) {

@@ -64,6 +64,7 @@ public final class ConnectionsWorker implements Callable<Integer> {
     private final List<Socket> sockets = new ArrayList<>();
     private final List<Boolean> alive = new ArrayList<>();
 
+    /** Opens the connections, then obeys the commands on stdin until QUIT or its end. */
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();

@@ -90,6 +90,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
     @Option(names = "--no-progress", negatable = false, description = "No live progress line.")
     boolean noProgress;
 
+    /** Runs the matrix and prints the table; exit status 2 when any request failed. */
     @Override
     public Integer call() throws Exception {
         Report report = execute();

@@ -78,6 +78,7 @@ public final class StopProbeCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON to this file.")
     Path json;
 
+    /** Runs the probe and prints the table; exit status as the class says. */
     @Override
     public Integer call() throws Exception {
         StopResult r = execute();

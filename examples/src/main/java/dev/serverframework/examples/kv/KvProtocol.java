@@ -115,11 +115,13 @@ public final class KvProtocol implements Protocol<RespMessage> {
         return store;
     }
 
+    /** {@value #SERVICE}, or {@value #SUBSCRIBER_SERVICE} for the subscriber view. */
     @Override
     public String service() {
         return subscriberView ? SUBSCRIBER_SERVICE : SERVICE;
     }
 
+    /** {@link Builder#execution}: the I/O loop unless set otherwise. */
     @Override
     public Execution execution() {
         return settings.execution;
