@@ -2,6 +2,7 @@ package dev.serverframework.echo;
 
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
+import dev.serverframework.core.SettingChecks;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelPipeline;
@@ -14,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -77,6 +77,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
         return new Builder();
     }
 
+    /** {@value #SERVICE}. */
     @Override
     public String service() {
         return SERVICE;
@@ -277,9 +278,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
         log.debug("Chat connection {} ({}) dropped: more than {} bytes behind", target.id(), m.name, maxPendingBytes);
         send(target, m, "* dropped: you fell more than " + maxPendingBytes + " bytes behind");
         target.close();
-        target.ioLoop().schedule(() -> {
-            target.abort();
-        }, dropGrace.toNanos(), TimeUnit.NANOSECONDS);
+        target.ioLoop().schedule(() -> target.abort(), dropGrace.toNanos(), TimeUnit.NANOSECONDS);
         broadcast(target, "* " + m.name + " left (too slow)");
     }
 
@@ -322,10 +321,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
 
         /** The longest line, in bytes without its terminator; longer gets an error and a close. Default 1024. */
         public Builder maxLineLength(int bytes) {
-            if (bytes < 1) {
-                throw new IllegalArgumentException("maxLineLength must be at least 1, got " + bytes);
-            }
-            this.maxLineLength = bytes;
+            this.maxLineLength = SettingChecks.range("maxLineLength", bytes, 1, Integer.MAX_VALUE);
             return this;
         }
 
@@ -334,33 +330,25 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
          * per connection stays under about this much plus one line.
          */
         public Builder maxPendingBytes(long bytes) {
-            if (bytes < 1) {
-                throw new IllegalArgumentException("maxPendingBytes must be at least 1, got " + bytes);
-            }
-            this.maxPendingBytes = bytes;
+            this.maxPendingBytes = SettingChecks.range("maxPendingBytes", bytes, 1, Long.MAX_VALUE);
             return this;
         }
 
-        /** How long a dropped receiver gets to read its backlog and the reason before it is cut. Default 5 s. */
+        /**
+         * How long a dropped receiver gets to read its backlog and the reason before it is cut: 0 to 1 hour.
+         * Default 5 s.
+         */
         public Builder dropGrace(Duration grace) {
-            Objects.requireNonNull(grace, "dropGrace");
-            if (grace.isNegative()) {
-                throw new IllegalArgumentException("dropGrace must not be negative, got " + grace);
-            }
-            this.dropGrace = grace;
+            this.dropGrace = SettingChecks.range("dropGrace", grace, Duration.ZERO, Duration.ofHours(1));
             return this;
         }
 
         /**
          * The idle timeout of chat connections, replacing the server's; {@link Duration#ZERO} keeps the
-         * server's. Default 10 minutes.
+         * server's. At most 24 hours, the server's own limit. Default 10 minutes.
          */
         public Builder idleTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "idleTimeout");
-            if (timeout.isNegative()) {
-                throw new IllegalArgumentException("idleTimeout must not be negative, got " + timeout);
-            }
-            this.idleTimeout = timeout;
+            this.idleTimeout = SettingChecks.range("idleTimeout", timeout, Duration.ZERO, Duration.ofHours(24));
             return this;
         }
 

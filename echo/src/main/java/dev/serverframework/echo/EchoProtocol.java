@@ -2,6 +2,7 @@ package dev.serverframework.echo;
 
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
+import dev.serverframework.core.SettingChecks;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;
@@ -63,11 +64,13 @@ public final class EchoProtocol implements Protocol<ByteBuf> {
         return new Builder();
     }
 
+    /** {@value #SERVICE}. */
     @Override
     public String service() {
         return SERVICE;
     }
 
+    /** {@link Execution#IO_LOOP}: echoing never blocks. */
     @Override
     public Execution execution() {
         return Execution.IO_LOOP;
@@ -186,10 +189,7 @@ public final class EchoProtocol implements Protocol<ByteBuf> {
 
         /** The longest line in line mode, in bytes without the line terminator; default 64 KiB. */
         public Builder maxLineLength(int bytes) {
-            if (bytes < 1) {
-                throw new IllegalArgumentException("maxLineLength must be at least 1, got " + bytes);
-            }
-            this.maxLineLength = bytes;
+            this.maxLineLength = SettingChecks.range("maxLineLength", bytes, 1, Integer.MAX_VALUE);
             return this;
         }
 
@@ -218,6 +218,7 @@ public final class EchoProtocol implements Protocol<ByteBuf> {
         }
     }
 
+    /** {@code EchoProtocol[bytes]} or {@code EchoProtocol[lines]}. */
     @Override
     public String toString() {
         return "EchoProtocol[" + (lineMode ? "lines" : "bytes") + "]";

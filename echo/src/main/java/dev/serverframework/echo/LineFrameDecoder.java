@@ -23,11 +23,11 @@ final class LineFrameDecoder extends ByteToMessageDecoder {
     private int scanned;
     private boolean failed;
 
-    /** @param maxLength the longest line accepted, in bytes, not counting its {@code \r\n} or {@code \n} */
+    /**
+     * @param maxLength the longest line accepted, in bytes, not counting its {@code \r\n} or {@code \n}; at
+     *                  least 1 (the protocols' builders check it)
+     */
     LineFrameDecoder(int maxLength) {
-        if (maxLength < 1) {
-            throw new IllegalArgumentException("maxLineLength must be at least 1, got " + maxLength);
-        }
         this.maxLength = maxLength;
     }
 

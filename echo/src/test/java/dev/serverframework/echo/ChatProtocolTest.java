@@ -7,7 +7,9 @@ import dev.serverframework.core.testing.RawClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
 import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -15,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -181,13 +184,13 @@ class ChatProtocolTest {
         assertEquals("* " + b.name() + " joined", a.line());
 
         String dropped = "* " + slowName + " left (too slow)";
-        List<String> seenByB = java.util.Collections.synchronizedList(new ArrayList<>());
+        List<String> seenByB = Collections.synchronizedList(new ArrayList<>());
         AtomicReference<String> lastSeenByB = new AtomicReference<>();
         AtomicBoolean droppedSeenByB = new AtomicBoolean();
         pool = Executors.newFixedThreadPool(1);
         // Buffered: RawClient reads a byte per system call, too slow for thousands of lines.
-        java.io.BufferedReader bIn = new java.io.BufferedReader(
-                new java.io.InputStreamReader(b.client().socket().getInputStream(), StandardCharsets.UTF_8));
+        BufferedReader bIn = new BufferedReader(
+                new InputStreamReader(b.client().socket().getInputStream(), StandardCharsets.UTF_8));
         Future<?> reader = pool.submit(() -> {
             String line;
             while ((line = bIn.readLine()) != null) {

@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -63,7 +64,7 @@ class EchoPausedReaderTest {
             // The pause: nothing reads for 30 s. The writer blocks once every buffer on the way is full.
             long pauseEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(PAUSE_MILLIS);
             while (System.nanoTime() < pauseEnd) {
-                java.util.concurrent.locks.LockSupport.parkNanos(pauseEnd - System.nanoTime());
+                LockSupport.parkNanos(pauseEnd - System.nanoTime());
             }
             assertFalse(writer.isCompletedExceptionally(), "the writer failed during the pause");
 

@@ -22,6 +22,7 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -31,6 +32,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -123,7 +126,7 @@ class EchoProtocolTest {
         for (int i = 0; i < connections; i++) {
             long seed = 100 + i;
             byte[] data = randomBytes(4 * MiB, seed);
-            results.add(pool.submit(() -> java.util.Arrays.equals(data, echoConcurrently(pool, server.port(), data, seed))));
+            results.add(pool.submit(() -> Arrays.equals(data, echoConcurrently(pool, server.port(), data, seed))));
         }
         for (int i = 0; i < connections; i++) {
             assertTrue(results.get(i).get(30, TimeUnit.SECONDS), "connection " + i + " got different bytes back");
@@ -177,13 +180,13 @@ class EchoProtocolTest {
     }
 
     /** True once a value has not changed for a while: how a test sees a stream that can go no further. */
-    private static final class Quiet implements java.util.function.BooleanSupplier {
-        private final java.util.function.LongSupplier value;
+    private static final class Quiet implements BooleanSupplier {
+        private final LongSupplier value;
         private final long quietNanos;
         private long last = Long.MIN_VALUE;
         private long since;
 
-        Quiet(java.util.function.LongSupplier value, Duration quiet) {
+        Quiet(LongSupplier value, Duration quiet) {
             this.value = value;
             this.quietNanos = quiet.toNanos();
         }

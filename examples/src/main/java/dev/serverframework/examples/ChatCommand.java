@@ -50,6 +50,7 @@ final class ChatCommand implements Callable<Integer> {
         return options.builder(port, protocol());
     }
 
+    /** Runs the chat server until it is stopped. */
     @Override
     public Integer call() throws Exception {
         return ServerOptions.runUntilStopped(server().build(), "chat");

@@ -59,6 +59,7 @@ final class EchoCommand implements Callable<Integer> {
         return options.builder(port, protocol());
     }
 
+    /** Runs the echo server until it is stopped. */
     @Override
     public Integer call() throws Exception {
         return ServerOptions.runUntilStopped(server().build(), "echo");

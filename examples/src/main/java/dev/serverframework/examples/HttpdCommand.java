@@ -39,6 +39,7 @@ final class HttpdCommand implements Callable<Integer> {
     @Mixin
     ServerOptions options;
 
+    /** Runs the HTTP server until it is stopped. */
     @Override
     public Integer call() throws Exception {
         Protocol.Execution execution = switch (mode) {

@@ -37,6 +37,7 @@ final class KvCommand implements Callable<Integer> {
     @Mixin
     ServerOptions options;
 
+    /** Runs the kv server until it is stopped. */
     @Override
     public Integer call() throws Exception {
         KvProtocol kv = KvProtocol.builder().maxBulkLength(maxBulkLength).maxQueryBuffer(maxQueryBuffer)
@@ -57,6 +58,7 @@ final class KvCommand implements Callable<Integer> {
      * rather than a check after parsing, so that {@code --help} shows the default that applies.
      */
     static final class Defaults implements IDefaultValueProvider {
+        /** {@code 0} for {@code --idle-timeout}; the option's own default for the others. */
         @Override
         public String defaultValue(ArgSpec argSpec) {
             if (argSpec instanceof OptionSpec option && option.longestName().equals("--idle-timeout")) {

@@ -1,5 +1,6 @@
 package dev.serverframework.examples;
 
+import dev.serverframework.examples.bench.BenchCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,7 +11,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         description = "Example servers built with server-framework.",
         subcommands = {HttpdCommand.class, EchoCommand.class, ChatCommand.class, JmhCommand.class, KvCommand.class,
-                dev.serverframework.examples.bench.BenchCommand.class})
+                BenchCommand.class})
 public final class Main implements Runnable {
 
     /** Runs the command line and exits with its status. */
@@ -30,6 +31,7 @@ public final class Main implements Runnable {
         }
     }
 
+    /** Without a command: prints the usage. */
     @Override
     public void run() {
         new CommandLine(this).usage(System.out);

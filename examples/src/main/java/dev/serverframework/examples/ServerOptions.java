@@ -3,6 +3,7 @@ package dev.serverframework.examples;
 import dev.serverframework.core.Protocol;
 import dev.serverframework.core.Server;
 import dev.serverframework.core.ServerBuilder;
+import dev.serverframework.core.Transport;
 import dev.serverframework.metrics.MetricsServer;
 import dev.serverframework.metrics.ServerMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -75,7 +76,7 @@ public final class ServerOptions {
     }
 
     /** A builder with these options and the given port and protocol applied. */
-    ServerBuilder builder(int port, Protocol protocol) {
+    ServerBuilder builder(int port, Protocol<?> protocol) {
         ServerBuilder b = Server.builder()
                 .port(port)
                 .bindAddress(bind)
@@ -94,7 +95,7 @@ public final class ServerOptions {
             b.maxConnections(maxConnections);
         }
         if (nio) {
-            b.transport(dev.serverframework.core.Transport.NIO);
+            b.transport(Transport.NIO);
         }
         if (metricsPort != null || registry != null) {
             b.onInit(this::startMetrics).onFinish(s -> stopMetrics());

@@ -9,6 +9,7 @@ import picocli.CommandLine;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
@@ -40,7 +41,7 @@ class EchoAndChatCommandsTest {
     }
 
     private static String[] withLocalPort(String... args) {
-        List<String> all = new java.util.ArrayList<>(List.of("--port", "0", "--bind", "127.0.0.1"));
+        List<String> all = new ArrayList<>(List.of("--port", "0", "--bind", "127.0.0.1"));
         all.addAll(List.of(args));
         return all.toArray(String[]::new);
     }

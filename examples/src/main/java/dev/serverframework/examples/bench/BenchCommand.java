@@ -15,6 +15,7 @@ public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
+    /** Without a benchmark named: prints the usage. */
     @Override
     public void run() {
         spec.commandLine().usage(spec.commandLine().getOut());

@@ -40,20 +40,17 @@ final class ChildServer implements AutoCloseable {
     static ChildServer startHttpd(List<String> options, Path outDir, Duration startTimeout)
             throws IOException, InterruptedException {
         int port = options.stream().anyMatch(o -> o.startsWith("--port")) ? -1 : freePort();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add("dev.serverframework.examples.Main");
-        cmd.add("httpd");
+        List<String> arguments = new ArrayList<>();
+        arguments.add("httpd");
         if (port > 0) {
-            cmd.add("--port=" + port);
-            cmd.add("--bind=127.0.0.1");
+            arguments.add("--port=" + port);
+            arguments.add("--bind=127.0.0.1");
         } else {
             port = Integer.parseInt(options.stream().filter(o -> o.startsWith("--port")).findFirst().orElseThrow()
                     .replaceAll("\\D", ""));
         }
-        cmd.addAll(options);
+        arguments.addAll(options);
+        List<String> cmd = ChildJvm.command(List.of(), arguments);
         Files.createDirectories(outDir);
         Path logFile = outDir.resolve("server.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();

@@ -64,10 +64,11 @@ public final class ConnectionsWorker implements Callable<Integer> {
     private final List<Socket> sockets = new ArrayList<>();
     private final List<Boolean> alive = new ArrayList<>();
 
+    /** Opens the connections, then obeys the commands on stdin until QUIT or its end. */
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        InetSocketAddress to = ConnectionsBenchCommand.parseHostPort(target);
+        InetSocketAddress to = OptionValues.hostPort(target);
         boolean bindSources = sourceAddresses > 1 && to.getAddress().isLoopbackAddress()
                 && to.getAddress().getAddress().length == 4;
         request = ("GET " + path + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);

@@ -1,5 +1,11 @@
 package dev.serverframework.examples.bench;
 
+import io.netty.channel.ConnectTimeoutException;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.util.Locale;
+
 /** What went wrong with one request; every failed request is counted under exactly one kind. */
 public enum ErrorKind {
     /** The TCP connect was refused (nothing listens, or the backlog is full). */
@@ -32,5 +38,26 @@ public enum ErrorKind {
     /** The short name used in the table, the JSON and the report. */
     public String label() {
         return label;
+    }
+
+    /** The kind of a failed connect. */
+    static ErrorKind ofConnectFailure(Throwable t) {
+        if (t instanceof ConnectTimeoutException) {
+            return TIMEOUT;
+        }
+        String msg = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+        if (t instanceof ConnectException && msg.contains("refused")) {
+            return CONNECT_REFUSED;
+        }
+        return CONNECT_ERROR;
+    }
+
+    /** The kind of an I/O failure on an established connection. */
+    static ErrorKind ofIoFailure(Throwable t) {
+        String msg = String.valueOf(t.getMessage()).toLowerCase(Locale.ROOT);
+        if (t instanceof IOException && (msg.contains("reset") || msg.contains("broken pipe"))) {
+            return RESET;
+        }
+        return OTHER;
     }
 }

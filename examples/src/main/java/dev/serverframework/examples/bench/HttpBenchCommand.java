@@ -90,6 +90,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
     @Option(names = "--no-progress", negatable = false, description = "No live progress line.")
     boolean noProgress;
 
+    /** Runs the matrix and prints the table; exit status 2 when any request failed. */
     @Override
     public Integer call() throws Exception {
         Report report = execute();
@@ -115,7 +116,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--server knows httpd only, got " + server);
         }
         try (ChildServer child = ChildServer.startHttpd(serverOptions, out,
-                parseDuration(timeout, "--timeout").plusSeconds(20))) {
+                OptionValues.duration(timeout, "--timeout").plusSeconds(20))) {
             String url = target != null ? target : "http://127.0.0.1:" + child.port() + "/";
             return execute(Target.parse(url));
         }
@@ -131,9 +132,9 @@ public final class HttpBenchCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--connections must be positive, got " + c);
             }
         }
-        Duration d = parseDuration(duration, "--duration");
-        Duration w = parseDuration(warmup, "--warmup");
-        Duration to = parseDuration(timeout, "--timeout");
+        Duration d = OptionValues.duration(duration, "--duration");
+        Duration w = OptionValues.duration(warmup, "--warmup");
+        Duration to = OptionValues.duration(timeout, "--timeout");
         if (d.isZero()) {
             throw new IllegalArgumentException("--duration must be more than 0");
         }
@@ -176,24 +177,5 @@ public final class HttpBenchCommand implements Callable<Integer> {
                 sources, cells, warnings, compare == null ? null : compare.toString(), previous);
         report.write(out);
         return report;
-    }
-
-    /** "10s", "500ms", "2m", or a plain number of seconds. */
-    static Duration parseDuration(String s, String option) {
-        String v = s.trim().toLowerCase(Locale.ROOT);
-        try {
-            if (v.endsWith("ms")) {
-                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
-            }
-            if (v.endsWith("s")) {
-                return Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
-            }
-            if (v.endsWith("m")) {
-                return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);
-            }
-            return Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " must be like 10s, 500ms or 1m, got " + s);
-        }
     }
 }

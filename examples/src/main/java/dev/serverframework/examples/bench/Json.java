@@ -3,6 +3,7 @@ package dev.serverframework.examples.bench;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -63,7 +64,7 @@ public final class Json {
         if (d == Math.rint(d) && Math.abs(d) < 1e15) {
             return Long.toString((long) d);
         }
-        return String.format(java.util.Locale.ROOT, "%.3f", d);
+        return String.format(Locale.ROOT, "%.3f", d);
     }
 
     private Object value() {

@@ -1,8 +1,10 @@
 package dev.serverframework.examples.bench;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 
 /**
@@ -140,15 +142,15 @@ final class ResponseParser {
                 if (headLen >= MAX_HEAD) {
                     return error(ErrorKind.BAD_RESPONSE, "response head longer than " + MAX_HEAD + " bytes");
                 }
-                head = java.util.Arrays.copyOf(head, headLen * 2);
+                head = Arrays.copyOf(head, headLen * 2);
             }
             head[headLen++] = b;
-            if (headLen == 5 && !startsWithHttp(io.netty.buffer.Unpooled.wrappedBuffer(head, 0, 5), 0)) {
+            if (headLen == 5 && !startsWithHttp(Unpooled.wrappedBuffer(head, 0, 5), 0)) {
                 return error(NOT_HTTP_KIND, NOT_HTTP);
             }
             if (b == '\n' && headLen >= 4 && head[headLen - 2] == '\r' && head[headLen - 3] == '\n'
                     && head[headLen - 4] == '\r') {
-                return parseHead(io.netty.buffer.Unpooled.wrappedBuffer(head, 0, headLen), 0, headLen - 4);
+                return parseHead(Unpooled.wrappedBuffer(head, 0, headLen), 0, headLen - 4);
             }
         }
         return null;

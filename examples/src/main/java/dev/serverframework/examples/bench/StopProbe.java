@@ -1,37 +1,22 @@
 package dev.serverframework.examples.bench;
 
-import java.io.IOException;
+import dev.serverframework.core.SettingChecks;
+
 import java.net.InetSocketAddress;
-import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.ClosedSelectorException;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.locks.LockSupport;
 
 /**
  * The graceful-stop client: N keep-alive connections, each in a closed loop (its next request goes out as soon
  * as the previous reply has arrived); after a delay the server is asked to stop, and the probe classifies how
  * each connection really ended on the wire ({@link StopOutcome}), exactly once.
  *
- * <p>One platform thread per connection, on a non-blocking {@link SocketChannel} with a selector of its own,
- * so that no read blocks past the deadline and so that, before sending each request, the connection can look
- * for an EOF or a reset that has already arrived without waiting: that is what tells "the server closed
- * between replies" ({@link StopOutcome#CLOSED_AFTER_ANSWER}) from "the server closed with our request
- * outstanding" ({@link StopOutcome#CLOSED_UNANSWERED}). A read returning -1 is a clean EOF; an
- * {@link IOException} saying "Connection reset" or "Broken pipe", from a read or a write, is a reset.
+ * <p>This class holds the settings; each {@link #run} is a {@link StopRun}, with one platform thread per
+ * connection, each a {@link ProbeConnection} on a non-blocking socket with a selector of its own, so that no
+ * read blocks past the deadline and an EOF or a reset that arrived between replies is seen before the next
+ * request goes out.
  *
  * <pre>{@code
  * StopResult r = StopProbe.builder(new InetSocketAddress("127.0.0.1", port))
@@ -59,23 +44,20 @@ public final class StopProbe {
         }
     }
 
-    /** How long one wait for the socket lasts at most, so the deadline is seen soon after it passes. */
-    private static final long POLL_MILLIS = 100;
-    /** After the deadline, how long threads get to notice it before their sockets are closed under them. */
-    private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
     private static final byte[] PING = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    private final InetSocketAddress target;
-    private final Protocol protocol;
-    private final int connections;
-    private final Duration stopAfter;
-    private final Duration deadline;
-    private final Duration connectTimeout;
+    // The settings, read by each StopRun.
+    final InetSocketAddress target;
+    final Protocol protocol;
+    final int connections;
+    final Duration stopAfter;
+    final Duration deadline;
+    final Duration connectTimeout;
+    final String stopLabel;
+    final ProcessHandle watchExit;
+    final byte[] request;
     private final int expectStatus;
     private final String expectBody;
-    private final String stopLabel;
-    private final ProcessHandle watchExit;
-    private final byte[] request;
 
     private StopProbe(Builder b) {
         this.target = b.target;
@@ -91,6 +73,11 @@ public final class StopProbe {
         String host = b.hostHeader != null ? b.hostHeader : hostPort(target);
         this.request = protocol == Protocol.RESP ? PING
                 : ("GET " + b.path + " HTTP/1.1\r\nHost: " + host + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** A new reply framer, for one connection: what a complete, valid reply is in this probe's protocol. */
+    ReplyFramer newFramer() {
+        return protocol == Protocol.RESP ? ReplyFramer.resp() : ReplyFramer.http(expectStatus, expectBody);
     }
 
     /** A probe of the server at {@code target}; every setting has a default (see {@link Builder}). */
@@ -125,37 +112,28 @@ public final class StopProbe {
 
         /** Keep-alive connections, each one request at a time (default 64). */
         public Builder connections(int n) {
-            if (n < 1) {
-                throw new IllegalArgumentException("connections must be at least 1, got " + n);
-            }
-            this.connections = n;
+            this.connections = SettingChecks.range("connections", n, 1, 100_000);
             return this;
         }
 
-        /** How long the loops run before the stop action (default 3 s). */
+        /** How long the loops run before the stop action, up to an hour (default 3 s). */
         public Builder stopAfter(Duration d) {
-            if (d.isNegative()) {
-                throw new IllegalArgumentException("stop-after must not be negative, got " + d);
-            }
-            this.stopAfter = d;
+            this.stopAfter = SettingChecks.range("stopAfter", d, Duration.ZERO, Duration.ofHours(1));
             return this;
         }
 
-        /** How long after the stop to wait for connections to end; those still open then are STILL_OPEN (30 s). */
+        /**
+         * How long after the stop to wait for connections to end, 1 ms to an hour; those still open then are
+         * STILL_OPEN (default 30 s).
+         */
         public Builder deadline(Duration d) {
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException("deadline must be more than 0, got " + d);
-            }
-            this.deadline = d;
+            this.deadline = SettingChecks.range("deadline", d, Duration.ofMillis(1), Duration.ofHours(1));
             return this;
         }
 
-        /** Limit for each connect (default 5 s). */
+        /** Limit for each connect, 1 ms to an hour (default 5 s). */
         public Builder connectTimeout(Duration d) {
-            if (d.isNegative() || d.isZero()) {
-                throw new IllegalArgumentException("connect timeout must be more than 0, got " + d);
-            }
-            this.connectTimeout = d;
+            this.connectTimeout = SettingChecks.range("connectTimeout", d, Duration.ofMillis(1), Duration.ofHours(1));
             return this;
         }
 
@@ -219,387 +197,13 @@ public final class StopProbe {
      * @throws InterruptedException when the calling thread is interrupted (the connections are closed)
      */
     public StopResult run(Runnable stopAction) throws InterruptedException {
-        return new Run().execute(Objects.requireNonNull(stopAction, "stopAction"));
+        return new StopRun(this).execute(Objects.requireNonNull(stopAction, "stopAction"));
     }
 
-    private static String hostPort(InetSocketAddress a) {
+    /** {@code host:port}, with an IPv6 host in brackets. */
+    static String hostPort(InetSocketAddress a) {
         String host = a.getHostString();
         return (host.indexOf(':') >= 0 ? "[" + host + "]" : host) + ":" + a.getPort();
     }
 
-    /** The state of one run, shared by its threads. */
-    private final class Run {
-        private final CountDownLatch allEnded = new CountDownLatch(connections);
-        private volatile boolean stopped;
-        private volatile long stopNanos;
-        private volatile String stopError;
-        private volatile long exitNanos;
-        private volatile boolean exited;
-
-        StopResult execute(Runnable stopAction) throws InterruptedException {
-            List<Conn> conns = new ArrayList<>(connections);
-            for (int i = 0; i < connections; i++) {
-                try {
-                    conns.add(new Conn(i, open()));
-                } catch (IOException e) {
-                    conns.forEach(Conn::closeQuietly);
-                    return result(conns, i, describe(e), false);
-                }
-            }
-            List<Thread> threads = new ArrayList<>(connections);
-            try {
-                for (Conn c : conns) {
-                    Thread t = new Thread(c::loop, "stop-probe-" + c.index);
-                    t.setDaemon(true);
-                    threads.add(t);
-                    t.start();
-                }
-                // The full delay even when every connection has ended already, so "stop after" stays true.
-                long stopAt = System.nanoTime() + stopAfter.toNanos();
-                for (long left = stopAfter.toNanos(); left > 0; left = stopAt - System.nanoTime()) {
-                    TimeUnit.NANOSECONDS.sleep(left);
-                }
-
-                stopNanos = System.nanoTime();
-                stopped = true;
-                Thread trigger = new Thread(() -> {
-                    try {
-                        stopAction.run();
-                    } catch (Throwable t) {
-                        stopError = t.getMessage() != null ? t.getMessage() : t.toString();
-                    }
-                }, "stop-probe-trigger");
-                trigger.setDaemon(true);
-                trigger.start();
-                Thread watcher = null;
-                if (watchExit != null) {
-                    watcher = new Thread(this::watchExit, "stop-probe-exit-watch");
-                    watcher.setDaemon(true);
-                    watcher.start();
-                }
-
-                long deadlineAt = stopNanos + deadline.toNanos();
-                allEnded.await(deadlineAt + GRACE_NANOS - System.nanoTime(), TimeUnit.NANOSECONDS);
-                for (Conn c : conns) {
-                    c.abandon(); // only those that did not see the deadline themselves
-                }
-                for (Thread t : threads) {
-                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineAt + 2 * GRACE_NANOS
-                            - System.nanoTime())));
-                }
-                trigger.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineAt - System.nanoTime())));
-                if (trigger.isAlive() && stopError == null) {
-                    stopError = "the stop action was still running at the deadline";
-                }
-                if (watcher != null) {
-                    watcher.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineAt + GRACE_NANOS
-                            - System.nanoTime())));
-                }
-                return result(conns, connections, null, true);
-            } finally {
-                for (Conn c : conns) {
-                    c.abandon();
-                }
-            }
-        }
-
-        private SocketChannel open() throws IOException {
-            SocketChannel ch = SocketChannel.open();
-            try {
-                ch.socket().connect(target, (int) Math.max(1, connectTimeout.toMillis()));
-                ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                ch.configureBlocking(false);
-                return ch;
-            } catch (IOException | RuntimeException e) {
-                ch.close();
-                throw e;
-            }
-        }
-
-        /** Polls the watched process until it is gone or the deadline passes; exit time is good to a few ms. */
-        private void watchExit() {
-            long deadlineAt = stopNanos + deadline.toNanos();
-            while (true) {
-                if (!watchExit.isAlive()) {
-                    exitNanos = System.nanoTime();
-                    exited = true;
-                    return;
-                }
-                if (System.nanoTime() - deadlineAt > 0) {
-                    return;
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
-            }
-        }
-
-        /** Nanoseconds left until the deadline; {@link Long#MAX_VALUE} before the stop (there is none yet). */
-        long leftNanos() {
-            if (!stopped) {
-                return Long.MAX_VALUE;
-            }
-            return stopNanos + deadline.toNanos() - System.nanoTime();
-        }
-
-        private StopResult result(List<Conn> conns, int connected, String connectError, boolean triggered) {
-            List<StopResult.ConnectionEnd> ends = new ArrayList<>();
-            if (triggered) {
-                for (Conn c : conns) {
-                    ends.add(c.end.get());
-                }
-            }
-            double exitMillis = exited ? (exitNanos - stopNanos) / 1e6 : Double.NaN;
-            return new StopResult(hostPort(target), protocol.name().toLowerCase(Locale.ROOT), connections,
-                    connected, connectError, stopLabel, stopAfter.toNanos() / 1e6, deadline.toNanos() / 1e6,
-                    triggered, stopError, ends, watchExit != null, exitMillis);
-        }
-
-        /** One connection and the thread that drives it; its fields but {@link #end} belong to that thread. */
-        private final class Conn {
-            private static final int DEADLINE = Integer.MIN_VALUE;
-
-            final int index;
-            final SocketChannel ch;
-            final AtomicReference<StopResult.ConnectionEnd> end = new AtomicReference<>();
-            private final ReplyFramer framer = protocol == Protocol.RESP
-                    ? ReplyFramer.resp() : ReplyFramer.http(expectStatus, expectBody);
-            private volatile Selector selector;
-            private volatile boolean abandoned;
-            /** Bytes of the current reply received so far, in {@link #buf}. */
-            private int n;
-            private byte[] buf = new byte[4096];
-            /** Volatile: {@link #abandon()} reads it from the run's thread. */
-            private volatile boolean outstanding;
-            private boolean closeSaid;
-            private volatile long responsesBefore;
-            private volatile long responsesAfter;
-            private volatile long closeAfter;
-            private volatile long unexpected;
-
-            Conn(int index, SocketChannel ch) {
-                this.index = index;
-                this.ch = ch;
-            }
-
-            void loop() {
-                String phase = "between replies";
-                try (Selector sel = Selector.open()) {
-                    selector = sel;
-                    SelectionKey key = ch.register(sel, SelectionKey.OP_READ);
-                    if (abandoned) {
-                        return;
-                    }
-                    while (true) {
-                        if (closeSaid) {
-                            phase = "after a Connection: close response";
-                            int r = read(false);
-                            if (r == -1) {
-                                finish(StopOutcome.ANSWERED_CLOSE, false, null);
-                            } else if (r == DEADLINE) {
-                                finish(StopOutcome.STILL_OPEN, false, "no EOF after a Connection: close response");
-                            } else {
-                                finish(StopOutcome.BAD_RESPONSE, false, r + " byte(s) after a Connection: close "
-                                        + "response: " + ReplyFramer.printable(buf, 0, Math.min(r, 40)));
-                            }
-                            return;
-                        }
-                        // Anything that arrived since the last reply (EOF, reset, bytes) arrived before the next
-                        // request: the server ended the connection between replies, or sent what nobody asked for.
-                        phase = "between replies";
-                        n = 0;
-                        int p = ch.read(ByteBuffer.wrap(buf));
-                        if (p == -1) {
-                            finish(StopOutcome.CLOSED_AFTER_ANSWER, false, null);
-                            return;
-                        }
-                        if (p > 0) {
-                            finish(StopOutcome.BAD_RESPONSE, false, p + " byte(s) arrived with no request "
-                                    + "outstanding: " + ReplyFramer.printable(buf, 0, Math.min(p, 40)));
-                            return;
-                        }
-                        if (leftNanos() <= 0) {
-                            finish(StopOutcome.STILL_OPEN, false, "the server kept the connection open and "
-                                    + "answered " + responsesAfter + " request(s) after the stop");
-                            return;
-                        }
-                        phase = "while sending a request";
-                        outstanding = true;
-                        framer.reset();
-                        if (!write(key)) {
-                            finish(StopOutcome.STILL_OPEN, true, "the request could not be sent by the deadline");
-                            return;
-                        }
-                        key.interestOps(SelectionKey.OP_READ);
-                        phase = "while waiting for the reply";
-                        while (true) {
-                            int r = read(true);
-                            if (r == -1) {
-                                if (n == 0) {
-                                    finish(StopOutcome.CLOSED_UNANSWERED, true, null);
-                                } else {
-                                    finish(StopOutcome.TRUNCATED, true, "EOF after " + n + " byte(s) of the reply: "
-                                            + ReplyFramer.printable(buf, 0, Math.min(n, 60)));
-                                }
-                                return;
-                            }
-                            if (r == DEADLINE) {
-                                finish(StopOutcome.STILL_OPEN, true, n == 0 ? "no reply by the deadline"
-                                        : n + " byte(s) of the reply by the deadline");
-                                return;
-                            }
-                            n += r;
-                            int len = framer.complete(buf, n);
-                            if (len > 0) {
-                                if (n > len) {
-                                    finish(StopOutcome.BAD_RESPONSE, true, (n - len) + " byte(s) beyond the reply: "
-                                            + ReplyFramer.printable(buf, len, Math.min(n - len, 40)));
-                                    return;
-                                }
-                                replied();
-                                break;
-                            }
-                        }
-                    }
-                } catch (ReplyFramer.BadReply e) {
-                    finish(StopOutcome.BAD_RESPONSE, outstanding, e.getMessage());
-                } catch (ClosedChannelException | ClosedSelectorException e) {
-                    if (!abandoned) {
-                        finish(StopOutcome.ERROR, outstanding, "socket closed by the probe: " + e);
-                    }
-                } catch (IOException e) {
-                    if (abandoned) {
-                        return;
-                    }
-                    if (!isReset(e)) {
-                        finish(StopOutcome.ERROR, outstanding, phase + ": " + describe(e));
-                    } else if (outstanding && n > 0) {
-                        finish(StopOutcome.TRUNCATED, true, "reset after " + n + " byte(s) of the reply: "
-                                + ReplyFramer.printable(buf, 0, Math.min(n, 60)));
-                    } else {
-                        finish(StopOutcome.RESET, outstanding, "reset " + phase + " (" + e.getMessage() + ")");
-                    }
-                } catch (RuntimeException e) {
-                    if (!abandoned) {
-                        finish(StopOutcome.ERROR, outstanding, "probe failure: " + e);
-                    }
-                } finally {
-                    closeQuietly();
-                }
-            }
-
-            private void replied() {
-                outstanding = false;
-                n = 0;
-                closeSaid = framer.saysClose();
-                if (framer.unexpected() != null) {
-                    unexpected++;
-                }
-                if (stopped) {
-                    responsesAfter++;
-                    if (closeSaid) {
-                        closeAfter++;
-                    }
-                } else {
-                    responsesBefore++;
-                }
-            }
-
-            /**
-             * Reads into {@link #buf} after the {@link #n} bytes already there, waiting for bytes at most until
-             * the deadline.
-             *
-             * @param grow true to make room when the buffer is full (a reply longer than the buffer)
-             * @return the number of bytes read, -1 at EOF, or {@link #DEADLINE}
-             */
-            private int read(boolean grow) throws IOException, ReplyFramer.BadReply {
-                if (n == buf.length) {
-                    if (!grow || buf.length >= 2 * ReplyFramer.MAX_REPLY) {
-                        throw new ReplyFramer.BadReply("reply longer than " + buf.length + " bytes");
-                    }
-                    buf = Arrays.copyOf(buf, buf.length * 2);
-                }
-                ByteBuffer into = ByteBuffer.wrap(buf, n, buf.length - n);
-                while (true) {
-                    int r = ch.read(into);
-                    if (r != 0) {
-                        return r;
-                    }
-                    if (!await()) {
-                        return DEADLINE;
-                    }
-                }
-            }
-
-            /** Sends the whole request, waiting for room at most until the deadline; false if it passed. */
-            private boolean write(SelectionKey key) throws IOException {
-                ByteBuffer out = ByteBuffer.wrap(request);
-                while (true) {
-                    ch.write(out);
-                    if (!out.hasRemaining()) {
-                        return true;
-                    }
-                    key.interestOps(SelectionKey.OP_WRITE);
-                    if (!await()) {
-                        return false;
-                    }
-                }
-            }
-
-            /** One bounded wait for the socket; false when the deadline has passed. */
-            private boolean await() throws IOException {
-                long left = leftNanos();
-                if (left <= 0) {
-                    return false;
-                }
-                long millis = Math.max(1, Math.min(POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(left) + 1));
-                selector.select(millis);
-                selector.selectedKeys().clear();
-                return true;
-            }
-
-            /** Records the ending, unless one is recorded already (exactly once). */
-            private void finish(StopOutcome outcome, boolean requestOutstanding, String detail) {
-                long now = System.nanoTime();
-                boolean after = stopped;
-                double endMillis = after && outcome != StopOutcome.STILL_OPEN ? (now - stopNanos) / 1e6 : Double.NaN;
-                StopResult.ConnectionEnd e = new StopResult.ConnectionEnd(index, outcome, requestOutstanding, !after,
-                        endMillis, responsesBefore, responsesAfter, closeAfter, unexpected, detail);
-                if (end.compareAndSet(null, e)) {
-                    allEnded.countDown();
-                }
-            }
-
-            /** Called by the run at the deadline: a connection not ended yet is STILL_OPEN; closes its socket. */
-            void abandon() {
-                if (end.get() == null) {
-                    abandoned = true;
-                    finish(StopOutcome.STILL_OPEN, outstanding, "the probe's thread had not ended at the deadline");
-                }
-                closeQuietly();
-            }
-
-            void closeQuietly() {
-                try {
-                    ch.close();
-                } catch (IOException ignored) {
-                    // Closing our own socket: nothing to report.
-                }
-                Selector s = selector;
-                if (s != null) {
-                    s.wakeup();
-                }
-            }
-        }
-    }
-
-    /** True for the errors a reset (RST) gives: ECONNRESET on a read or write, EPIPE on a write. */
-    static boolean isReset(IOException e) {
-        String m = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);
-        return m.contains("connection reset") || m.contains("broken pipe")
-                || e.getClass().getName().endsWith("ConnectionResetException");
-    }
-
-    private static String describe(IOException e) {
-        return e.getMessage() == null ? e.getClass().getSimpleName()
-                : e.getClass().getSimpleName() + ": " + e.getMessage();
-    }
 }

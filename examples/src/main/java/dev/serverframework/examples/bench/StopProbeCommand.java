@@ -78,6 +78,7 @@ public final class StopProbeCommand implements Callable<Integer> {
     @Option(names = "--json", paramLabel = "FILE", description = "Also write the result as JSON to this file.")
     Path json;
 
+    /** Runs the probe and prints the table; exit status as the class says. */
     @Override
     public Integer call() throws Exception {
         StopResult r = execute();
@@ -95,9 +96,9 @@ public final class StopProbeCommand implements Callable<Integer> {
 
     /** Parses the settings, runs the probe, writes the JSON file when asked; returns the result. */
     public StopResult execute() throws InterruptedException, IOException {
-        Duration after = HttpBenchCommand.parseDuration(stopAfter, "--stop-after");
-        Duration until = HttpBenchCommand.parseDuration(deadline, "--deadline");
-        StopProbe.Builder b = StopProbe.builder(ConnectionsBenchCommand.parseHostPort(target))
+        Duration after = OptionValues.duration(stopAfter, "--stop-after");
+        Duration until = OptionValues.duration(deadline, "--deadline");
+        StopProbe.Builder b = StopProbe.builder(OptionValues.hostPort(target))
                 .protocol(StopProbe.Protocol.parse(protocol))
                 .connections(connections)
                 .stopAfter(after)

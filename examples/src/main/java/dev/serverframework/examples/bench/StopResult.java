@@ -49,6 +49,7 @@ public record StopResult(String target, String protocol, int connections, int co
                                 long closeResponsesAfterStop, long unexpectedReplies, String detail) {
     }
 
+    /** Takes an immutable copy of {@code ends}. */
     public StopResult {
         ends = List.copyOf(ends);
     }
@@ -104,7 +105,7 @@ public record StopResult(String target, String protocol, int connections, int co
     }
 
     /**
-     * The {@code p}-th percentile (nearest rank, 0 < p <= 100) of the time from the stop signal to each
+     * The {@code p}-th percentile (nearest rank, {@code 0 < p <= 100}) of the time from the stop signal to each
      * connection's end, over the connections that ended after the signal; NaN when none did.
      */
     public double endMillisPercentile(double p) {

@@ -87,14 +87,17 @@ public class WorkerGroupBenchmark {
     /** The executor group under test. */
     @State(Scope.Benchmark)
     public static class GroupState {
+        /** The group: {@code workergroup} (the framework's) or {@code netty-default} (Netty's). */
         @Param({"workergroup", "netty-default"})
         public String impl;
 
+        /** Threads in the group. */
         @Param({"1"})
         public int workers;
 
         EventExecutorGroup group;
 
+        /** Starts the group. */
         @Setup(Level.Trial)
         public void setUp() {
             group = switch (impl) {
@@ -104,6 +107,7 @@ public class WorkerGroupBenchmark {
             };
         }
 
+        /** Stops the group. */
         @TearDown(Level.Trial)
         public void tearDown() {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -115,6 +119,7 @@ public class WorkerGroupBenchmark {
         volatile boolean done = true;
         volatile Thread waiter;
 
+        /** The batch has run: wakes its producer. */
         @Override
         public void run() {
             done = true;
@@ -139,6 +144,7 @@ public class WorkerGroupBenchmark {
         private final Batch[] batches = {new Batch(), new Batch()};
         private int next;
 
+        /** Takes the producer's executor from the group. */
         @Setup(Level.Trial)
         public void setUp(GroupState g) {
             executor = g.group.next();
@@ -159,6 +165,7 @@ public class WorkerGroupBenchmark {
             batches[next].await(); // the previous batch
         }
 
+        /** Waits for the batches still in flight. */
         @TearDown(Level.Trial)
         public void tearDown() {
             batches[0].await();
@@ -172,12 +179,14 @@ public class WorkerGroupBenchmark {
         EventLoopGroup eventLoopGroup;
         EventLoop eventLoop;
 
+        /** Starts the event loop. */
         @Setup(Level.Trial)
         public void setUp() {
             eventLoopGroup = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
             eventLoop = eventLoopGroup.next();
         }
 
+        /** Stops the event loop. */
         @TearDown(Level.Trial)
         public void tearDown() {
             eventLoopGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
@@ -208,6 +217,7 @@ public class WorkerGroupBenchmark {
             }
         };
 
+        /** Pairs the event loop with one worker of the group. */
         @Setup(Level.Trial)
         public void setUp(EventLoopState el, GroupState g) {
             eventLoop = el.eventLoop;
@@ -241,6 +251,7 @@ public class WorkerGroupBenchmark {
             LockSupport.unpark(waiter);
         };
 
+        /** Takes the event loop. */
         @Setup(Level.Trial)
         public void setUp(EventLoopState el) {
             eventLoop = el.eventLoop;
@@ -256,6 +267,7 @@ public class WorkerGroupBenchmark {
         }
     }
 
+    /** Tasks run per second, one producer. */
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
@@ -265,6 +277,7 @@ public class WorkerGroupBenchmark {
         p.runBatch();
     }
 
+    /** Tasks run per second, two producers on one worker. */
     @Benchmark
     @BenchmarkMode(Mode.Throughput)
     @OutputTimeUnit(TimeUnit.SECONDS)
@@ -274,6 +287,7 @@ public class WorkerGroupBenchmark {
         p.runBatch();
     }
 
+    /** One round trip event loop to worker and back, in a busy pipeline. */
     @Benchmark
     @BenchmarkMode(Mode.AverageTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -283,6 +297,7 @@ public class WorkerGroupBenchmark {
         s.roundTrips(ROUND_TRIPS);
     }
 
+    /** One round trip in an idle pipeline, wake-ups included. */
     @Benchmark
     @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -291,6 +306,7 @@ public class WorkerGroupBenchmark {
         s.roundTrips(1);
     }
 
+    /** The benchmark thread's hand-off to the event loop and back, without a worker: the baseline. */
     @Benchmark
     @BenchmarkMode(Mode.SampleTime)
     @OutputTimeUnit(TimeUnit.MICROSECONDS)

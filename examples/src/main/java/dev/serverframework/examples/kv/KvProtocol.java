@@ -3,11 +3,16 @@ package dev.serverframework.examples.kv;
 import dev.serverframework.core.BusyAnswer;
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
+import dev.serverframework.core.SettingChecks;
+import dev.serverframework.examples.kv.RespMessage.Command;
+import dev.serverframework.examples.kv.RespMessage.ProtocolError;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.TooLongFrameException;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -25,10 +30,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * start-up. Replies and errors are shaped as Redis 7 shapes them. Only strings exist, so no command here
  * can meet a value of the wrong type (Redis's WRONGTYPE).
  *
- * <p><b>Pipeline.</b> A {@link RespDecoder} turns bytes into commands (any split of the input, limits
- * on every length); this protocol's {@link #onData} runs them and writes each reply as one buffer, in
- * order. Malformed input gets Redis's {@code -ERR Protocol error: ...} and the connection is closed after
- * the replies before it; other connections never notice.
+ * <p><b>Pipeline.</b> A {@link RespDecoder} turns bytes into {@link RespMessage}s (any split of the input,
+ * limits on every length); this protocol's {@link #onData} runs each command through the {@link CommandTable}
+ * and gathers the replies of one read into one buffer, in order. Malformed input ({@link #onData}) and input
+ * over a limit ({@link #onInputTooLong}) get Redis's {@code -ERR Protocol error: ...} and the connection is
+ * closed after the replies before it; other connections never notice.
  *
  * <p><b>Partial input.</b> What the decoders hold of requests still on their way is capped per connection
  * ({@link Builder#maxQueryBuffer}) and over all connections of this protocol ({@link Builder#maxTotalQueryBuffer}),
@@ -36,21 +42,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * 60 MiB value and never the end held 600 MiB. A connection that would break either cap gets a protocol
  * error and is closed; {@link #bufferedInputBytes()} tells the current total.
  *
- * <p><b>Execution: the I/O loop.</b> Every command is a few non-blocking {@link java.util.concurrent.ConcurrentHashMap}
+ * <p><b>Execution: the I/O loop.</b> Every command is a few non-blocking {@link ConcurrentHashMap}
  * operations, cheaper than the hand-off to a worker thread would be; running on the I/O loop also lets
  * the replies to one read's pipelined commands go out in one flush at the end of the read.
  *
  * <p><b>Pub/sub.</b> A connection that subscribes switches ({@link Connection#switchProtocol}) to a
- * second instance of this protocol whose service is {@link #SUBSCRIBER_SERVICE}; PUBLISH reaches exactly
- * those connections with one {@code Server.each(origin, SUBSCRIBER_SERVICE, task, onFinish)}, each task on
- * its subscriber's executor checking that subscriber's own channels, so no lock is shared between
- * connections and a plain kv connection never gets a task. When its last channel goes, the connection
- * switches back. A subscriber that lets more than the backlog limit of messages pile up unread is
- * dropped, like Redis's pub/sub output buffer limit.
+ * second instance of this protocol whose service is {@link #SUBSCRIBER_SERVICE}, which PUBLISH's
+ * {@code Server.each} reaches; when its last channel goes, it switches back ({@link PubSubCommands}).
  *
  * <p>Thread-safe: one instance serves every connection.
  */
-public final class KvProtocol implements Protocol<Object> {
+public final class KvProtocol implements Protocol<RespMessage> {
     /** The service of kv connections. */
     public static final String SERVICE = "kv";
     /** The service of kv connections subscribed to at least one channel. */
@@ -62,8 +64,9 @@ public final class KvProtocol implements Protocol<Object> {
 
     private final Builder settings;
     private final boolean subscriberView;
-    /** Set in the constructor of the normal instance, for both (the two refer to each other). */
-    private KvCommands commands;
+    /** Set in the constructor of the normal instance, for both (the two views refer to each other). */
+    private CommandTable commands;
+    private PubSubCommands pubSub;
     private final KvStore store;
     private final AtomicBoolean sweeping;
     /** Bytes of partial input held by the decoders of both views (see {@link #bufferedInputBytes()}). */
@@ -76,8 +79,13 @@ public final class KvProtocol implements Protocol<Object> {
         this.sweeping = new AtomicBoolean();
         this.bufferedInput = new AtomicLong();
         KvProtocol subscriber = new KvProtocol(this);
-        this.commands = new KvCommands(store, this, subscriber, settings.maxSubscriberBacklog);
+        this.pubSub = new PubSubCommands(this, subscriber, settings.maxSubscriberBacklog);
+        this.commands = new CommandTable();
+        KeyCommands.register(commands, store);
+        pubSub.register(commands);
+        ConnectionCommands.register(commands, store);
         subscriber.commands = commands;
+        subscriber.pubSub = pubSub;
     }
 
     /** The subscriber view of {@code normal}: same store and commands, another service name. */
@@ -102,16 +110,18 @@ public final class KvProtocol implements Protocol<Object> {
         return bufferedInput.get();
     }
 
-    /** The key space this protocol serves. */
+    /** The key space this protocol serves. Any thread. */
     public KvStore store() {
         return store;
     }
 
+    /** {@value #SERVICE}, or {@value #SUBSCRIBER_SERVICE} for the subscriber view. */
     @Override
     public String service() {
         return subscriberView ? SUBSCRIBER_SERVICE : SERVICE;
     }
 
+    /** {@link Builder#execution}: the I/O loop unless set otherwise. */
     @Override
     public Execution execution() {
         return settings.execution;
@@ -134,19 +144,60 @@ public final class KvProtocol implements Protocol<Object> {
         if (!settings.sweepPeriod.isZero() && sweeping.compareAndSet(false, true)) {
             connection.server().runEvery(settings.sweepPeriod, 0, store::removeExpired);
         }
-        commands.opened(connection);
+        KvClient.opened(connection);
     }
 
-    /** Runs one command ({@code byte[][]}) or answers a protocol error. On the connection's executor. */
+    /**
+     * Runs a command, answers a malformed request, or, at the end of a read, writes the replies gathered
+     * for it. After QUIT or a protocol error nothing more is run, as in Redis. On the connection's executor.
+     */
     @Override
-    public void onData(Connection connection, Object message) {
-        commands.handle(connection, message);
+    public void onData(Connection connection, RespMessage message) {
+        KvClient client = KvClient.of(connection);
+        if (client.isClosing()) {
+            return;
+        }
+        if (message instanceof Command command) {
+            commands.run(client, command.args());
+        } else if (message instanceof ProtocolError error) {
+            refuse(client, error.message());
+        } else { // RespMessage.EndOfRead: the sealed type leaves nothing else
+            client.flushReplies();
+            if (!connection.server().isRunning() && !client.isSubscribed()) {
+                // The server is stopping: these were the last replies. Closing right after them, the end
+                // of stream follows an answer instead of waiting out the drain window under a looping client.
+                client.closeAfterReplies();
+            }
+        }
+    }
+
+    /**
+     * A request over a limit (a bulk string, the argument count, an inline line, the request, or the query
+     * buffer caps): Redis's protocol error, then the close, as for malformed input. On the connection's executor.
+     */
+    @Override
+    public void onInputTooLong(Connection connection, TooLongFrameException cause) {
+        KvClient client = KvClient.of(connection);
+        if (!client.isClosing()) {
+            refuse(client, cause.getMessage());
+        }
+    }
+
+    /** Counts the protocol error, answers it after the replies before it, and closes. */
+    private static void refuse(KvClient client, String message) {
+        client.connection().protocolError(message);
+        client.reply(Resp.error("ERR " + message));
+        client.closeAfterReplies();
     }
 
     /** Drops the connection's subscriptions and anything it held. On the connection's executor. */
     @Override
     public void onClose(Connection connection) {
-        commands.closed(connection);
+        KvClient client = KvClient.of(connection);
+        if (client != null) {
+            pubSub.closed(client);
+            client.closed();
+        }
     }
 
     /** Over the connection limit, Redis's own answer, at once (as Redis sends it on accept). */
@@ -161,7 +212,8 @@ public final class KvProtocol implements Protocol<Object> {
      */
     @Override
     public void ping(Connection connection) {
-        if (!commands.isSubscribed(connection)) {
+        KvClient client = KvClient.of(connection);
+        if (client == null || !client.isSubscribed()) {
             connection.close();
         }
     }
@@ -189,29 +241,25 @@ public final class KvProtocol implements Protocol<Object> {
 
         /** Longest bulk string (one argument) accepted, in bytes (default 64 MiB). */
         public Builder maxBulkLength(int bytes) {
-            this.maxBulkLength = positive("maxBulkLength", bytes);
+            this.maxBulkLength = SettingChecks.range("maxBulkLength", bytes, 1, Integer.MAX_VALUE);
             return this;
         }
 
         /** Most arguments in one request, the command name included (default 1,048,576). */
         public Builder maxArguments(int count) {
-            this.maxArguments = positive("maxArguments", count);
+            this.maxArguments = SettingChecks.range("maxArguments", count, 1, Integer.MAX_VALUE);
             return this;
         }
 
         /** Longest inline command line, in bytes, without its line end (default 64 KiB). */
         public Builder maxInlineLength(int bytes) {
-            this.maxInlineLength = positive("maxInlineLength", bytes);
+            this.maxInlineLength = SettingChecks.range("maxInlineLength", bytes, 1, Integer.MAX_VALUE);
             return this;
         }
 
         /** Most bytes in one request, framing included (default 128 MiB; at most 1 GiB). */
         public Builder maxRequestLength(int bytes) {
-            positive("maxRequestLength", bytes);
-            if (bytes > 1024 * 1024 * 1024) {
-                throw new IllegalArgumentException("maxRequestLength must be at most 1 GiB, got " + bytes);
-            }
-            this.maxRequestLength = bytes;
+            this.maxRequestLength = SettingChecks.range("maxRequestLength", bytes, 1, 1024 * 1024 * 1024);
             return this;
         }
 
@@ -227,7 +275,7 @@ public final class KvProtocol implements Protocol<Object> {
          * request size limit.
          */
         public Builder maxQueryBuffer(int bytes) {
-            this.maxQueryBuffer = positive("maxQueryBuffer", bytes);
+            this.maxQueryBuffer = SettingChecks.range("maxQueryBuffer", bytes, 1, Integer.MAX_VALUE);
             return this;
         }
 
@@ -244,19 +292,13 @@ public final class KvProtocol implements Protocol<Object> {
          * use.
          */
         public Builder maxTotalQueryBuffer(long bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException("maxTotalQueryBuffer must be positive, got " + bytes);
-            }
-            this.maxTotalQueryBuffer = bytes;
+            this.maxTotalQueryBuffer = SettingChecks.range("maxTotalQueryBuffer", bytes, 1, Long.MAX_VALUE);
             return this;
         }
 
         /** Bytes of unsent published messages after which a subscriber is dropped (default 32 MiB). */
         public Builder maxSubscriberBacklog(long bytes) {
-            if (bytes <= 0) {
-                throw new IllegalArgumentException("maxSubscriberBacklog must be positive, got " + bytes);
-            }
-            this.maxSubscriberBacklog = bytes;
+            this.maxSubscriberBacklog = SettingChecks.range("maxSubscriberBacklog", bytes, 1, Long.MAX_VALUE);
             return this;
         }
 
@@ -266,12 +308,12 @@ public final class KvProtocol implements Protocol<Object> {
             return this;
         }
 
-        /** How often expired keys nobody asks for are removed; {@link Duration#ZERO} = never (default 1 s). */
+        /**
+         * How often expired keys nobody asks for are removed, at most once a day; {@link Duration#ZERO} = never
+         * (default 1 s).
+         */
         public Builder expirySweep(Duration period) {
-            if (period.isNegative()) {
-                throw new IllegalArgumentException("expirySweep must be zero (off) or positive, got " + period);
-            }
-            this.sweepPeriod = period;
+            this.sweepPeriod = SettingChecks.range("expirySweep", period, Duration.ZERO, Duration.ofDays(1));
             return this;
         }
 
@@ -284,13 +326,6 @@ public final class KvProtocol implements Protocol<Object> {
         /** The protocol. */
         public KvProtocol build() {
             return new KvProtocol(this);
-        }
-
-        private static int positive(String name, int value) {
-            if (value <= 0) {
-                throw new IllegalArgumentException(name + " must be positive, got " + value);
-            }
-            return value;
         }
     }
 }

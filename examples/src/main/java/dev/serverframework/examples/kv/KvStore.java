@@ -1,5 +1,6 @@
 package dev.serverframework.examples.kv;
 
+import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
@@ -145,7 +146,7 @@ public final class KvStore {
                 throw new Overflow();
             }
             result[0] = next;
-            return new Entry(Long.toString(next).getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+            return new Entry(Long.toString(next).getBytes(StandardCharsets.US_ASCII),
                     current == null ? 0 : current.expireAt);
         });
         return result[0];

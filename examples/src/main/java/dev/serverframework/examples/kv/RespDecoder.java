@@ -1,19 +1,22 @@
 package dev.serverframework.examples.kv;
 
+import dev.serverframework.examples.kv.RespMessage.Command;
+import dev.serverframework.examples.kv.RespMessage.ProtocolError;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.TooLongFrameException;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Decodes RESP2 requests into commands: each complete request becomes one {@code byte[][]} (the command
- * name and its arguments, binary-safe). Both request forms Redis accepts are understood: arrays of bulk
- * strings ({@code *2\r\n$3\r\nGET\r\n$1\r\nk\r\n}, what client libraries send) and inline commands
- * ({@code GET k\r\n}, what a person types in telnet), with Redis's quoting rules for the latter.
+ * Decodes RESP2 requests into {@link RespMessage}s: each complete request becomes one {@link Command} (the
+ * command name and its arguments, binary-safe). Both request forms Redis accepts are understood: arrays of
+ * bulk strings ({@code *2\r\n$3\r\nGET\r\n$1\r\nk\r\n}, what client libraries send) and inline commands
+ * ({@code GET k\r\n}, what a person types in telnet), with Redis's quoting rules for the latter
+ * ({@link InlineCommand}). The requests of one read are followed by {@link RespMessage#END_OF_READ}.
  *
  * <p><b>Any split.</b> A request may arrive in any number of pieces. The decoder keeps the position it
  * has parsed up to, so each new piece is scanned once, and it consumes nothing until a request is
@@ -21,24 +24,20 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link io.netty.channel.ChannelPipeline#remove} hands on when {@code Connection.switchProtocol}
  * replaces this decoder.
  *
- * <p><b>Limits.</b> Every length read from the peer is checked before it is trusted: a bulk string's
- * length, an array's element count, an inline line's length, a length line's length and a whole
- * request's size. Input that breaks a limit or the grammar becomes a {@link ProtocolError} message,
- * phrased as Redis phrases it (e.g. {@code Protocol error: invalid bulk length}); the decoder then
- * discards everything else the peer sends, and the protocol answers and closes. Nothing is allocated from
- * a length before the bytes it announces have arrived.
+ * <p><b>Limits and errors.</b> Every length read from the peer is checked before it is trusted: a bulk
+ * string's length, an array's element count, an inline line's length, a length line's length and a whole
+ * request's size. Input over a limit is reported as Netty's {@link TooLongFrameException}, which the framework
+ * hands to {@code Protocol.onInputTooLong}; input that breaks the grammar becomes a {@link ProtocolError}
+ * message. Either way the text is Redis's (e.g. {@code Protocol error: invalid bulk length}), the decoder then
+ * discards everything else the peer sends, and the protocol answers and closes. Nothing is allocated from a
+ * length before the bytes it announces have arrived.
  *
- * <p><b>Partial input.</b> The bytes of a request not yet complete (what this decoder holds between
- * reads) are counted, as Redis's {@code client-query-buffer-limit} counts a client's query buffer, against
- * a per-connection cap and, through a counter shared by all decoders of one protocol instance, a total cap.
- * The count is taken after each read and given back when the request completes, when the connection closes
- * or its input ends, and when this decoder is removed (a protocol switch hands the bytes to the next
- * decoder, which counts them again). A read that would break a cap fails the connection on the same path
- * as any other limit, with {@code Protocol error: client query buffer limit of N bytes reached} or
- * {@code Protocol error: total query buffer limit of N bytes reached}; nothing is added to the total in
- * that case, so the total never exceeds its cap. (What is counted is readable bytes: the buffer holding them
- * may be somewhat larger, as Netty grows it in steps, and the read that breaks a cap has been read before
- * it is dropped.)
+ * <p><b>Partial input.</b> The bytes of a request not yet complete are counted against the caps of a
+ * {@link QueryBufferShare} after each read, and given back when the request completes, when the connection
+ * closes or its input ends, and when this decoder is removed (a protocol switch hands the bytes to the next
+ * decoder, which counts them again). A read that would break a cap is over a limit like any other. (What is
+ * counted is readable bytes: Netty's buffer may be somewhat larger, and the read that breaks a cap has been
+ * read before it is dropped.)
  *
  * <p>One instance per connection; runs on the connection's I/O event loop.
  */
@@ -46,20 +45,12 @@ public final class RespDecoder extends ByteToMessageDecoder {
     /** A length line ({@code *N} or {@code $N}) longer than this is an error: 20 digits and a sign fit. */
     static final int MAX_LENGTH_LINE = 32;
 
-    /** Malformed input, as the reply's text without the {@code ERR} prefix. */
-    public record ProtocolError(String message) {
-    }
-
     private final int maxBulkLength;
     private final int maxArguments;
     private final int maxInlineLength;
     private final int maxRequestLength;
-    private final int maxQueryBuffer;
-    private final long maxTotalQueryBuffer;
-    /** Bytes of partial input held by all decoders sharing it; this one's share is {@link #held}. */
-    private final AtomicLong bufferedTotal;
-    /** Bytes of partial input this decoder has counted in {@link #bufferedTotal}. */
-    private int held;
+    /** The partial input this decoder holds, counted against the caps. */
+    private final QueryBufferShare share;
 
     /** Elements the current array announced; -1 between requests. */
     private int expected = -1;
@@ -73,35 +64,13 @@ public final class RespDecoder extends ByteToMessageDecoder {
     /** Length of the bulk string whose header has been read, or -1 when a header comes next. */
     private int bulkLength = -1;
     private boolean failed;
-    /** Whether this read has produced a command, so {@link #BATCH_END} must follow it. */
+    /** Whether this read has produced a command, so {@link RespMessage#END_OF_READ} must follow it. */
     private boolean decodedInRead;
 
     /**
-     * Follows the commands decoded from one read of the socket, before {@code channelReadComplete}: the
-     * protocol may gather their replies and write them as one buffer when it sees this.
-     */
-    public static final Object BATCH_END = new Object() {
-        @Override
-        public String toString() {
-            return "BATCH_END";
-        }
-    };
-
-    /**
-     * A decoder with no cap on partial input beyond what the request limits imply, counting it only for
-     * itself.
+     * A decoder whose partial input counts against {@code maxQueryBuffer} and, with every decoder sharing
+     * {@code bufferedTotal}, against {@code maxTotalQueryBuffer}.
      *
-     * @param maxBulkLength    longest bulk string (argument) accepted, in bytes
-     * @param maxArguments     most elements in one request
-     * @param maxInlineLength  longest inline command line, in bytes, without its line end
-     * @param maxRequestLength most bytes in one request, all arguments and framing included
-     */
-    public RespDecoder(int maxBulkLength, int maxArguments, int maxInlineLength, int maxRequestLength) {
-        this(maxBulkLength, maxArguments, maxInlineLength, maxRequestLength, Integer.MAX_VALUE, Long.MAX_VALUE,
-                new AtomicLong());
-    }
-
-    /**
      * @param maxBulkLength       longest bulk string (argument) accepted, in bytes
      * @param maxArguments        most elements in one request
      * @param maxInlineLength     longest inline command line, in bytes, without its line end
@@ -116,16 +85,15 @@ public final class RespDecoder extends ByteToMessageDecoder {
         this.maxArguments = maxArguments;
         this.maxInlineLength = maxInlineLength;
         this.maxRequestLength = maxRequestLength;
-        this.maxQueryBuffer = maxQueryBuffer;
-        this.maxTotalQueryBuffer = maxTotalQueryBuffer;
-        this.bufferedTotal = Objects.requireNonNull(bufferedTotal, "bufferedTotal");
+        this.share = new QueryBufferShare(maxQueryBuffer, maxTotalQueryBuffer, bufferedTotal);
     }
 
+    /** Passes {@link RespMessage#END_OF_READ} on after a read that decoded something. I/O loop. */
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) throws Exception {
         if (decodedInRead) {
             decodedInRead = false;
-            ctx.fireChannelRead(BATCH_END);
+            ctx.fireChannelRead(RespMessage.END_OF_READ);
         }
         super.channelReadComplete(ctx);
     }
@@ -134,49 +102,21 @@ public final class RespDecoder extends ByteToMessageDecoder {
     protected void decode(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         int before = out.size();
         int readerIndex = in.readerIndex();
-        decodeOne(in, out);
+        decodeOne(ctx, in, out);
         if (out.size() > before) {
             decodedInRead = true;
         }
         if (out.size() > before || in.readerIndex() != readerIndex) {
             // A request was completed, skipped or refused: its bytes are no longer partial input. If the
             // rest is a partial request, the decode call that follows (no progress) counts it.
-            hold(0);
+            share.release();
         } else {
             // No progress: everything readable belongs to the one request still on its way.
-            holdPartial(in, out);
+            String overCap = share.holdPartial(in.readableBytes());
+            if (overCap != null) {
+                tooLong(ctx, in, overCap);
+            }
         }
-    }
-
-    /** Counts the incomplete request's bytes, or fails the connection when they would break a cap. */
-    private void holdPartial(ByteBuf in, List<Object> out) {
-        int partial = in.readableBytes();
-        if (partial > maxQueryBuffer) {
-            fail(in, out, "Protocol error: client query buffer limit of " + maxQueryBuffer + " bytes reached");
-        } else if (!hold(partial)) {
-            fail(in, out, "Protocol error: total query buffer limit of " + maxTotalQueryBuffer + " bytes reached");
-        }
-    }
-
-    /**
-     * Makes this decoder's share of the shared total {@code bytes}. Growing it fails (changing nothing) when
-     * the total would pass its cap; a compare-and-set loop, so the total never passes it even for a moment.
-     */
-    private boolean hold(int bytes) {
-        long delta = (long) bytes - held;
-        if (delta > 0) {
-            long total;
-            do {
-                total = bufferedTotal.get();
-                if (delta > maxTotalQueryBuffer - total) {
-                    return false;
-                }
-            } while (!bufferedTotal.compareAndSet(total, total + delta));
-        } else if (delta < 0) {
-            bufferedTotal.addAndGet(delta);
-        }
-        held = bytes;
-        return true;
     }
 
     /** The input ended or the connection closed: Netty has dropped what was buffered, so give it back. */
@@ -185,7 +125,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
         try {
             super.channelInactive(ctx);
         } finally {
-            hold(0);
+            share.release();
         }
     }
 
@@ -199,7 +139,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
             super.userEventTriggered(ctx, evt);
         } finally {
             if (!internalBuffer().isReadable()) {
-                hold(0);
+                share.release();
             }
         }
     }
@@ -210,30 +150,30 @@ public final class RespDecoder extends ByteToMessageDecoder {
      */
     @Override
     protected void handlerRemoved0(ChannelHandlerContext ctx) {
-        hold(0);
+        share.release();
     }
 
-    private void decodeOne(ByteBuf in, List<Object> out) {
+    private void decodeOne(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         if (failed) {
             in.skipBytes(in.readableBytes());
             return;
         }
         if (expected < 0) {
             if (in.getByte(in.readerIndex()) != '*') {
-                decodeInline(in, out);
+                decodeInline(ctx, in, out);
                 return;
             }
-            if (!decodeArrayHeader(in, out)) {
+            if (!decodeArrayHeader(ctx, in, out)) {
                 return;
             }
         }
-        decodeElements(in, out);
+        decodeElements(ctx, in, out);
     }
 
     /** Reads {@code *N\r\n}; true when an array with elements follows. */
-    private boolean decodeArrayHeader(ByteBuf in, List<Object> out) {
+    private boolean decodeArrayHeader(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         int start = in.readerIndex();
-        long n = readLength(in, start, "too big mbulk count string", "invalid multibulk length", out);
+        long n = readLength(ctx, in, start, "too big mbulk count string", "invalid multibulk length", out);
         if (n == NEED_MORE || n == FAILED) {
             return false;
         }
@@ -244,7 +184,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
             return false;
         }
         if (n > maxArguments) {
-            fail(in, out, "Protocol error: invalid multibulk length");
+            tooLong(ctx, in, "Protocol error: invalid multibulk length");
             return false;
         }
         expected = (int) n;
@@ -259,7 +199,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
         return true;
     }
 
-    private void decodeElements(ByteBuf in, List<Object> out) {
+    private void decodeElements(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         int base = in.readerIndex();
         int end = in.writerIndex();
         while (parsed < expected) {
@@ -273,18 +213,22 @@ public final class RespDecoder extends ByteToMessageDecoder {
                     fail(in, out, "Protocol error: expected '$', got '" + (char) (type & 0xff) + "'");
                     return;
                 }
-                long n = readLength(in, at, "too big bulk count string", "invalid bulk length", out);
+                long n = readLength(ctx, in, at, "too big bulk count string", "invalid bulk length", out);
                 if (n == NEED_MORE || n == FAILED) {
                     return;
                 }
-                if (n < 0 || n > maxBulkLength) {
+                if (n < 0) {
                     fail(in, out, "Protocol error: invalid bulk length");
+                    return;
+                }
+                if (n > maxBulkLength) {
+                    tooLong(ctx, in, "Protocol error: invalid bulk length");
                     return;
                 }
                 int lineEnd = in.indexOf(at, end, (byte) '\n');
                 position = lineEnd + 1 - base;
                 if ((long) position + n + 2 > maxRequestLength) {
-                    fail(in, out, "Protocol error: too big request");
+                    tooLong(ctx, in, "Protocol error: too big request");
                     return;
                 }
                 bulkLength = (int) n;
@@ -299,8 +243,8 @@ public final class RespDecoder extends ByteToMessageDecoder {
             }
             if (parsed == starts.length) {
                 int grown = (int) Math.min((long) starts.length * 2, expected);
-                starts = java.util.Arrays.copyOf(starts, grown);
-                lengths = java.util.Arrays.copyOf(lengths, grown);
+                starts = Arrays.copyOf(starts, grown);
+                lengths = Arrays.copyOf(lengths, grown);
             }
             starts[parsed] = position;
             lengths[parsed] = bulkLength;
@@ -322,7 +266,7 @@ public final class RespDecoder extends ByteToMessageDecoder {
             starts = new int[8];
             lengths = new int[8];
         }
-        out.add(command);
+        out.add(new Command(command));
     }
 
     private static final long NEED_MORE = Long.MIN_VALUE;
@@ -331,15 +275,16 @@ public final class RespDecoder extends ByteToMessageDecoder {
     /**
      * Reads the decimal number of the length line starting at {@code at} (its type byte), ending in CRLF.
      * Returns it, {@link #NEED_MORE} when the line is incomplete, or {@link #FAILED} after reporting
-     * {@code tooLong} or {@code invalid}.
+     * {@code tooLong} (a line over {@link #MAX_LENGTH_LINE}) or {@code invalid}.
      */
-    private long readLength(ByteBuf in, int at, String tooLong, String invalid, List<Object> out) {
+    private long readLength(ChannelHandlerContext ctx, ByteBuf in, int at, String tooLong, String invalid,
+                            List<Object> out) {
         int end = in.writerIndex();
         int searchEnd = (int) Math.min(end, (long) at + 1 + MAX_LENGTH_LINE + 2);
         int lf = in.indexOf(at + 1, searchEnd, (byte) '\n');
         if (lf < 0) {
             if (searchEnd - at - 1 >= MAX_LENGTH_LINE + 2) {
-                fail(in, out, "Protocol error: " + tooLong);
+                tooLong(ctx, in, "Protocol error: " + tooLong);
                 return FAILED;
             }
             return NEED_MORE;
@@ -386,141 +331,61 @@ public final class RespDecoder extends ByteToMessageDecoder {
     }
 
     /** Reads one inline command line, split into arguments as Redis's {@code sdssplitargs} does. */
-    private void decodeInline(ByteBuf in, List<Object> out) {
+    private void decodeInline(ChannelHandlerContext ctx, ByteBuf in, List<Object> out) {
         int start = in.readerIndex();
         int end = in.writerIndex();
         int searchEnd = (int) Math.min(end, (long) start + maxInlineLength + 2);
         int lf = in.indexOf(start, searchEnd, (byte) '\n');
         if (lf < 0) {
             if (searchEnd - start >= maxInlineLength + 2) {
-                fail(in, out, "Protocol error: too big inline request");
+                tooLong(ctx, in, "Protocol error: too big inline request");
             }
             return;
         }
         int lineEnd = lf > start && in.getByte(lf - 1) == '\r' ? lf - 1 : lf;
         if (lineEnd - start > maxInlineLength) {
-            fail(in, out, "Protocol error: too big inline request");
+            tooLong(ctx, in, "Protocol error: too big inline request");
             return;
         }
         byte[] line = new byte[lineEnd - start];
         in.getBytes(start, line);
-        List<byte[]> args = splitArgs(line);
+        List<byte[]> args = InlineCommand.splitArgs(line);
         if (args == null) {
             fail(in, out, "Protocol error: unbalanced quotes in request");
             return;
         }
         if (args.size() > maxArguments) {
-            fail(in, out, "Protocol error: invalid multibulk length");
+            tooLong(ctx, in, "Protocol error: invalid multibulk length");
             return;
         }
         in.readerIndex(lf + 1);
         if (!args.isEmpty()) {
-            out.add(args.toArray(new byte[0][]));
+            out.add(new Command(args.toArray(new byte[0][])));
         }
         // an empty line is skipped, as Redis does
     }
 
+    /** Input that breaks the grammar: a {@link ProtocolError} after the requests before it; the rest is discarded. */
     private void fail(ByteBuf in, List<Object> out, String message) {
-        failed = true;
-        expected = -1;
-        in.skipBytes(in.readableBytes());
-        hold(0);
+        discardAll(in);
         out.add(new ProtocolError(message));
     }
 
     /**
-     * Splits an inline line into arguments: blanks separate them; "double quotes" allow escapes
-     * (\n \r \t \b \a \\ \" \xHH); 'single quotes' allow only \'. A closing quote must be followed by a
-     * blank or the end of the line. Returns {@code null} for unbalanced quotes.
+     * Input over a limit: Netty's {@link TooLongFrameException} after the requests before it (each
+     * {@code decode} emits at most one, which the base class passes on before the next call); the rest is
+     * discarded. Fired, not thrown: a throw at the end of input would keep the end-of-input event from the
+     * protocol.
      */
-    static List<byte[]> splitArgs(byte[] line) {
-        List<byte[]> args = new ArrayList<>();
-        int i = 0;
-        int n = line.length;
-        java.io.ByteArrayOutputStream current = new java.io.ByteArrayOutputStream();
-        while (true) {
-            while (i < n && isBlank(line[i])) {
-                i++;
-            }
-            if (i == n) {
-                return args;
-            }
-            boolean inDouble = false;
-            boolean inSingle = false;
-            boolean done = false;
-            current.reset();
-            while (!done) {
-                if (inDouble) {
-                    if (i == n) {
-                        return null;
-                    }
-                    byte c = line[i];
-                    if (c == '\\' && i + 3 < n && line[i + 1] == 'x' && isHex(line[i + 2]) && isHex(line[i + 3])) {
-                        current.write(Character.digit(line[i + 2], 16) * 16 + Character.digit(line[i + 3], 16));
-                        i += 3;
-                    } else if (c == '\\' && i + 1 < n) {
-                        i++;
-                        byte e = line[i];
-                        current.write(switch (e) {
-                            case 'n' -> '\n';
-                            case 'r' -> '\r';
-                            case 't' -> '\t';
-                            case 'b' -> '\b';
-                            case 'a' -> 7;
-                            default -> e;
-                        });
-                    } else if (c == '"') {
-                        if (i + 1 < n && !isBlank(line[i + 1])) {
-                            return null;
-                        }
-                        done = true;
-                    } else {
-                        current.write(c);
-                    }
-                } else if (inSingle) {
-                    if (i == n) {
-                        return null;
-                    }
-                    byte c = line[i];
-                    if (c == '\\' && i + 1 < n && line[i + 1] == '\'') {
-                        i++;
-                        current.write('\'');
-                    } else if (c == '\'') {
-                        if (i + 1 < n && !isBlank(line[i + 1])) {
-                            return null;
-                        }
-                        done = true;
-                    } else {
-                        current.write(c);
-                    }
-                } else {
-                    if (i == n) {
-                        break;
-                    }
-                    byte c = line[i];
-                    if (isBlank(c)) {
-                        done = true;
-                    } else if (c == '"') {
-                        inDouble = true;
-                    } else if (c == '\'') {
-                        inSingle = true;
-                    } else {
-                        current.write(c);
-                    }
-                }
-                if (i < n) {
-                    i++;
-                }
-            }
-            args.add(current.toByteArray());
-        }
+    private void tooLong(ChannelHandlerContext ctx, ByteBuf in, String message) {
+        discardAll(in);
+        ctx.fireExceptionCaught(new TooLongFrameException(message));
     }
 
-    private static boolean isBlank(byte c) {
-        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0x0b || c == '\f';
-    }
-
-    private static boolean isHex(byte c) {
-        return Character.digit(c, 16) >= 0;
+    private void discardAll(ByteBuf in) {
+        failed = true;
+        expected = -1;
+        in.skipBytes(in.readableBytes());
+        share.release();
     }
 }

@@ -68,7 +68,7 @@ class ConnectionsBenchTest {
         ConnectionsBenchCommand cmd = command("--target", target, "--count", "200", "--per-process", "100",
                 "--source-addresses", "4", "--sample", "100", "--hold", "200ms",
                 "--server-pid", Long.toString(ProcessHandle.current().pid()), "--out", out.toString());
-        ConnectionsBenchCommand.Result r = cmd.execute();
+        ConnectionsResult r = cmd.execute();
 
         assertEquals(2, r.processes());
         assertEquals(200, r.opened(), "first error: " + r.firstError());
@@ -94,7 +94,7 @@ class ConnectionsBenchTest {
         assertEquals(200.0, json.get("probedOk"));
         assertInstanceOf(Double.class, json.get("p99Ms"));
         assertInstanceOf(Double.class, json.get("heapPerConnectionBytes"));
-        assertTrue(ConnectionsBenchCommand.table(r).contains("heap per connection"));
+        assertTrue(r.table().contains("heap per connection"));
     }
 
     /** A server whose idle timeout is shorter than the hold closes the connections: each is reported closed. */
@@ -103,7 +103,7 @@ class ConnectionsBenchTest {
         String target = startHttpd(Duration.ofMillis(200));
         ConnectionsBenchCommand cmd = command("--target", target, "--count", "50", "--sample", "20",
                 "--hold", "1500ms", "--out", out.toString());
-        ConnectionsBenchCommand.Result r = cmd.execute();
+        ConnectionsResult r = cmd.execute();
 
         assertEquals(50, r.opened());
         assertEquals(50, r.closedByServer());
@@ -114,8 +114,8 @@ class ConnectionsBenchTest {
     /** More connections than a (fake, low) open-file limit allows one server process: says what to change. */
     @Test
     void tooHighCountForTheOpenFileLimitSaysWhatToChange() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConnectionsBenchCommand.plan(
-                5000, 0, new ConnectionsBenchCommand.Limits(1024, 4096), null, true, 8, 28_232));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConnectionsPlan.of(
+                5000, 0, new OpenFileLimits(1024, 4096), null, true, 8, 28_232));
         assertTrue(e.getMessage().contains("--count 5000 is too high"), e.getMessage());
         assertTrue(e.getMessage().contains("ulimit -Hn 6000"), e.getMessage());
         assertTrue(e.getMessage().contains("LimitNOFILE=6000"), e.getMessage());
@@ -125,11 +125,9 @@ class ConnectionsBenchTest {
     /** Within the limit, the load is split over as many processes as each one's limit allows. */
     @Test
     void loadIsSplitOverProcessesByTheOpenFileLimit() {
-        ConnectionsBenchCommand.Plan p = ConnectionsBenchCommand.plan(15_000, 0,
-                new ConnectionsBenchCommand.Limits(20_000, 20_000), null, true, 8, 28_232);
+        ConnectionsPlan p = ConnectionsPlan.of(15_000, 0, new OpenFileLimits(20_000, 20_000), null, true, 8, 28_232);
         assertEquals(1, p.processes());
-        p = ConnectionsBenchCommand.plan(15_000, 0, new ConnectionsBenchCommand.Limits(4096, 8192), 20_000L, true,
-                8, 28_232);
+        p = ConnectionsPlan.of(15_000, 0, new OpenFileLimits(4096, 8192), 20_000L, true, 8, 28_232);
         assertEquals(3, p.processes());
         assertEquals(7192, p.perProcess());
         assertTrue(p.notes().stream().anyMatch(n -> n.contains("ulimit -n 8192")), String.valueOf(p.notes()));
@@ -140,7 +138,7 @@ class ConnectionsBenchTest {
     void theCommandChecksItsOwnLimitBeforeOpening(@TempDir Path out) {
         String target = startHttpd(Duration.ZERO);
         ConnectionsBenchCommand cmd = command("--target", target, "--count", "200", "--out", out.toString());
-        cmd.limits = new ConnectionsBenchCommand.Limits(500, 800);
+        cmd.limits = new OpenFileLimits(500, 800);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, cmd::execute);
         assertTrue(e.getMessage().contains("soft 500, hard 800") && e.getMessage().contains("ulimit"),
                 e.getMessage());

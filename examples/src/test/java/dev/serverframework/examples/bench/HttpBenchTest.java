@@ -22,8 +22,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,11 +34,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * {@code bench http} against local servers whose behaviour is known: a correct server must give zero errors,
@@ -58,7 +63,7 @@ class HttpBenchTest {
             rawServer.close().syncUninterruptibly();
         }
         if (rawGroup != null) {
-            rawGroup.shutdownGracefully(0, 1, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+            rawGroup.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
         }
     }
 
@@ -192,7 +197,7 @@ class HttpBenchTest {
     @Test
     void refusedPortIsCountedAsConnectRefused() throws Exception {
         int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName("127.0.0.1"))) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             port = s.getLocalPort(); // closed again: nothing listens there now
         }
         assertOnly(ErrorKind.CONNECT_REFUSED, runCell(port, HttpLoad.Mode.KEEPALIVE, 2));
@@ -250,10 +255,10 @@ class HttpBenchTest {
         assertEquals(0, r.errorTotal(), r.toString());
         int port = Target.parse(report.target()).address().getPort();
         // Stopped: its port no longer accepts connections.
-        try (java.net.Socket s = new java.net.Socket()) {
+        try (Socket s = new Socket()) {
             s.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-            org.junit.jupiter.api.Assertions.fail("the httpd child still accepts connections on " + port);
-        } catch (java.io.IOException expected) {
+            fail("the httpd child still accepts connections on " + port);
+        } catch (IOException expected) {
             // refused: the child is gone
         }
         assertTrue(Files.exists(dir.resolve("server.log")));

@@ -7,13 +7,13 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 import static dev.serverframework.examples.kv.KvTestSupport.bulk;
 import static dev.serverframework.examples.kv.KvTestSupport.bytes;
 import static dev.serverframework.examples.kv.KvTestSupport.cmd;
 import static dev.serverframework.examples.kv.KvTestSupport.expect;
-import static dev.serverframework.examples.kv.KvTestSupport.expectReply;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -216,7 +216,7 @@ class KvCommandsTest {
     @Test
     void quitAnswersOkClosesAndRunsNothingAfterIt() {
         client.send(bytes(cmd("SET", "before", "1") + cmd("QUIT") + cmd("SET", "after", "1")));
-        assertEquals("+OK\r\n+OK\r\n", new String(client.readToEnd(), java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals("+OK\r\n+OK\r\n", new String(client.readToEnd(), StandardCharsets.ISO_8859_1));
         assertArrayEquals(bytes("1"), protocol.store().get("before"));
         assertEquals(null, protocol.store().get("after"));
     }
@@ -247,7 +247,7 @@ class KvCommandsTest {
         String header = client.readLine();
         assertTrue(header.startsWith("$"), header);
         String info = new String(client.readExactly(Integer.parseInt(header.substring(1)) + 2),
-                java.nio.charset.StandardCharsets.US_ASCII);
+                StandardCharsets.US_ASCII);
         assertTrue(info.contains("redis_version:"), info);
         expect(client, "+PONG\r\n", "PING"); // still in step after the INFO body
     }

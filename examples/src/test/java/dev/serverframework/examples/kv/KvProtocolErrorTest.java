@@ -9,6 +9,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 import static dev.serverframework.examples.kv.KvTestSupport.bulk;
 import static dev.serverframework.examples.kv.KvTestSupport.bytes;
@@ -54,14 +55,14 @@ class KvProtocolErrorTest {
             expect(bystander, "+OK\r\n", "SET", "mine", "safe");
             // Half a command on the bystander, finished after the other connection has failed.
             byte[] half = bytes(cmd("GET", "mine"));
-            bystander.send(java.util.Arrays.copyOf(half, 9));
+            bystander.send(Arrays.copyOf(half, 9));
 
             String input = badInput.replace("\\r\\n", "\r\n");
             bad.send(bytes(cmd("SET", "before", "1") + input));
             byte[] all = bad.readToEnd(); // returns when the server closes the connection
             assertEquals("+OK\r\n-ERR Protocol error: " + reason + "\r\n", new String(all, StandardCharsets.ISO_8859_1));
 
-            bystander.send(java.util.Arrays.copyOfRange(half, 9, half.length));
+            bystander.send(Arrays.copyOfRange(half, 9, half.length));
             expectReply(bystander, bulk("safe"));
             expect(bystander, bulk("1"), "GET", "before");
         }

@@ -7,6 +7,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.SocketException;
+import java.nio.charset.StandardCharsets;
+
 import static dev.serverframework.examples.kv.KvTestSupport.bulk;
 import static dev.serverframework.examples.kv.KvTestSupport.bytes;
 import static dev.serverframework.examples.kv.KvTestSupport.cmd;
@@ -84,7 +87,7 @@ class KvPubSubTest {
                     + cmd("GET", "k") + cmd("SUBSCRIBE", "y") + cmd("QUIT")));
             assertEquals("+OK\r\n" + subscribed("x", 1) + "*2\r\n$4\r\npong\r\n$0\r\n\r\n" + unsubscribed("x", 0)
                     + bulk("v") + subscribed("y", 1) + "+OK\r\n",
-                    new String(c.readToEnd(), java.nio.charset.StandardCharsets.ISO_8859_1));
+                    new String(c.readToEnd(), StandardCharsets.ISO_8859_1));
         }
     }
 
@@ -134,7 +137,7 @@ class KvPubSubTest {
             Await.until("slow subscriber dropped", () -> server.count(KvProtocol.SUBSCRIBER_SERVICE) == 0);
             expect(other, "+PONG\r\n", "PING");
             expect(publisher, ":0\r\n", "PUBLISH", "flood", "after");
-        } catch (java.net.SocketException e) {
+        } catch (SocketException e) {
             throw new AssertionError(e);
         }
     }

@@ -6,6 +6,7 @@ import dev.serverframework.core.testing.RawClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -252,7 +253,7 @@ class KvQueryBufferLimitTest {
         awaitBuffered(all - 1000);
         try {
             clients.get(1).socket().shutdownOutput();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         awaitBuffered(all - 1000 - 2000);
@@ -306,9 +307,9 @@ class KvQueryBufferLimitTest {
     void capsFailFastNamingTheSetting() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> KvProtocol.builder().maxQueryBuffer(0));
-        assertEquals("maxQueryBuffer must be positive, got 0", e.getMessage());
+        assertEquals("maxQueryBuffer must be between 1 and 2147483647, got 0", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> KvProtocol.builder().maxTotalQueryBuffer(-1));
-        assertEquals("maxTotalQueryBuffer must be positive, got -1", e.getMessage());
+        assertEquals("maxTotalQueryBuffer must be between 1 and 9223372036854775807, got -1", e.getMessage());
     }
 
     private static byte[] concat(byte[] a, byte[] b) {

@@ -5,6 +5,7 @@ import dev.serverframework.core.testing.RawClient;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -30,7 +31,7 @@ final class KvTestSupport {
     /** A kv server on 127.0.0.1 and an ephemeral port. */
     static Server start(KvProtocol protocol) {
         return Server.builder().port(0).bindAddress("127.0.0.1").ioThreads(2).workers(2).shutdownHook(false)
-                .idleTimeout(java.time.Duration.ZERO).protocol(protocol).build().start();
+                .idleTimeout(Duration.ZERO).protocol(protocol).build().start();
     }
 
     /** The RESP array-of-bulk-strings encoding of a command, as client libraries send it. */

@@ -2,6 +2,7 @@ package dev.serverframework.examples.kv;
 
 import dev.serverframework.core.Server;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,7 @@ class RedisCliTest {
     static void redisCliIsInstalled() throws Exception {
         Process p = new ProcessBuilder("sh", "-c", "command -v redis-cli").start();
         // .ci/run installs it, so CI always runs these; a bare `mvn verify` elsewhere skips them.
-        org.junit.jupiter.api.Assumptions.assumeTrue(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0,
+        Assumptions.assumeTrue(p.waitFor(10, TimeUnit.SECONDS) && p.exitValue() == 0,
                 "redis-cli is missing: apt-get install redis-tools (.ci/run does)");
     }
 

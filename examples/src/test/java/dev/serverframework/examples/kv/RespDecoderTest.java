@@ -4,8 +4,10 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
+import io.netty.handler.codec.TooLongFrameException;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,8 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 /**
  * The decoder alone, fed exactly the pieces a test chooses (a socket may merge writes; an EmbeddedChannel
- * does not): every split gives the same commands, every limit and grammar error gives Redis's message,
- * and nothing of an incomplete request is consumed.
+ * does not): every split gives the same commands, every limit and grammar error gives Redis's message (a
+ * grammar error as a {@link RespMessage.ProtocolError}, a limit as a {@link TooLongFrameException} after the
+ * commands before it), and nothing of an incomplete request is consumed.
  */
 class RespDecoderTest {
     private static final byte[] INPUT = concat(
@@ -33,31 +36,42 @@ class RespDecoderTest {
             "[SET, key, bin\r\n\0\377]", "[MGET, a, , c]", "[get, quoted A, x]", "[PING]");
 
     private static EmbeddedChannel channel(int maxBulk, int maxArgs, int maxInline) {
-        return new EmbeddedChannel(new RespDecoder(maxBulk, maxArgs, maxInline, 1 << 20));
+        return new EmbeddedChannel(new RespDecoder(maxBulk, maxArgs, maxInline, 1 << 20, Integer.MAX_VALUE,
+                Long.MAX_VALUE, new AtomicLong()));
     }
 
     private static List<String> feed(EmbeddedChannel ch, byte[]... pieces) {
         List<String> decoded = new ArrayList<>();
         for (byte[] p : pieces) {
-            ch.writeInbound(Unpooled.wrappedBuffer(p));
-            Object m;
+            TooLongFrameException tooLong = null;
+            try {
+                ch.writeInbound(Unpooled.wrappedBuffer(p));
+            } catch (TooLongFrameException e) {
+                tooLong = e; // the EmbeddedChannel rethrows what reached the end of its pipeline
+            }
+            RespMessage m;
             while ((m = ch.readInbound()) != null) {
-                if (m == RespDecoder.BATCH_END) {
+                if (m instanceof RespMessage.EndOfRead) {
                     continue; // ends each read that decoded something; the protocol flushes on it
                 }
                 decoded.add(describe(m));
+            }
+            if (tooLong != null) {
+                decoded.add("error: " + tooLong.getMessage());
             }
         }
         return decoded;
     }
 
-    private static String describe(Object m) {
-        if (m instanceof RespDecoder.ProtocolError e) {
+    private static String describe(RespMessage m) {
+        if (m instanceof RespMessage.ProtocolError e) {
             return "error: " + e.message();
         }
         List<String> words = new ArrayList<>();
-        for (byte[] w : (byte[][]) m) {
-            words.add(new String(w, java.nio.charset.StandardCharsets.ISO_8859_1));
+        if (m instanceof RespMessage.Command c) {
+            for (byte[] w : c.args()) {
+                words.add(new String(w, StandardCharsets.ISO_8859_1));
+            }
         }
         return words.toString();
     }
@@ -98,8 +112,7 @@ class RespDecoderTest {
         assertEquals(List.of(), feed(ch, partial));
         ch.pipeline().remove(RespDecoder.class);
         ByteBuf leftover = ch.readInbound();
-        assertEquals(new String(partial, java.nio.charset.StandardCharsets.ISO_8859_1),
-                leftover.toString(java.nio.charset.StandardCharsets.ISO_8859_1));
+        assertEquals(new String(partial, StandardCharsets.ISO_8859_1), leftover.toString(StandardCharsets.ISO_8859_1));
         leftover.release();
         ch.finishAndReleaseAll();
     }

@@ -1,0 +1,146 @@
+package dev.serverframework.examples.bench;
+
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The outcome of one {@code bench connections} run, and its two renderings: the terminal {@link #table()}
+ * and {@code results.json} ({@link #toJson()}).
+ *
+ * @param target           the server, HOST:PORT
+ * @param count            connections asked for
+ * @param processes        load processes that held them
+ * @param sourceAddresses  127.0.0.x source addresses they came from
+ * @param holdSeconds      how long they were held idle before the sample
+ * @param opened           connections that opened and answered their first request
+ * @param openFailed       connections that did not
+ * @param firstError       the first open failure, or null
+ * @param closedByServer   connections the server closed while they were held
+ * @param sampleErrors     failed requests of the latency sample and the final probe
+ * @param probedOk         connections that answered the final probe
+ * @param latenciesMicros  the latency sample, sorted, in microseconds
+ * @param before           the server before the connections opened
+ * @param after            the server while all of them were held
+ * @param metricsAvailable whether the server had Prometheus {@code /metrics}
+ * @param notes            what the user should know to read the figures
+ */
+public record ConnectionsResult(String target, int count, int processes, int sourceAddresses, double holdSeconds,
+                                int opened, int openFailed, String firstError, int closedByServer, int sampleErrors,
+                                int probedOk, long[] latenciesMicros, ServerSnapshot before, ServerSnapshot after,
+                                boolean metricsAvailable, List<String> notes) {
+
+    /** The latency at percentile {@code p} (0-100] of the sample, in milliseconds; NaN without a sample. */
+    double percentile(double p) {
+        if (latenciesMicros.length == 0) {
+            return Double.NaN;
+        }
+        int i = (int) Math.ceil(p / 100.0 * latenciesMicros.length) - 1;
+        return latenciesMicros[Math.max(0, Math.min(latenciesMicros.length - 1, i))] / 1000.0;
+    }
+
+    /** Server heap growth per held connection, bytes; NaN if unknown. */
+    public double heapPerConnection() {
+        return (after.heapBytes() - before.heapBytes()) / Math.max(1, opened);
+    }
+
+    /** Server resident memory growth per held connection, bytes; NaN if unknown. */
+    public double rssPerConnection() {
+        return (after.rssBytes() - before.rssBytes()) / Math.max(1, opened);
+    }
+
+    /** Netty allocator growth (pooled buffers) per held connection, bytes; NaN if unknown. */
+    public double nettyPerConnection() {
+        return (after.nettyBytes() - before.nettyBytes()) / Math.max(1, opened);
+    }
+
+    /** True when a GC ran between the two heap readings: the heap figure then mixes in collected garbage. */
+    public boolean gcBetween() {
+        return !Double.isNaN(before.gcCount()) && after.gcCount() != before.gcCount();
+    }
+
+    /** The terminal table. */
+    public String table() {
+        StringBuilder b = new StringBuilder();
+        b.append(String.format(Locale.ROOT, "%nbench connections: %s, %,d connections from %d load process(es) and "
+                + "%d source address(es), held %.1f s%n", target, count, processes, sourceAddresses, holdSeconds));
+        row(b, "connections opened", String.format(Locale.ROOT, "%,d of %,d", opened, count));
+        row(b, "open failures", openFailed + (firstError == null ? "" : " (first: " + firstError + ")"));
+        row(b, "closed by server while held", Integer.toString(closedByServer));
+        row(b, "answered the final probe", String.format(Locale.ROOT, "%,d", probedOk));
+        row(b, "latency sample", String.format(Locale.ROOT, "%,d requests, %d errors", latenciesMicros.length,
+                sampleErrors));
+        row(b, "latency p50 / p99 / max", String.format(Locale.ROOT, "%.3f / %.3f / %.3f ms", percentile(50),
+                percentile(99), percentile(100)));
+        row(b, "server heap before / after", mib(before.heapBytes()) + " / " + mib(after.heapBytes()));
+        row(b, "heap per connection", bytes(heapPerConnection()) + (gcBetween() ? " (a GC ran between)" : ""));
+        row(b, "netty buffers per connection", bytes(nettyPerConnection()));
+        row(b, "server RSS before / after", mib(before.rssBytes()) + " / " + mib(after.rssBytes()));
+        row(b, "RSS per connection", bytes(rssPerConnection()));
+        if (!Double.isNaN(after.openFiles())) {
+            row(b, "server open files after", String.format(Locale.ROOT, "%,.0f of %,.0f", after.openFiles(),
+                    after.maxFiles()));
+        }
+        for (int n : new int[] {100_000, 1_000_000}) {
+            row(b, String.format(Locale.ROOT, "%,d connections would need", n), String.format(Locale.ROOT,
+                    "heap %s, RSS %s, %,d open files", mib(heapPerConnection() * n), mib(rssPerConnection() * n),
+                    n + ConnectionsPlan.JVM_HEADROOM));
+        }
+        for (String note : notes) {
+            b.append("note: ").append(note).append(System.lineSeparator());
+        }
+        return b.toString();
+    }
+
+    private static void row(StringBuilder b, String k, String v) {
+        b.append(String.format(Locale.ROOT, "  %-32s %s%n", k, v));
+    }
+
+    private static String mib(double v) {
+        return Double.isNaN(v) ? "unknown" : String.format(Locale.ROOT, "%,.1f MiB", v / (1024 * 1024));
+    }
+
+    private static String bytes(double v) {
+        return Double.isNaN(v) ? "unknown" : String.format(Locale.ROOT, "%,.0f B", v);
+    }
+
+    /** {@code results.json}: the settings, the counts, the latency percentiles and the memory figures. */
+    public String toJson() {
+        StringBuilder b = new StringBuilder("{\n");
+        b.append("  \"target\": ").append(Json.quote(target)).append(",\n");
+        b.append("  \"count\": ").append(count).append(",\n");
+        b.append("  \"processes\": ").append(processes).append(",\n");
+        b.append("  \"sourceAddresses\": ").append(sourceAddresses).append(",\n");
+        b.append("  \"holdSeconds\": ").append(Json.number(holdSeconds)).append(",\n");
+        b.append("  \"opened\": ").append(opened).append(",\n");
+        b.append("  \"openFailed\": ").append(openFailed).append(",\n");
+        b.append("  \"firstError\": ").append(Json.quote(firstError)).append(",\n");
+        b.append("  \"closedByServer\": ").append(closedByServer).append(",\n");
+        b.append("  \"sampleErrors\": ").append(sampleErrors).append(",\n");
+        b.append("  \"probedOk\": ").append(probedOk).append(",\n");
+        b.append("  \"latencySamples\": ").append(latenciesMicros.length).append(",\n");
+        b.append("  \"p50Ms\": ").append(num(percentile(50))).append(",\n");
+        b.append("  \"p99Ms\": ").append(num(percentile(99))).append(",\n");
+        b.append("  \"maxMs\": ").append(num(percentile(100))).append(",\n");
+        b.append("  \"metricsAvailable\": ").append(metricsAvailable).append(",\n");
+        b.append("  \"heapBeforeBytes\": ").append(num(before.heapBytes())).append(",\n");
+        b.append("  \"heapAfterBytes\": ").append(num(after.heapBytes())).append(",\n");
+        b.append("  \"heapPerConnectionBytes\": ").append(num(heapPerConnection())).append(",\n");
+        b.append("  \"gcBetweenReadings\": ").append(gcBetween()).append(",\n");
+        b.append("  \"nettyPerConnectionBytes\": ").append(num(nettyPerConnection())).append(",\n");
+        b.append("  \"rssBeforeBytes\": ").append(num(before.rssBytes())).append(",\n");
+        b.append("  \"rssAfterBytes\": ").append(num(after.rssBytes())).append(",\n");
+        b.append("  \"rssPerConnectionBytes\": ").append(num(rssPerConnection())).append(",\n");
+        b.append("  \"serverOpenFilesAfter\": ").append(num(after.openFiles())).append(",\n");
+        b.append("  \"serverConnectionsOpenAfter\": ").append(num(after.connectionsOpen())).append(",\n");
+        b.append("  \"notes\": [");
+        for (int i = 0; i < notes.size(); i++) {
+            b.append(i == 0 ? "" : ", ").append(Json.quote(notes.get(i)));
+        }
+        return b.append("]\n}\n").toString();
+    }
+
+    /** A JSON number, or null when unknown. */
+    private static String num(double d) {
+        return Double.isNaN(d) ? "null" : Json.number(d);
+    }
+}
