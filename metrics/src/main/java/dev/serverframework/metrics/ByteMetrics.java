@@ -9,7 +9,7 @@ import io.micrometer.core.instrument.binder.BaseUnits;
 
 /**
  * Bytes read and written by a {@link Server}'s connections, by service, read from its
- * {@link ServerStatistics}: {@code server.io.read} and {@code server.io.written} (counters in bytes, tag
+ * {@link ServiceStatistics}: {@code server.io.read} and {@code server.io.written} (counters in bytes, tag
  * {@code service}; {@code server_io_read_bytes_total} in Prometheus). New services get meters at the
  * next {@link #refresh()}. Thread-safe.
  */

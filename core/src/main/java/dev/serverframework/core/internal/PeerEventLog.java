@@ -13,7 +13,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * Logs what peers cause (resets, ends in the middle of a message, bad input, stalled reads) so that no
  * peer can flood the log: every event at DEBUG, and at INFO at most once per kind per minute, saying how
  * many more there were; never a stack trace, which would only show Netty's internals. The counters are in
- * {@link ServerStatistics}. Thread-safe.
+ * {@link ServerCounters}. Thread-safe.
  */
 final class PeerEventLog {
     private static final Logger log = LoggerFactory.getLogger(PeerEventLog.class);
