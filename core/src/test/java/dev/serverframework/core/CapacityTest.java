@@ -6,9 +6,11 @@ import dev.serverframework.core.testing.RawClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -123,7 +125,7 @@ class CapacityTest {
         RawClient refused = client();
         refused.send("first line of a request\n");
         refused.socket().setSoTimeout(300);
-        assertThrows(java.net.SocketTimeoutException.class, () -> refused.socket().getInputStream().read(),
+        assertThrows(SocketTimeoutException.class, () -> refused.socket().getInputStream().read(),
                 "answered before the request ended");
         refused.socket().setSoTimeout(10_000);
         // The end of the request, and more input after it: the lingering close reads and discards it.
@@ -139,7 +141,7 @@ class CapacityTest {
         assertServed(client(), "in");
         long start = System.nanoTime();
         assertEquals("BUSY\n", new String(client().readToEndCleanly(), StandardCharsets.UTF_8));
-        long ms = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
         assertTrue(ms >= 900, "answered after " + ms + " ms, before the deadline");
     }
 

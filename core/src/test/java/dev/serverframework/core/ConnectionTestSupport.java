@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketException;
+import java.net.SocketTimeoutException;
 import java.util.Random;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -74,7 +75,7 @@ final class ConnectionTestSupport {
             while ((r = in.read(buf)) >= 0) {
                 all.write(buf, 0, r);
             }
-        } catch (java.net.SocketTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             throw new AssertionError("the server did not close the connection; read " + all.size() + " bytes", e);
         } catch (SocketException reset) {
             // a reset ends the stream too

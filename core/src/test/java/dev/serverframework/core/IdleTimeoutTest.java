@@ -7,6 +7,12 @@ import dev.serverframework.core.testing.RawClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +22,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import static dev.serverframework.core.ConnectionTestSupport.local;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -166,7 +174,7 @@ class IdleTimeoutTest {
         try (RawClient off = new RawClient(server.port()); RawClient clock = new RawClient(server.port())) {
             Connection offConnection = p.nextOpened();
             Connection clockConnection = p.nextOpened();
-            if (((java.net.InetSocketAddress) offConnection.remoteAddress()).getPort()
+            if (((InetSocketAddress) offConnection.remoteAddress()).getPort()
                     != off.socket().getLocalPort()) {
                 Connection t = offConnection;
                 offConnection = clockConnection;
@@ -226,12 +234,12 @@ class IdleTimeoutTest {
      */
     @Test
     void aLongFileTransferIsNotIdle() throws Exception {
-        java.nio.file.Path file = java.nio.file.Files.createTempFile("idle-download", ".bin");
+        Path file = Files.createTempFile("idle-download", ".bin");
         try {
             byte[] content = ConnectionTestSupport.randomBytes(48 << 20, 7);
-            java.nio.file.Files.write(file, content);
-            java.util.concurrent.atomic.AtomicLong sentAt = new java.util.concurrent.atomic.AtomicLong();
-            java.util.concurrent.atomic.AtomicLong pingedWhileSending = new java.util.concurrent.atomic.AtomicLong();
+            Files.write(file, content);
+            AtomicLong sentAt = new AtomicLong();
+            AtomicLong pingedWhileSending = new AtomicLong();
             Probe p = new Probe("download", (c, line) ->
                     c.sendFile(file).addListener(f -> sentAt.set(System.nanoTime())));
             // Once the file is all in the kernel's buffers the connection may rightly go idle; before, never.
@@ -241,9 +249,9 @@ class IdleTimeoutTest {
                 }
             };
             Server server = start(local(p).idleTimeout(TIMEOUT));
-            try (java.net.Socket client = ConnectionTestSupport.smallBufferClient(server.port(), 64 * 1024)) {
-                client.getOutputStream().write("go\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-                java.io.InputStream in = client.getInputStream();
+            try (Socket client = ConnectionTestSupport.smallBufferClient(server.port(), 64 * 1024)) {
+                client.getOutputStream().write("go\n".getBytes(StandardCharsets.US_ASCII));
+                InputStream in = client.getInputStream();
                 byte[] chunk = new byte[256 * 1024];
                 int received = 0;
                 long started = System.nanoTime();
@@ -258,14 +266,14 @@ class IdleTimeoutTest {
                     received += n;
                     // Read at about 16 MiB/s, so the transfer spans several idle timeouts.
                     long due = started + TimeUnit.MILLISECONDS.toNanos(received / (16 * 1024));
-                    java.util.concurrent.locks.LockSupport.parkNanos(due - System.nanoTime());
+                    LockSupport.parkNanos(due - System.nanoTime());
                 }
                 assertTrue(msSince(started) > 2 * TIMEOUT.toMillis(), "the transfer was too quick to prove anything");
                 Await.until("the transfer to complete on the server", () -> sentAt.get() != 0);
                 assertEquals(0, pingedWhileSending.get(), "pinged while the file was still going out");
             }
         } finally {
-            java.nio.file.Files.deleteIfExists(file);
+            Files.deleteIfExists(file);
         }
     }
 }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -240,7 +241,7 @@ class ServerSettingsTest {
     void settingsKeepTheBusyMessageDefensively() {
         ServerSettings s = Server.builder().protocol(echo()).busyMessage("busy\n").settings();
         s.busyMessage()[0] = 'X';
-        assertEquals("busy\n", new String(s.busyMessage(), java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("busy\n", new String(s.busyMessage(), StandardCharsets.UTF_8));
     }
 
     // ---- lifecycle callbacks ----

@@ -13,6 +13,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
@@ -170,7 +171,7 @@ class ServerTasksTest {
 
     /** The server's {@link Connection} of a peer, fetched through the public task API. */
     private Connection connectionOf(Peer p) throws Exception {
-        java.util.concurrent.CompletableFuture<Connection> c = new java.util.concurrent.CompletableFuture<>();
+        CompletableFuture<Connection> c = new CompletableFuture<>();
         server.task(p.id, c::complete, () -> c.completeExceptionally(new AssertionError("connection " + p.id + " is gone")));
         return c.get(WAIT_SECONDS, TimeUnit.SECONDS);
     }

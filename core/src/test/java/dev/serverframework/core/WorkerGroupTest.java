@@ -10,6 +10,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -19,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.InetSocketAddress;
@@ -160,7 +162,7 @@ class WorkerGroupTest {
     @EnumSource(value = Transport.class, names = {"EPOLL", "NIO"})
     void runsPipelineHandlersOfAPlainNettyServerOnOneWorkerPerChannel(Transport requested) throws Exception {
         Transport transport = TransportSupport.resolve(
-                requested == Transport.EPOLL && !io.netty.channel.epoll.Epoll.isAvailable() ? Transport.NIO : requested);
+                requested == Transport.EPOLL && !Epoll.isAvailable() ? Transport.NIO : requested);
         WorkerGroup workers = track(WorkerGroup.of(3));
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, TransportSupport.ioHandlerFactory(transport));
         ioGroups.add(io);
@@ -453,19 +455,19 @@ class WorkerGroupTest {
         }
 
         @Override
-        public synchronized void write(int c) throws java.io.IOException {
+        public synchronized void write(int c) throws IOException {
             a.write(c);
             b.write(c);
         }
 
         @Override
-        public synchronized void write(byte[] buf, int off, int len) throws java.io.IOException {
+        public synchronized void write(byte[] buf, int off, int len) throws IOException {
             a.write(buf, off, len);
             b.write(buf, off, len);
         }
 
         @Override
-        public synchronized void flush() throws java.io.IOException {
+        public synchronized void flush() throws IOException {
             a.flush();
             b.flush();
         }

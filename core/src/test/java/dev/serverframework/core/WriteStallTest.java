@@ -11,6 +11,7 @@ import java.io.InputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -99,7 +100,7 @@ class WriteStallTest {
                 // Pacing a slow reader (about 1 MiB/s, so the transfer spans several stall timeouts).
                 LockSupport.parkNanos(started + TimeUnit.MICROSECONDS.toNanos(off) - System.nanoTime());
             }
-            assertTrue(java.util.Arrays.equals(data, got), "the bytes differ");
+            assertTrue(Arrays.equals(data, got), "the bytes differ");
             assertEquals(0, server.statistics().writeStalls());
             assertEquals(0, pingsWhileSending.get(), "a connection whose output makes progress is not idle");
         }

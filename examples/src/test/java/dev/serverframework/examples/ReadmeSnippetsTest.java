@@ -9,6 +9,7 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
+import org.w3c.dom.Node;
 import org.w3c.dom.NodeList;
 
 import javax.tools.Diagnostic;
@@ -265,7 +266,7 @@ class ReadmeSnippetsTest {
 
     /** Text of {@code element}'s direct child {@code name}, or "" if it has none. */
     private static String text(Element element, String name) {
-        for (org.w3c.dom.Node n = element.getFirstChild(); n != null; n = n.getNextSibling()) {
+        for (Node n = element.getFirstChild(); n != null; n = n.getNextSibling()) {
             if (n instanceof Element e && e.getTagName().equals(name)) {
                 return e.getTextContent().strip();
             }

@@ -1,5 +1,6 @@
 package dev.serverframework.http;
 
+import com.sun.management.UnixOperatingSystemMXBean;
 import dev.serverframework.core.Protocol.Execution;
 import dev.serverframework.core.Server;
 import dev.serverframework.core.testing.RawClient;
@@ -73,7 +74,7 @@ class HttpOverCapacityTest {
     @ParameterizedTest
     @EnumSource(Execution.class)
     void sixHundredClientsForTwoHundredPlacesAreEachServedOrRefusedWithA503(Execution mode) throws Exception {
-        long fileLimit = ((com.sun.management.UnixOperatingSystemMXBean)
+        long fileLimit = ((UnixOperatingSystemMXBean)
                 ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
         assumeTrue(fileLimit >= 2000, "needs about 1,200 open files; the limit here is " + fileLimit);
         int max = 200;

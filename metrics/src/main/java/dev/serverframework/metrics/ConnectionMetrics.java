@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tag;
 
+import java.util.function.ToDoubleFunction;
 
 /**
  * The connections of a {@link Server}, read from its {@link ServerStatistics} (nothing is counted twice):
@@ -53,7 +54,7 @@ public final class ConnectionMetrics extends PerServiceBinder {
     }
 
     private void counter(MeterRegistry registry, String name, String description,
-                         java.util.function.ToDoubleFunction<ServerStatistics> f) {
+                         ToDoubleFunction<ServerStatistics> f) {
         FunctionCounter.builder(name, statistics, f).description(description).tags(tags).register(registry);
     }
 

@@ -2,6 +2,7 @@ package dev.serverframework.metrics;
 
 import dev.serverframework.http.Request;
 import dev.serverframework.http.Response;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
@@ -128,7 +129,7 @@ public final class Dashboard {
         for (FunctionCounter c : registry.find(name).functionCounters()) {
             sum += positive(c.count());
         }
-        for (io.micrometer.core.instrument.Counter c : registry.find(name).counters()) {
+        for (Counter c : registry.find(name).counters()) {
             sum += positive(c.count());
         }
         return sum;

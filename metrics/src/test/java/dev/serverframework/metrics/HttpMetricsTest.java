@@ -17,6 +17,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Random;
@@ -113,7 +114,7 @@ class HttpMetricsTest {
         try (RawClient raw = new RawClient(server.port())) {
             // Headers over the 8 KiB limit: the decoder fails the request, answered 431 and closed.
             raw.send("GET /users/1 HTTP/1.1\r\nHost: x\r\nX-Big: " + "a".repeat(9000) + "\r\n\r\n");
-            String head = new String(raw.readToEnd(), java.nio.charset.StandardCharsets.ISO_8859_1);
+            String head = new String(raw.readToEnd(), StandardCharsets.ISO_8859_1);
             assertTrue(head.startsWith("HTTP/1.1 431"), head);
         }
         timer("GET", "UNKNOWN", "431", "CLIENT_ERROR", 1);

@@ -1,6 +1,7 @@
 package dev.serverframework.core.testing;
 
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.BooleanSupplier;
 
 /** Waits for a condition with a deadline, instead of sleeping a guessed time. */
@@ -16,7 +17,7 @@ public final class Await {
                 throw new AssertionError("timed out after " + timeout.toMillis() + " ms waiting for: " + what);
             }
             Thread.onSpinWait();
-            java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
+            LockSupport.parkNanos(1_000_000);
         }
     }
 

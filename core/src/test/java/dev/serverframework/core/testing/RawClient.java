@@ -8,6 +8,7 @@ import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 
@@ -109,7 +110,7 @@ public final class RawClient implements Closeable {
             while ((r = in.read(buf)) >= 0) {
                 all.write(buf, 0, r);
             }
-        } catch (java.net.SocketException reset) {
+        } catch (SocketException reset) {
             if (failOnReset) {
                 throw new AssertionError("the connection ended with " + reset + " after " + all.size() + " bytes: "
                         + all.toString(StandardCharsets.UTF_8), reset);
