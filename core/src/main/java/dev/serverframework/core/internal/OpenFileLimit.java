@@ -1,5 +1,7 @@
 package dev.serverframework.core.internal;
 
+import com.sun.management.UnixOperatingSystemMXBean;
+
 import java.lang.management.ManagementFactory;
 import java.lang.management.OperatingSystemMXBean;
 
@@ -16,7 +18,7 @@ public final class OpenFileLimit {
     /** The soft limit on open files (RLIMIT_NOFILE) as the JVM sees it. */
     static long current() {
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        if (os instanceof com.sun.management.UnixOperatingSystemMXBean unix) {
+        if (os instanceof UnixOperatingSystemMXBean unix) {
             return unix.getMaxFileDescriptorCount();
         }
         return FALLBACK_LIMIT;
@@ -35,7 +37,7 @@ public final class OpenFileLimit {
     /** Files the process has open now, or 0 when the JVM cannot tell. */
     static long open() {
         OperatingSystemMXBean os = ManagementFactory.getOperatingSystemMXBean();
-        return os instanceof com.sun.management.UnixOperatingSystemMXBean unix
+        return os instanceof UnixOperatingSystemMXBean unix
                 ? Math.max(0, unix.getOpenFileDescriptorCount()) : 0;
     }
 
