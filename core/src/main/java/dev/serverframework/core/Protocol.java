@@ -67,14 +67,14 @@ public interface Protocol<M> {
 
     /**
      * A codec found the peer's input longer than its limit and said so with Netty's
-     * {@link TooLongFrameException} (as {@code LineBasedFrameDecoder} and
-     * {@code LengthFieldBasedFrameDecoder} do). Every message decoded before it has reached
-     * {@link #onData}. The default counts a {@link Connection#protocolError protocol error} and closes after
-     * pending writes; a protocol that can tell the peer (an error line, a Redis error) does so, then closes.
-     * On the connection's executor.
+     * {@link TooLongFrameException}, fired down the pipeline as {@code LineBasedFrameDecoder} does (a codec
+     * should fire it rather than throw it: thrown at the end of the input, it would keep the end-of-input
+     * event, and so {@link #onInputClosed}, from the protocol). Every message decoded before it has reached
+     * {@link #onData}. The framework has counted it as a protocol error of the connection, once however many
+     * follow, and passes on only the first. The default closes after pending writes; a protocol that can
+     * tell the peer (an error line, a Redis error) writes that first. On the connection's executor.
      */
     default void onInputTooLong(Connection connection, TooLongFrameException cause) {
-        connection.protocolError(String.valueOf(cause.getMessage()));
         connection.close();
     }
 

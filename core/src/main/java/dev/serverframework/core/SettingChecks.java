@@ -37,6 +37,44 @@ public final class SettingChecks {
     }
 
     /**
+     * Returns {@code value} if {@code value >= min}: for a setting with no natural upper bound.
+     *
+     * @throws IllegalArgumentException naming the setting and its least value otherwise
+     */
+    public static int atLeast(String name, int value, int min) {
+        if (value < min) {
+            throw new IllegalArgumentException(name + " must be at least " + min + ", got " + value);
+        }
+        return value;
+    }
+
+    /**
+     * Returns {@code value} if {@code value >= min}: for a setting with no natural upper bound.
+     *
+     * @throws IllegalArgumentException naming the setting and its least value otherwise
+     */
+    public static long atLeast(String name, long value, long min) {
+        if (value < min) {
+            throw new IllegalArgumentException(name + " must be at least " + min + ", got " + value);
+        }
+        return value;
+    }
+
+    /**
+     * Returns {@code value} if it is not null and not negative: for a duration with no natural upper bound.
+     *
+     * @throws NullPointerException     naming the setting when {@code value} is null
+     * @throws IllegalArgumentException naming the setting otherwise
+     */
+    public static Duration notNegative(String name, Duration value) {
+        Objects.requireNonNull(value, name);
+        if (value.isNegative()) {
+            throw new IllegalArgumentException(name + " must not be negative, got " + human(value));
+        }
+        return value;
+    }
+
+    /**
      * Returns {@code value} if it is not null and {@code min <= value <= max}.
      *
      * @throws NullPointerException     naming the setting when {@code value} is null

@@ -127,7 +127,6 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
     @Override
     public void onInputTooLong(Connection connection, TooLongFrameException cause) {
         Member me = connection.attr(MEMBER).get();
-        connection.protocolError(cause.getMessage());
         if (me == null || me.leaving) {
             connection.close();
             return;
@@ -321,7 +320,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
 
         /** The longest line, in bytes without its terminator; longer gets an error and a close. Default 1024. */
         public Builder maxLineLength(int bytes) {
-            this.maxLineLength = SettingChecks.range("maxLineLength", bytes, 1, Integer.MAX_VALUE);
+            this.maxLineLength = SettingChecks.atLeast("maxLineLength", bytes, 1);
             return this;
         }
 
@@ -330,7 +329,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
          * per connection stays under about this much plus one line.
          */
         public Builder maxPendingBytes(long bytes) {
-            this.maxPendingBytes = SettingChecks.range("maxPendingBytes", bytes, 1, Long.MAX_VALUE);
+            this.maxPendingBytes = SettingChecks.atLeast("maxPendingBytes", bytes, 1);
             return this;
         }
 
@@ -339,7 +338,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
          * Default 5 s.
          */
         public Builder dropGrace(Duration grace) {
-            this.dropGrace = SettingChecks.range("dropGrace", grace, Duration.ZERO, Duration.ofHours(1));
+            this.dropGrace = SettingChecks.notNegative("dropGrace", grace);
             return this;
         }
 
@@ -348,7 +347,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
          * server's. At most 24 hours, the server's own limit. Default 10 minutes.
          */
         public Builder idleTimeout(Duration timeout) {
-            this.idleTimeout = SettingChecks.range("idleTimeout", timeout, Duration.ZERO, Duration.ofHours(24));
+            this.idleTimeout = SettingChecks.notNegative("idleTimeout", timeout);
             return this;
         }
 

@@ -102,9 +102,9 @@ public final class EchoProtocol implements Protocol<ByteBuf> {
      */
     @Override
     public void onData(Connection connection, ByteBuf data) {
-        State state = connection.attr(STATE).get();
-        if (state != null) {
-            state.probed = false;
+        if (ping != null) {
+            // Only then is there a state: looking it up creates the attribute, which plain echo does not need.
+            connection.attr(STATE).get().probed = false;
         }
         boolean bye = lineMode && "bye".equals(LineFrameDecoder.text(data));
         connection.write(data.retain());
@@ -120,7 +120,6 @@ public final class EchoProtocol implements Protocol<ByteBuf> {
     /** In line mode, a line over the limit: an error line, then the connection closes. On the I/O loop. */
     @Override
     public void onInputTooLong(Connection connection, TooLongFrameException cause) {
-        connection.protocolError(cause.getMessage());
         connection.write("error: " + cause.getMessage() + "\n");
         connection.close();
     }
@@ -189,7 +188,7 @@ public final class EchoProtocol implements Protocol<ByteBuf> {
 
         /** The longest line in line mode, in bytes without the line terminator; default 64 KiB. */
         public Builder maxLineLength(int bytes) {
-            this.maxLineLength = SettingChecks.range("maxLineLength", bytes, 1, Integer.MAX_VALUE);
+            this.maxLineLength = SettingChecks.atLeast("maxLineLength", bytes, 1);
             return this;
         }
 

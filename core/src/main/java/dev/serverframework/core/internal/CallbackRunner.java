@@ -17,11 +17,11 @@ import java.util.function.Consumer;
 final class CallbackRunner {
     private static final Logger log = LoggerFactory.getLogger(CallbackRunner.class);
 
-    private final ChannelConnection connection;
+    private final Connection connection;
     private final ServerCounters counters;
     private volatile boolean busy;
 
-    CallbackRunner(ChannelConnection connection, ServerCounters counters) {
+    CallbackRunner(Connection connection, ServerCounters counters) {
         this.connection = connection;
         this.counters = counters;
     }

@@ -40,7 +40,10 @@ public final class ChannelConnection implements Connection {
     private final Channel channel;
     private final long id;
     private final Worker worker;
+    private final CallbackRunner runner;
     private final ConnectionLifecycle lifecycle;
+    private final ActivityHandler activity;
+    private final OutboundQueueHandler outbound;
     /** A write made on the I/O loop during a read batch, to flush at its end; I/O loop only. */
     private boolean flushPending;
     /** Inside a read batch on the I/O loop; I/O loop only. */
@@ -52,7 +55,12 @@ public final class ChannelConnection implements Connection {
         this.channel = channel;
         this.id = id;
         this.worker = worker;
-        this.lifecycle = new ConnectionLifecycle(server, channel, this, protocol, idleTimeoutNanos);
+        this.runner = new CallbackRunner(this, server.counters());
+        this.lifecycle = new ConnectionLifecycle(server, channel, this, runner, protocol);
+        this.outbound = new OutboundQueueHandler(lifecycle, server.settings().lingerTimeout().toNanos());
+        this.activity = new ActivityHandler(lifecycle, outbound, idleTimeoutNanos,
+                server.settings().writeStallTimeout().toNanos());
+        lifecycle.handlers(activity, outbound);
     }
 
     ConnectionLifecycle lifecycle() {
@@ -75,7 +83,7 @@ public final class ChannelConnection implements Connection {
 
     /** Runs a user task for this connection, or {@code fallback} when it has closed, on its executor. */
     public void runTask(Consumer<Connection> task, Runnable fallback) {
-        lifecycle.runner().runTask(task, fallback);
+        runner.runTask(task, fallback);
     }
 
     /** Asks the connection to drain for a server stop (see {@link ConnectionLifecycle#drain}). I/O loop. */
@@ -145,7 +153,6 @@ public final class ChannelConnection implements Connection {
     public ChannelFuture writeUrgent(ByteBuf message) {
         Objects.requireNonNull(message, "message");
         ChannelPromise promise = channel.newPromise();
-        OutboundQueueHandler outbound = lifecycle.outbound();
         if (channel.eventLoop().inEventLoop()) {
             outbound.writeUrgent(message, promise);
         } else {
@@ -216,7 +223,7 @@ public final class ChannelConnection implements Connection {
 
     @Override
     public void touch() {
-        lifecycle.activity().touch();
+        activity.touch();
     }
 
     @Override
@@ -224,12 +231,12 @@ public final class ChannelConnection implements Connection {
         if (timeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout must be zero (off) or positive, got " + timeout);
         }
-        lifecycle.activity().timeoutNanos(timeout.toNanos());
+        activity.timeoutNanos(timeout.toNanos());
     }
 
     @Override
     public Duration idleTimeout() {
-        return Duration.ofNanos(lifecycle.activity().timeoutNanos());
+        return Duration.ofNanos(activity.timeoutNanos());
     }
 
     @Override
@@ -262,12 +269,12 @@ public final class ChannelConnection implements Connection {
 
     @Override
     public boolean isWritable() {
-        return channel.isWritable() && !lifecycle.outbound().hasQueuedWrites();
+        return channel.isWritable() && !outbound.hasQueuedWrites();
     }
 
     @Override
     public boolean isBusy() {
-        return lifecycle.runner().isBusy();
+        return runner.isBusy();
     }
 
     @Override

@@ -40,8 +40,9 @@ final class ConnectionLifecycle implements ConnectionEvents {
     private final Channel channel;
     private final ChannelConnection connection;
     private final CallbackRunner runner;
-    private final ActivityHandler activity;
-    private final OutboundQueueHandler outbound;
+    /** Set once by {@link #handlers}, before the connection is published to the I/O loop. */
+    private ActivityHandler activity;
+    private OutboundQueueHandler outbound;
     private volatile Protocol<?> protocol;
     private volatile ServiceCounters service;
     private volatile boolean hijacked;
@@ -51,6 +52,8 @@ final class ConnectionLifecycle implements ConnectionEvents {
     private boolean draining;
     /** A failure the peer caused has been counted for this connection; I/O loop only. */
     private boolean peerFailureCounted;
+    /** A codec's input-too-long has been counted and handed to the protocol; I/O loop only. */
+    private boolean tooLongReported;
     /** 1 once the connection gave back its place under the connection limit (a field, not an object: idle connections are many). */
     @SuppressWarnings("unused")
     private volatile int slotReleased;
@@ -61,32 +64,26 @@ final class ConnectionLifecycle implements ConnectionEvents {
      */
     private final Promise<Void> closeDispatched = ImmediateEventExecutor.INSTANCE.newPromise();
 
-    ConnectionLifecycle(ServerRuntime server, Channel channel, ChannelConnection connection, Protocol<?> protocol,
-                        long idleTimeoutNanos) {
+    ConnectionLifecycle(ServerRuntime server, Channel channel, ChannelConnection connection, CallbackRunner runner,
+                        Protocol<?> protocol) {
         this.server = server;
         this.channel = channel;
         this.connection = connection;
+        this.runner = runner;
         this.protocol = protocol;
-        this.runner = new CallbackRunner(connection, server.counters());
-        this.outbound = new OutboundQueueHandler(this, server.settings().lingerTimeout().toNanos());
-        this.activity = new ActivityHandler(this, outbound, idleTimeoutNanos,
-                server.settings().writeStallTimeout().toNanos());
+    }
+
+    /**
+     * The socket-end handlers this lifecycle drives (they report to it as {@link ConnectionEvents}); set once,
+     * before the pipeline is built.
+     */
+    void handlers(ActivityHandler activity, OutboundQueueHandler outbound) {
+        this.activity = activity;
+        this.outbound = outbound;
     }
 
     Protocol<?> protocol() {
         return protocol;
-    }
-
-    CallbackRunner runner() {
-        return runner;
-    }
-
-    ActivityHandler activity() {
-        return activity;
-    }
-
-    OutboundQueueHandler outbound() {
-        return outbound;
     }
 
     boolean isHijacked() {
@@ -142,11 +139,16 @@ final class ConnectionLifecycle implements ConnectionEvents {
         runner.run(() -> p.onInputClosed(connection));
     }
 
-    /** A codec refused input over its limit; what it decoded before has been passed on already. */
+    /**
+     * A codec refused input over its limit; what it decoded before has been passed on already. Counted once,
+     * and handed to the protocol once: the first tells it all it needs to answer and close.
+     */
     void inputTooLong(TooLongFrameException cause) {
-        if (LingeringClose.isInstalled(channel.pipeline())) {
-            return; // already closing: the discarded input is not the protocol's business
+        if (tooLongReported || LingeringClose.isInstalled(channel.pipeline())) {
+            return; // already told, or already closing: the discarded input is not the protocol's business
         }
+        tooLongReported = true;
+        peerEvent(PeerEventLog.Kind.PROTOCOL_ERROR, String.valueOf(cause.getMessage()));
         Protocol<?> p = protocol;
         runner.run(() -> p.onInputTooLong(connection, cause));
     }

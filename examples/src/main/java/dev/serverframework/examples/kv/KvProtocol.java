@@ -160,7 +160,8 @@ public final class KvProtocol implements Protocol<RespMessage> {
         if (message instanceof Command command) {
             commands.run(client, command.args());
         } else if (message instanceof ProtocolError error) {
-            refuse(client, error.message());
+            connection.protocolError(error.message());
+            answerAndClose(client, error.message());
         } else { // RespMessage.EndOfRead: the sealed type leaves nothing else
             client.flushReplies();
             if (!connection.server().isRunning() && !client.isSubscribed()) {
@@ -173,19 +174,19 @@ public final class KvProtocol implements Protocol<RespMessage> {
 
     /**
      * A request over a limit (a bulk string, the argument count, an inline line, the request, or the query
-     * buffer caps): Redis's protocol error, then the close, as for malformed input. On the connection's executor.
+     * buffer caps): Redis's protocol error, then the close, as for malformed input (the framework has
+     * counted it). On the connection's executor.
      */
     @Override
     public void onInputTooLong(Connection connection, TooLongFrameException cause) {
         KvClient client = KvClient.of(connection);
         if (!client.isClosing()) {
-            refuse(client, cause.getMessage());
+            answerAndClose(client, cause.getMessage());
         }
     }
 
-    /** Counts the protocol error, answers it after the replies before it, and closes. */
-    private static void refuse(KvClient client, String message) {
-        client.connection().protocolError(message);
+    /** Answers the protocol error after the replies before it, and closes. */
+    private static void answerAndClose(KvClient client, String message) {
         client.reply(Resp.error("ERR " + message));
         client.closeAfterReplies();
     }
@@ -241,19 +242,19 @@ public final class KvProtocol implements Protocol<RespMessage> {
 
         /** Longest bulk string (one argument) accepted, in bytes (default 64 MiB). */
         public Builder maxBulkLength(int bytes) {
-            this.maxBulkLength = SettingChecks.range("maxBulkLength", bytes, 1, Integer.MAX_VALUE);
+            this.maxBulkLength = SettingChecks.atLeast("maxBulkLength", bytes, 1);
             return this;
         }
 
         /** Most arguments in one request, the command name included (default 1,048,576). */
         public Builder maxArguments(int count) {
-            this.maxArguments = SettingChecks.range("maxArguments", count, 1, Integer.MAX_VALUE);
+            this.maxArguments = SettingChecks.atLeast("maxArguments", count, 1);
             return this;
         }
 
         /** Longest inline command line, in bytes, without its line end (default 64 KiB). */
         public Builder maxInlineLength(int bytes) {
-            this.maxInlineLength = SettingChecks.range("maxInlineLength", bytes, 1, Integer.MAX_VALUE);
+            this.maxInlineLength = SettingChecks.atLeast("maxInlineLength", bytes, 1);
             return this;
         }
 
@@ -275,7 +276,7 @@ public final class KvProtocol implements Protocol<RespMessage> {
          * request size limit.
          */
         public Builder maxQueryBuffer(int bytes) {
-            this.maxQueryBuffer = SettingChecks.range("maxQueryBuffer", bytes, 1, Integer.MAX_VALUE);
+            this.maxQueryBuffer = SettingChecks.atLeast("maxQueryBuffer", bytes, 1);
             return this;
         }
 
@@ -292,13 +293,13 @@ public final class KvProtocol implements Protocol<RespMessage> {
          * use.
          */
         public Builder maxTotalQueryBuffer(long bytes) {
-            this.maxTotalQueryBuffer = SettingChecks.range("maxTotalQueryBuffer", bytes, 1, Long.MAX_VALUE);
+            this.maxTotalQueryBuffer = SettingChecks.atLeast("maxTotalQueryBuffer", bytes, 1);
             return this;
         }
 
         /** Bytes of unsent published messages after which a subscriber is dropped (default 32 MiB). */
         public Builder maxSubscriberBacklog(long bytes) {
-            this.maxSubscriberBacklog = SettingChecks.range("maxSubscriberBacklog", bytes, 1, Long.MAX_VALUE);
+            this.maxSubscriberBacklog = SettingChecks.atLeast("maxSubscriberBacklog", bytes, 1);
             return this;
         }
 
