@@ -13,9 +13,10 @@ module dev.serverframework.core {
     requires transitive io.netty.handler;
     requires transitive io.netty.codec;
     requires io.netty.transport.classes.epoll;
-    // The native library of the epoll transport: nothing else requires its module, and an unresolved module
-    // is invisible, so without this line epoll would be unavailable on the module path.
-    requires io.netty.transport.epoll.linux.x86_64;
+    // The native library of the epoll transport, for Linux x86-64 only: static, so that elsewhere the server
+    // starts on NIO (logged) instead of failing. On the module path nothing resolves it unless the
+    // application adds it: --add-modules io.netty.transport.epoll.linux.x86_64.
+    requires static io.netty.transport.epoll.linux.x86_64;
     requires org.slf4j;
     // com.sun.management.UnixOperatingSystemMXBean: the process's open-file limit.
     requires jdk.management;

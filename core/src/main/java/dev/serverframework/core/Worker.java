@@ -388,15 +388,7 @@ public final class Worker extends AbstractScheduledEventExecutor implements Orde
     }
 
     /** A task stamped with the time it was queued, so the worker can measure its wait. */
-    private static final class TimedTask implements Runnable {
-        final Runnable task;
-        final long enqueuedNanos;
-
-        TimedTask(Runnable task, long enqueuedNanos) {
-            this.task = task;
-            this.enqueuedNanos = enqueuedNanos;
-        }
-
+    private record TimedTask(Runnable task, long enqueuedNanos) implements Runnable {
         @Override
         public void run() {
             task.run();

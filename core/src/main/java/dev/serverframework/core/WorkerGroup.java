@@ -139,7 +139,7 @@ public final class WorkerGroup extends AbstractEventExecutorGroup {
             try {
                 onThreadStart.accept(worker);
             } catch (Throwable t) {
-                log.warn("onInitThread threw on {}", worker.thread().getName(), t);
+                log.warn("onThreadStart threw on {}", worker.thread().getName(), t);
             }
         }
     }

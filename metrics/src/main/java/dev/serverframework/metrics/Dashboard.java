@@ -32,6 +32,7 @@ public final class Dashboard {
 
     private final MeterRegistry registry;
 
+    /** A dashboard of the meters in {@code registry}. */
     public Dashboard(MeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
     }

@@ -29,6 +29,7 @@ public final class PrometheusEndpoint {
 
     private final PrometheusMeterRegistry registry;
 
+    /** The scrape endpoint of {@code registry}. */
     public PrometheusEndpoint(PrometheusMeterRegistry registry) {
         this.registry = Objects.requireNonNull(registry, "registry");
     }

@@ -43,7 +43,7 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
     /** The close's last stage, once a close was asked for. */
     private LingeringClose linger;
     private boolean lastWriteRequested;
-    /** Read from other threads by {@link ChannelConnection#isWritable()} from any thread. */
+    /** Written on the I/O loop, read by {@link ChannelConnection#isWritable()} from any thread. */
     private volatile int queued;
 
     OutboundQueueHandler(ConnectionEvents events, long lingerNanos) {
