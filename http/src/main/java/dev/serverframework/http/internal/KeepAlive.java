@@ -15,9 +15,10 @@ import io.netty.handler.codec.http.HttpUtil;
  * <li>the response is a stream to an HTTP/1.0 client, which only the close can delimit;</li>
  * <li>it is the last answer owed to a client that half-closed, or on a server that is stopping.</li>
  * </ul>
- * A yes is final: it is kept on the {@link Exchange}, and from then on the connection admits no request
- * (RFC 9112 9.6), even while that response is still being prepared. Immutable; asked on the connection's
- * executor.
+ * Each rule is asked at the moment it can first be known: {@link #onAdmission}, {@link #onResponse},
+ * {@link #beforeWrite}. A yes is final: it is kept on the {@link Exchange}, and from then on the connection
+ * admits no request (RFC 9112 9.6), even while that response is still being prepared. Immutable; asked on
+ * the connection's executor.
  */
 public final class KeepAlive {
     private final int maxRequestsPerConnection;
@@ -28,32 +29,39 @@ public final class KeepAlive {
     }
 
     /**
-     * Decides, with what is known by now, whether the exchange's response closes the connection, and
-     * records a yes on the exchange and the connection's order. Asked when the request is admitted (no
-     * response yet), when its response is ready, and just before that response is written.
+     * On admission, before any handler runs: bad input, a request that does not ask to keep the connection,
+     * and the connection's last allowed request close it.
      */
-    public void decide(Exchange ex) {
-        if (!ex.closes() && closes(ex)) {
+    public void onAdmission(Exchange ex) {
+        PipelineOrder order = ex.order();
+        decide(ex, ex.isBadInput() || !HttpUtil.isKeepAlive(ex.message())
+                || maxRequestsPerConnection > 0 && order.requests() >= maxRequestsPerConnection);
+    }
+
+    /**
+     * When the response is ready: bad input found after admission (a target that names no path) closes, and
+     * a stream to an HTTP/1.0 client can only be delimited by the close.
+     */
+    public void onResponse(Exchange ex) {
+        decide(ex, ex.isBadInput() || ex.http10() && ex.response().body() instanceof Response.Stream);
+    }
+
+    /**
+     * Just before the response is written, in its turn: the last answer owed to a client that half-closed,
+     * or on a server that is stopping, is the last one.
+     */
+    public void beforeWrite(Exchange ex) {
+        PipelineOrder order = ex.order();
+        decide(ex, order.answeredAll() && (order.isInputClosed() || !ex.connection().server().isRunning()));
+    }
+
+    /** Records a yes on the exchange and the connection's order; a yes made before stays. */
+    private static void decide(Exchange ex, boolean closes) {
+        if (closes && !ex.closes()) {
             ex.closeAfter();
         }
         if (ex.closes()) {
             ex.order().closing();
         }
-    }
-
-    private boolean closes(Exchange ex) {
-        if (ex.isBadInput()) {
-            return true;
-        }
-        PipelineOrder order = ex.order();
-        Response res = ex.response();
-        if (res == null) {
-            // On admission, and only then: the request count moves on with the requests pipelined after it.
-            return !HttpUtil.isKeepAlive(ex.message())
-                    || maxRequestsPerConnection > 0 && order.requests() >= maxRequestsPerConnection;
-        }
-        // All answered is true only for the response being written, when it is the last one owed.
-        return ex.http10() && res.body() instanceof Response.Stream
-                || order.answeredAll() && (order.isInputClosed() || !ex.connection().server().isRunning());
     }
 }

@@ -72,7 +72,7 @@ public final class RequestDispatcher {
         Exchange ex = new Exchange(c, order, req, unmatchedRoute == null ? 0 : System.nanoTime());
         // Now, not when the response is ready: if the request rules out another, no later request on this
         // connection may be processed (RFC 9112 9.6), even while an async handler still works on this one.
-        keepAlive.decide(ex);
+        keepAlive.onAdmission(ex);
         if (ex.isBadInput()) {
             Throwable cause = req.decoderResult().cause();
             c.protocolError(String.valueOf(cause));
@@ -146,14 +146,13 @@ public final class RequestDispatcher {
     /** The exchange's response is ready: it goes out when every earlier one has. */
     private void respond(Exchange ex, Response res) {
         ex.respond(res);
-        keepAlive.decide(ex);
+        keepAlive.onResponse(ex);
         ex.order().complete(ex, this::write);
     }
 
     /** Writes a response whose turn it is; the observer hears of it after the write, with the handler's status. */
     private void write(Exchange ex) {
-        // Asked again: the last answer owed to a half-closed client, or on a stopping server, is the last one.
-        keepAlive.decide(ex);
+        keepAlive.beforeWrite(ex);
         try {
             writer.write(ex);
         } catch (RuntimeException e) {
