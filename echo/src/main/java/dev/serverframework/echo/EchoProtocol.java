@@ -3,6 +3,7 @@ package dev.serverframework.echo;
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
 import dev.serverframework.core.SettingChecks;
+import dev.serverframework.echo.internal.LineFrameDecoder;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.TooLongFrameException;

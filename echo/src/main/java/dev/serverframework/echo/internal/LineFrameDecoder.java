@@ -1,4 +1,4 @@
-package dev.serverframework.echo;
+package dev.serverframework.echo.internal;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
@@ -17,7 +17,7 @@ import java.util.List;
  *
  * <p>One instance per connection; runs on the connection's I/O loop.
  */
-final class LineFrameDecoder extends ByteToMessageDecoder {
+public final class LineFrameDecoder extends ByteToMessageDecoder {
     private final int maxLength;
     /** Bytes of the unfinished line already searched for '\n', so a long line is scanned once. */
     private int scanned;
@@ -27,12 +27,12 @@ final class LineFrameDecoder extends ByteToMessageDecoder {
      * @param maxLength the longest line accepted, in bytes, not counting its {@code \r\n} or {@code \n}; at
      *                  least 1 (the protocols' builders check it)
      */
-    LineFrameDecoder(int maxLength) {
+    public LineFrameDecoder(int maxLength) {
         this.maxLength = maxLength;
     }
 
     /** The content of a frame as text, without its line terminator. */
-    static String text(ByteBuf frame) {
+    public static String text(ByteBuf frame) {
         int end = frame.writerIndex();
         if (end > frame.readerIndex() && frame.getByte(end - 1) == '\n') {
             end--;
