@@ -354,6 +354,26 @@ class EchoProtocolTest {
     }
 
     /**
+     * An unfinished last line cut by the client's half-close is a line too: within the limit it is echoed,
+     * over it it gets the error line, after the echo of the lines before it, and the connection closes.
+     */
+    @Test
+    void inLineModeAnUnfinishedLastLineAtTheHalfCloseIsEchoedOrRefused() throws Exception {
+        start(local(EchoProtocol.builder().lineMode(true).maxLineLength(16).build()));
+        try (RawClient c = new RawClient(server.port())) {
+            c.send("first\nlast line");
+            c.socket().shutdownOutput();
+            assertEquals("first\nlast line", new String(c.readToEndCleanly(), StandardCharsets.UTF_8));
+        }
+        try (RawClient c = new RawClient(server.port())) {
+            c.send("first\nseventeen bytes!!");
+            c.socket().shutdownOutput();
+            assertEquals("first\nerror: line longer than 16 bytes\n",
+                    new String(c.readToEndCleanly(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
      * With a probe set, the first idle timeout sends it and the second in a row closes; data from the
      * client in between starts the count again.
      */

@@ -70,6 +70,31 @@ class KvProtocolErrorTest {
                 server.statistics().service(KvProtocol.SERVICE).protocolErrors() == 1);
     }
 
+    /**
+     * A request over a limit that the client's half-close cuts short is refused like any other: the replies
+     * before it, Redis's error, then the close, counted once.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+            "unfinished inline line over the limit | too big inline request",
+            "unfinished bulk string over the limit | invalid bulk length",
+    })
+    void aRequestOverALimitCutByAHalfCloseIsRefusedAfterTheRepliesBeforeIt(String name, String reason)
+            throws Exception {
+        try (RawClient client = new RawClient(server.port())) {
+            String over = name.startsWith("unfinished inline")
+                    ? "ECHO " + "x".repeat(300)
+                    : "*2\r\n$3\r\nGET\r\n$2000\r\n";
+            client.send(bytes(cmd("SET", "before", "1") + over));
+            client.socket().shutdownOutput();
+            assertEquals("+OK\r\n-ERR Protocol error: " + reason + "\r\n",
+                    new String(client.readToEndCleanly(), StandardCharsets.ISO_8859_1));
+        }
+        Await.until("protocol error counted", () ->
+                server.statistics().service(KvProtocol.SERVICE).protocolErrors() >= 1);
+        assertEquals(1, server.statistics().service(KvProtocol.SERVICE).protocolErrors());
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {"inline line over the limit|true", "inline line at the limit|false"})
     void inlineLineLimit(String name, boolean over) {
