@@ -52,7 +52,7 @@ public final class Broadcasts {
             try {
                 c.executor().execute(() -> {
                     try {
-                        c.runTask(task, null);
+                        server.callbacks().runTask(c, task, null);
                     } finally {
                         countDown.run();
                     }
@@ -110,7 +110,7 @@ public final class Broadcasts {
         for (ChannelConnection c : targets) {
             Runnable run = () -> {
                 try {
-                    c.runTask(task, null);
+                    server.callbacks().runTask(c, task, null);
                 } finally {
                     countDown.run();
                 }
@@ -162,7 +162,7 @@ public final class Broadcasts {
             // Always through the executor's queue, even from the connection's own thread: a task made in a
             // callback runs after that callback (and its writes), never nested inside it.
             try {
-                c.executor().execute(() -> c.runTask(task, fallback));
+                c.executor().execute(() -> server.callbacks().runTask(c, task, fallback));
             } catch (RejectedExecutionException e) {
                 log.debug("Task for connection {} dropped: its executor has terminated", connectionId);
             }

@@ -10,44 +10,37 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Consumer;
 
 /**
- * Runs a connection's protocol callbacks and tasks on its executor, one at a time and in order: marks the
- * connection busy meanwhile, contains a callback that throws (counted, logged once, the connection cut),
- * and releases the message a callback was given. One per connection.
+ * Runs connections' protocol callbacks and tasks on each connection's executor, one at a time and in
+ * order: marks the connection busy meanwhile, contains a callback that throws (counted, logged once, the
+ * connection cut), and releases the message a callback was given. One per server, shared by its
+ * connections (what is per connection, the busy mark, stays on the connection); any thread.
  */
 final class CallbackRunner {
     private static final Logger log = LoggerFactory.getLogger(CallbackRunner.class);
 
-    private final Connection connection;
     private final ServerCounters counters;
-    private volatile boolean busy;
 
-    CallbackRunner(Connection connection, ServerCounters counters) {
-        this.connection = connection;
+    CallbackRunner(ServerCounters counters) {
         this.counters = counters;
     }
 
-    /** Whether a callback or task of this connection is running now. Any thread. */
-    boolean isBusy() {
-        return busy;
-    }
-
-    /** Runs a callback on the connection's executor, inline when already there. Any thread. */
-    void run(Runnable callback) {
+    /** Runs a callback on the connection's executor, inline when already there. */
+    void run(ChannelConnection connection, Runnable callback) {
         EventExecutor ex = connection.executor();
         if (ex.inEventLoop()) {
-            invoke(callback, null);
+            invoke(connection, callback, null);
         } else {
             try {
-                ex.execute(() -> invoke(callback, null));
+                ex.execute(() -> invoke(connection, callback, null));
             } catch (RejectedExecutionException e) {
                 log.debug("Connection {}: callback dropped, executor has terminated", connection.id());
             }
         }
     }
 
-    /** Runs a user task for the connection, or {@code fallback} when it has closed. On its executor. */
-    void runTask(Consumer<Connection> task, Runnable fallback) {
-        run(() -> {
+    /** Runs a user task for the connection, or {@code fallback} when it has closed, on its executor. */
+    void runTask(ChannelConnection connection, Consumer<Connection> task, Runnable fallback) {
+        run(connection, () -> {
             if (connection.isOpen()) {
                 task.accept(connection);
             } else if (fallback != null) {
@@ -60,8 +53,8 @@ final class CallbackRunner {
      * Runs a callback here and now, on the connection's executor, and then releases {@code message}
      * (when not null) whatever the callback did: it retains what it keeps.
      */
-    void invoke(Runnable callback, Object message) {
-        busy = true;
+    void invoke(ChannelConnection connection, Runnable callback, Object message) {
+        connection.busy(true);
         try {
             callback.run();
         } catch (Throwable t) {
@@ -70,7 +63,7 @@ final class CallbackRunner {
                     connection.service(), t);
             connection.abort();
         } finally {
-            busy = false;
+            connection.busy(false);
             if (message != null) {
                 ReferenceCountUtil.release(message);
             }

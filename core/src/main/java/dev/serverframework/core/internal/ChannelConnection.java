@@ -28,22 +28,22 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Objects;
-import java.util.function.Consumer;
 
 /**
  * The framework's {@link Connection}: what a protocol does to its connection (write, close, pause, switch,
  * hijack, per-connection attributes) carried out on the Netty channel. Its life (callbacks, stop, books)
- * is {@link ConnectionLifecycle}'s; its callbacks run through {@link CallbackRunner}. Any thread.
+ * is {@link ConnectionLifecycle}'s; its callbacks run through the server's {@link CallbackRunner}. Any thread.
  */
 public final class ChannelConnection implements Connection {
     private final ServerRuntime server;
     private final Channel channel;
     private final long id;
     private final Worker worker;
-    private final CallbackRunner runner;
     private final ConnectionLifecycle lifecycle;
     private final ActivityHandler activity;
     private final OutboundQueueHandler outbound;
+    /** A callback or task of this connection is running. */
+    private volatile boolean busy;
     /** A write made on the I/O loop during a read batch, to flush at its end; I/O loop only. */
     private boolean flushPending;
     /** Inside a read batch on the I/O loop; I/O loop only. */
@@ -55,8 +55,7 @@ public final class ChannelConnection implements Connection {
         this.channel = channel;
         this.id = id;
         this.worker = worker;
-        this.runner = new CallbackRunner(this, server.counters());
-        this.lifecycle = new ConnectionLifecycle(server, channel, this, runner, protocol);
+        this.lifecycle = new ConnectionLifecycle(server, channel, this, protocol);
         this.outbound = new OutboundQueueHandler(lifecycle, server.settings().lingerTimeout().toNanos());
         this.activity = new ActivityHandler(lifecycle, outbound, idleTimeoutNanos,
                 server.settings().writeStallTimeout().toNanos());
@@ -81,9 +80,9 @@ public final class ChannelConnection implements Connection {
         }
     }
 
-    /** Runs a user task for this connection, or {@code fallback} when it has closed, on its executor. */
-    public void runTask(Consumer<Connection> task, Runnable fallback) {
-        runner.runTask(task, fallback);
+    /** Marks a callback or task of this connection as running, or no longer. On its executor. */
+    void busy(boolean running) {
+        busy = running;
     }
 
     /** Asks the connection to drain for a server stop (see {@link ConnectionLifecycle#drain}). I/O loop. */
@@ -274,7 +273,7 @@ public final class ChannelConnection implements Connection {
 
     @Override
     public boolean isBusy() {
-        return runner.isBusy();
+        return busy;
     }
 
     @Override

@@ -64,12 +64,11 @@ final class ConnectionLifecycle implements ConnectionEvents {
      */
     private final Promise<Void> closeDispatched = ImmediateEventExecutor.INSTANCE.newPromise();
 
-    ConnectionLifecycle(ServerRuntime server, Channel channel, ChannelConnection connection, CallbackRunner runner,
-                        Protocol<?> protocol) {
+    ConnectionLifecycle(ServerRuntime server, Channel channel, ChannelConnection connection, Protocol<?> protocol) {
         this.server = server;
         this.channel = channel;
         this.connection = connection;
-        this.runner = runner;
+        this.runner = server.callbacks();
         this.protocol = protocol;
     }
 
@@ -103,7 +102,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
         service.opened();
         server.registry().add(connection);
         Protocol<?> p = protocol;
-        runner.run(() -> p.onOpen(connection));
+        runner.run(connection, () -> p.onOpen(connection));
         if (server.isStopping()) {
             // Accepted as the stop began, perhaps after it looked for open connections.
             drain(server.settings().drainWindow().toNanos());
@@ -115,9 +114,9 @@ final class ConnectionLifecycle implements ConnectionEvents {
         Protocol<Object> p = (Protocol<Object>) protocol;
         if (p.execution() == Protocol.Execution.IO_LOOP) {
             connection.readBatchStarted();
-            runner.invoke(() -> p.onData(connection, msg), msg);
+            runner.invoke(connection, () -> p.onData(connection, msg), msg);
         } else {
-            connection.executor().execute(() -> runner.invoke(() -> p.onData(connection, msg), msg));
+            connection.executor().execute(() -> runner.invoke(connection, () -> p.onData(connection, msg), msg));
         }
     }
 
@@ -129,14 +128,14 @@ final class ConnectionLifecycle implements ConnectionEvents {
     void writabilityChanged() {
         if (connection.isWritable()) {
             Protocol<?> p = protocol;
-            runner.run(() -> p.onReady(connection));
+            runner.run(connection, () -> p.onReady(connection));
         }
     }
 
     /** The peer shut down its output; everything it sent before has been decoded and passed on. */
     void inputClosed() {
         Protocol<?> p = protocol;
-        runner.run(() -> p.onInputClosed(connection));
+        runner.run(connection, () -> p.onInputClosed(connection));
     }
 
     /**
@@ -150,7 +149,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
         tooLongReported = true;
         peerEvent(PeerEventLog.Kind.PROTOCOL_ERROR, String.valueOf(cause.getMessage()));
         Protocol<?> p = protocol;
-        runner.run(() -> p.onInputTooLong(connection, cause));
+        runner.run(connection, () -> p.onInputTooLong(connection, cause));
     }
 
     void closed() {
@@ -160,7 +159,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
         leaveServer();
         Protocol<?> p = protocol;
         try {
-            runner.run(() -> p.onClose(connection));
+            runner.run(connection, () -> p.onClose(connection));
         } finally {
             closeDispatched.trySuccess(null);
         }
@@ -195,7 +194,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
     @Override
     public void idleTimedOut() {
         Protocol<?> p = protocol;
-        runner.run(() -> {
+        runner.run(connection, () -> {
             if (!p.isAnswering(connection)) {
                 server.counters().onIdleTimeout();
                 p.ping(connection);
@@ -238,7 +237,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
         }
         draining = true;
         Protocol<?> p = protocol;
-        runner.run(() -> p.onShutdown(connection));
+        runner.run(connection, () -> p.onShutdown(connection));
         if (activity.quietFor(windowNanos)) {
             closeWhenAnswered();
         } else {
@@ -255,7 +254,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
             return;
         }
         outbound.stopInput();
-        runner.run(() -> {
+        runner.run(connection, () -> {
             if (!protocol.isAnswering(connection)) {
                 connection.close();
             }
@@ -296,7 +295,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
         service = nextService;
         protocol = next;
         // onOpen is queued before the buffered bytes below, so the new protocol sees it first.
-        runner.run(() -> next.onOpen(connection));
+        runner.run(connection, () -> next.onOpen(connection));
         ConnectionPipeline.replay(p, switched.leftovers());
     }
 

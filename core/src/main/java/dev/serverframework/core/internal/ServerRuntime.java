@@ -41,6 +41,7 @@ public final class ServerRuntime {
     private final Server server;
     private final ServerSettings settings;
     private final ServerCounters counters = new ServerCounters();
+    private final CallbackRunner callbacks = new CallbackRunner(counters);
     private final ConnectionRegistry registry;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
@@ -246,6 +247,11 @@ public final class ServerRuntime {
     /** The server's counters. */
     public ServerCounters counters() {
         return counters;
+    }
+
+    /** Runs the connections' callbacks and tasks. */
+    CallbackRunner callbacks() {
+        return callbacks;
     }
 
     /** The open connections. */
