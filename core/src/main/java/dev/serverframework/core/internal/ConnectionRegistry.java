@@ -32,11 +32,12 @@ public final class ConnectionRegistry {
         return true;
     }
 
+    /** Gives back a place taken by {@link #tryReserveSlot()}. */
     public void releaseSlot() {
         slots.decrementAndGet();
     }
 
-
+    /** Registers an opened connection under its id and its service. */
     public void add(ChannelConnection c) {
         byId.put(c.id(), c);
         byService.computeIfAbsent(c.service(), s -> ConcurrentHashMap.newKeySet()).add(c);
@@ -54,6 +55,7 @@ public final class ConnectionRegistry {
         return false;
     }
 
+    /** Moves a connection that switched protocols from one service to another; nothing if it has left. */
     public void changeService(ChannelConnection c, String from, String to) {
         if (!byId.containsKey(c.id())) {
             return;
@@ -65,6 +67,7 @@ public final class ConnectionRegistry {
         byService.computeIfAbsent(to, s -> ConcurrentHashMap.newKeySet()).add(c);
     }
 
+    /** The open connection with this id, or {@code null}. */
     public ChannelConnection get(long id) {
         return byId.get(id);
     }

@@ -100,38 +100,49 @@ public final class ServerCounters implements ServerStatistics {
         this.broadcastListener = listener;
     }
 
+    // ---- counting, by the framework on its own threads ----
+
+    /** A connection was accepted and admitted. */
     public void onAccepted() {
         accepted.increment();
     }
 
+    /** An admitted connection closed (or was hijacked). */
     public void onClosed() {
         closed.increment();
     }
 
+    /** A connection was refused over the connection limit. */
     public void onRejected() {
         rejected.increment();
     }
 
+    /** A connection reached its idle timeout. */
     public void onIdleTimeout() {
         idleTimeouts.increment();
     }
 
+    /** A connection was cut for a write stall. */
     public void onWriteStall() {
         writeStalls.increment();
     }
 
+    /** A connection ended with an I/O error. */
     public void onReset() {
         resets.increment();
     }
 
+    /** A peer closed in the middle of a message. */
     public void onClosedMidMessage() {
         closedMidMessage.increment();
     }
 
+    /** A callback or task threw. */
     public void onCallbackFailure() {
         callbackFailures.increment();
     }
 
+    /** An {@code each} reached {@code targets} connections; tells the listener, on the calling thread. */
     public void onBroadcast(int targets) {
         broadcasts.increment();
         broadcastTargets.add(targets);

@@ -45,22 +45,29 @@ public final class ServiceCounters implements ServiceStatistics {
         return protocolErrors.sum();
     }
 
+    // ---- counting, by the framework ----
+
+    /** A connection of this service opened (or switched to it). */
     public void opened() {
         open.incrementAndGet();
     }
 
+    /** A connection of this service closed (or switched away). */
     public void closed() {
         open.decrementAndGet();
     }
 
+    /** Bytes read from a connection of this service. */
     public void read(long bytes) {
         bytesRead.add(bytes);
     }
 
+    /** Bytes handed to the transport for a connection of this service. */
     public void written(long bytes) {
         bytesWritten.add(bytes);
     }
 
+    /** Bad input from a connection of this service. */
     public void protocolError() {
         protocolErrors.increment();
     }

@@ -55,10 +55,12 @@ public final class TransportSupport {
         }
     }
 
+    /** The I/O handler of the event loops of a resolved transport. */
     public static IoHandlerFactory ioHandlerFactory(Transport t) {
         return t == Transport.EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
     }
 
+    /** The listening channel class of a resolved transport. */
     public static Class<? extends ServerChannel> serverChannelClass(Transport t) {
         return t == Transport.EPOLL ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
     }
