@@ -118,6 +118,11 @@ public final class ChannelConnection implements Connection {
         channel.eventLoop().execute(() -> lifecycle.switchTo(next));
     }
 
+    /** The worker this connection is pinned to (its executor unless its protocol runs on the I/O loop). */
+    Worker worker() {
+        return worker;
+    }
+
     @Override
     public EventExecutor executor() {
         return lifecycle.protocol().execution() == Protocol.Execution.IO_LOOP ? channel.eventLoop() : worker;

@@ -116,7 +116,8 @@ final class ConnectionLifecycle implements ConnectionEvents {
             connection.readBatchStarted();
             runner.invoke(connection, () -> p.onData(connection, msg), msg);
         } else {
-            connection.executor().execute(() -> runner.invoke(connection, () -> p.onData(connection, msg), msg));
+            // Straight to the worker: the execution mode was just read, executor() would read it again.
+            connection.worker().execute(() -> runner.invoke(connection, () -> p.onData(connection, msg), msg));
         }
     }
 
