@@ -1,6 +1,7 @@
 package dev.serverframework.core;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.util.Attribute;
@@ -44,6 +45,12 @@ public interface Connection {
 
     /** The connection's I/O event loop. */
     EventExecutor ioLoop();
+
+    /**
+     * The allocator for buffers this connection will write (the channel's: pooled by default), so that a
+     * protocol can encode straight into the buffer that goes to the socket. Any thread.
+     */
+    ByteBufAllocator alloc();
 
     /** Writes bytes, after every write queued before it. */
     ChannelFuture write(byte[] bytes);

@@ -18,7 +18,6 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
-import io.netty.handler.codec.http.HttpResponseEncoder;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -87,7 +86,10 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         return execution;
     }
 
-    /** Decoder, encoder, header timeout, body aggregator and chunked writer. On the I/O loop. */
+    /**
+     * Decoder, header timeout, body aggregator and chunked writer; responses are encoded by the protocol
+     * itself, straight into the buffers it writes. On the I/O loop.
+     */
     @Override
     public void initPipeline(ChannelPipeline p) {
         StrictRequestDecoder decoder = new StrictRequestDecoder(new HttpDecoderConfig()
@@ -95,7 +97,6 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
                 .setMaxHeaderSize(maxHeaderSize)
                 .setMaxChunkSize(16 * 1024));
         p.addLast("http-decoder", decoder);
-        p.addLast("http-encoder", new HttpResponseEncoder());
         p.addLast("http-header-timeout", new HeaderTimeoutHandler(decoder, headerTimeoutNanos));
         p.addLast("http-aggregator", new LimitsAggregator(maxBodySize, writer.serverHeader()));
         p.addLast("http-chunked", new ChunkedWriterOnDemand());

@@ -5,6 +5,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultHttpHeaders;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValidationUtil;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.stream.ChunkedInput;
@@ -13,7 +14,10 @@ import io.netty.handler.stream.ChunkedStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Iterator;
+import java.util.Map;
 import java.util.Objects;
+import java.util.function.BiConsumer;
 
 /**
  * What a handler answers: a status, headers and a body of bytes, text, a {@link ByteBuf}, a file or a
@@ -51,17 +55,36 @@ public final class Response {
     private static final Empty EMPTY = new Empty();
 
     private final HttpResponseStatus status;
-    private final HttpHeaders headers;
     private final Body body;
+    /** The content type a factory was given, kept apart until the headers are made. */
+    private CharSequence contentType;
+    /**
+     * Made on the first {@link #header} or {@link #headers()}: most responses carry only a content type,
+     * and a header map per response is the larger part of what a small answer costs.
+     */
+    private HttpHeaders headers;
 
     private Response(HttpResponseStatus status, Body body) {
-        this(status, new DefaultHttpHeaders(), body);
+        this.status = status;
+        this.body = body;
     }
 
-    private Response(HttpResponseStatus status, HttpHeaders headers, Body body) {
+    private Response(HttpResponseStatus status, Body body, CharSequence contentType) {
         this.status = status;
-        this.headers = headers;
         this.body = body;
+        if (contentType != null) {
+            this.contentType = validValue(contentType);
+        }
+    }
+
+    /** The check a header map makes on set, for the content type kept apart from it. */
+    private static CharSequence validValue(CharSequence value) {
+        int bad = HttpHeaderValidationUtil.validateValidHeaderValue(value);
+        if (bad >= 0) {
+            throw new IllegalArgumentException("a header value must not contain control characters other than"
+                    + " HTAB, got one at index " + bad + " of the content type");
+        }
+        return value;
     }
 
     /** 200 with a UTF-8 {@code text/plain} body. */
@@ -86,18 +109,12 @@ public final class Response {
 
     /** 200 with this buffer (the response takes over one reference) and content type. */
     public static Response buffer(ByteBuf body, String contentType) {
-        Response r = new Response(HttpResponseStatus.OK, new Buffer(Objects.requireNonNull(body, "body")));
-        if (contentType != null) {
-            r.headers.set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        }
-        return r;
+        return new Response(HttpResponseStatus.OK, new Buffer(Objects.requireNonNull(body, "body")), contentType);
     }
 
     /** 200 with the whole file, sent zero-copy on plain connections; content type from its extension. */
     public static Response file(Path file) {
-        Response r = new Response(HttpResponseStatus.OK, new FileRange(file, 0, -1));
-        r.headers.set(HttpHeaderNames.CONTENT_TYPE, MimeTypes.of(file));
-        return r;
+        return new Response(HttpResponseStatus.OK, new FileRange(file, 0, -1), MimeTypes.of(file));
     }
 
     /**
@@ -109,9 +126,7 @@ public final class Response {
             throw new IllegalArgumentException("file range must not be negative, got offset " + offset
                     + " and length " + length);
         }
-        Response r = new Response(HttpResponseStatus.OK, new FileRange(file, offset, length));
-        r.headers.set(HttpHeaderNames.CONTENT_TYPE, MimeTypes.of(file));
-        return r;
+        return new Response(HttpResponseStatus.OK, new FileRange(file, offset, length), MimeTypes.of(file));
     }
 
     /** 200 with a body read from {@code in} and sent with chunked framing; the stream is closed at the end. */
@@ -121,11 +136,7 @@ public final class Response {
 
     /** 200 with a body produced by a Netty {@link ChunkedInput}, sent with chunked framing. */
     public static Response stream(ChunkedInput<ByteBuf> input, String contentType) {
-        Response r = new Response(HttpResponseStatus.OK, new Stream(Objects.requireNonNull(input, "input")));
-        if (contentType != null) {
-            r.headers.set(HttpHeaderNames.CONTENT_TYPE, contentType);
-        }
-        return r;
+        return new Response(HttpResponseStatus.OK, new Stream(Objects.requireNonNull(input, "input")), contentType);
     }
 
     /** An empty response with this status. */
@@ -143,12 +154,17 @@ public final class Response {
      * copy takes over (send one of the two, never both). This response is left unchanged.
      */
     public Response withStatus(int code) {
-        return new Response(HttpResponseStatus.valueOf(code), new DefaultHttpHeaders().set(headers), body);
+        Response copy = new Response(HttpResponseStatus.valueOf(code), body);
+        copy.contentType = contentType;
+        if (headers != null) {
+            copy.headers = new DefaultHttpHeaders().set(headers);
+        }
+        return copy;
     }
 
     /** Sets a header (replacing any values). */
     public Response header(CharSequence name, Object value) {
-        headers.set(name, value);
+        headers().set(name, value);
         return this;
     }
 
@@ -159,7 +175,30 @@ public final class Response {
 
     /** The headers set so far (the framework adds its own when sending). */
     public HttpHeaders headers() {
+        if (headers == null) {
+            headers = new DefaultHttpHeaders();
+            if (contentType != null) {
+                headers.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+                contentType = null;
+            }
+        }
         return headers;
+    }
+
+    /**
+     * Calls {@code action} with each header set so far, name and value, in the order set; cheaper than
+     * {@link #headers()} for a response that only has a content type. On the thread that owns the response.
+     */
+    public void forEachHeader(BiConsumer<CharSequence, CharSequence> action) {
+        if (contentType != null) {
+            action.accept(HttpHeaderNames.CONTENT_TYPE, contentType);
+        }
+        if (headers != null) {
+            for (Iterator<Map.Entry<CharSequence, CharSequence>> it = headers.iteratorCharSequence(); it.hasNext(); ) {
+                Map.Entry<CharSequence, CharSequence> e = it.next();
+                action.accept(e.getKey(), e.getValue());
+            }
+        }
     }
 
     /** The body, as the framework will write it. */

@@ -5,6 +5,7 @@ import dev.serverframework.core.Protocol;
 import dev.serverframework.core.Server;
 import dev.serverframework.core.Worker;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -131,6 +132,11 @@ public final class ChannelConnection implements Connection {
     @Override
     public EventExecutor ioLoop() {
         return channel.eventLoop();
+    }
+
+    @Override
+    public ByteBufAllocator alloc() {
+        return channel.alloc();
     }
 
     @Override

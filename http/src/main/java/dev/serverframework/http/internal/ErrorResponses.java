@@ -1,13 +1,9 @@
 package dev.serverframework.http.internal;
 
 import dev.serverframework.http.Response;
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 
 import java.nio.charset.StandardCharsets;
 
@@ -42,20 +38,16 @@ public final class ErrorResponses {
         return (head + body).getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** A complete response with the reason phrase as body, Date, Server and, if asked, Connection: close. */
-    public static FullHttpResponse full(HttpResponseStatus status, CharSequence serverHeader, boolean close) {
-        byte[] body = (status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-        r.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set(HttpHeaderNames.DATE, HttpDate.now());
-        if (serverHeader != null) {
-            r.headers().set(HttpHeaderNames.SERVER, serverHeader);
-        }
-        if (close) {
-            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
-        return r;
+    /** The bytes of a complete response with the reason phrase as body, Date, Server and, if asked, Connection: close. */
+    public static ByteBuf encoded(HttpResponseStatus status, CharSequence serverHeader, boolean close) {
+        String body = status.reasonPhrase() + "\n";
+        String head = "HTTP/1.1 " + status.code() + " " + status.reasonPhrase() + "\r\n"
+                + "content-type: text/plain\r\n"
+                + "content-length: " + body.length() + "\r\n"
+                + "date: " + HttpDate.now() + "\r\n"
+                + (serverHeader == null ? "" : "server: " + serverHeader + "\r\n")
+                + (close ? "connection: close\r\n" : "")
+                + "\r\n";
+        return Unpooled.wrappedBuffer((head + body).getBytes(StandardCharsets.US_ASCII));
     }
 }

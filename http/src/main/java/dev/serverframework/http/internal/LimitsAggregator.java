@@ -5,16 +5,16 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpContentException;
 import io.netty.util.ReferenceCountUtil;
+
+import java.nio.charset.StandardCharsets;
 
 /**
  * Netty's aggregator with this server's answers to its two edge cases: a body over the limit (announced,
@@ -24,7 +24,10 @@ import io.netty.util.ReferenceCountUtil;
  * body is over the limit, or 417 and close for an unknown expectation. Runs on the I/O loop.
  */
 public final class LimitsAggregator extends HttpObjectAggregator {
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
+
     private final CharSequence serverHeader;
+    private boolean expectationFailed;
 
     /** Aggregates bodies up to {@code maxContentLength} bytes; its own answers carry this {@code Server} header. */
     public LimitsAggregator(int maxContentLength, CharSequence serverHeader) {
@@ -38,19 +41,32 @@ public final class LimitsAggregator extends HttpObjectAggregator {
         if (standard == null) {
             return null;
         }
-        // Netty picked the status (100, 413 or 417); answer it with this server's headers.
+        // Netty picked the status (100, 413 or 417); answer it as bytes, since responses are encoded by the
+        // protocol and no encoder sits in the pipeline.
         HttpResponseStatus status = ((HttpResponse) standard).status();
         ReferenceCountUtil.release(standard);
         if (status.code() == HttpResponseStatus.CONTINUE.code()) {
-            return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE,
-                    Unpooled.EMPTY_BUFFER);
+            return Unpooled.wrappedBuffer(CONTINUE);
         }
         if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
             // None here: the aggregator then sees the announced length is too large and calls
             // handleOversizedMessage, whose 413 keeps its place among pipelined responses.
             return null;
         }
-        return ErrorResponses.full(status, serverHeader, true);
+        expectationFailed = true;
+        return ErrorResponses.encoded(status, serverHeader, true);
+    }
+
+    /** After a 417 the aggregator drops the body (its answer is bytes, which it cannot classify itself). */
+    @Override
+    protected boolean ignoreContentAfterContinueResponse(Object msg) {
+        return expectationFailed;
+    }
+
+    /** A 417 closes the connection. */
+    @Override
+    protected boolean closeAfterContinueResponse(Object msg) {
+        return expectationFailed;
     }
 
     /**

@@ -3,19 +3,10 @@ package dev.serverframework.http.internal;
 import dev.serverframework.core.Connection;
 import dev.serverframework.http.Response;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.DefaultHttpHeadersFactory;
-import io.netty.handler.codec.http.DefaultHttpResponse;
-import io.netty.handler.codec.http.HttpChunkedInput;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
-import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.HttpHeadersFactory;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
-import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.AsciiString;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +24,8 @@ import java.nio.file.Files;
 public final class ResponseWriter {
     private static final Logger log = LoggerFactory.getLogger(ResponseWriter.class);
 
-    private static final HttpHeadersFactory WIRE_HEADERS = DefaultHttpHeadersFactory.headersFactory().withValidation(false);
+    /** Bodies up to this size are copied into the head's buffer; larger ones are written as they are. */
+    private static final int COPIED_BODY_MAX = 4096;
 
     private final AsciiString serverHeader;
     private final AsciiString keepAliveHeader;
@@ -62,56 +54,63 @@ public final class ResponseWriter {
         boolean http10 = ex.http10();
         boolean head = ex.head();
         boolean close = ex.closes();
-        // A copy without Netty's per-character validation: the user's headers were validated when set
-        // on the Response, and the ones the framework adds below are known to be valid.
-        HttpHeaders h = WIRE_HEADERS.newHeaders().add(res.headers());
         HttpResponseStatus status = res.status();
         Response.Body body = res.body();
-        h.set(HttpHeaderNames.DATE, HttpDate.now());
-        if (serverHeader != null && !h.contains(HttpHeaderNames.SERVER)) {
-            h.set(HttpHeaderNames.SERVER, serverHeader);
+        ByteBuf content = body instanceof Response.Buffer b ? b.content() : null;
+        // A small body shares the head's buffer: one write, one buffer for the transport.
+        boolean copyContent = content != null && !head && content.readableBytes() <= COPIED_BODY_MAX;
+        ResponseHead h = ResponseHead.start(c.alloc(), res, close || http10,
+                copyContent ? content.readableBytes() : 0);
+        if (serverHeader != null && !h.serverSet()) {
+            h.header(HttpHeaderNames.SERVER, serverHeader);
         }
         if (close) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+            h.header(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
         } else if (http10) {
-            h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+            h.header(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
             if (keepAliveHeader != null) {
-                h.set(HttpHeaderNames.KEEP_ALIVE, keepAliveHeader);
+                h.header(HttpHeaderNames.KEEP_ALIVE, keepAliveHeader);
             }
         }
-        if (body instanceof Response.Buffer buffer) {
-            h.setInt(HttpHeaderNames.CONTENT_LENGTH, buffer.content().readableBytes());
+        if (content != null) {
+            h.contentLength(content.readableBytes());
+            ByteBuf out = h.end();
             if (head) {
-                buffer.content().release();
-                c.write(full(status, h, Unpooled.EMPTY_BUFFER));
+                content.release();
+                c.write(out);
+            } else if (copyContent) {
+                out.writeBytes(content);
+                content.release();
+                c.write(out);
             } else {
-                c.write(full(status, h, buffer.content()));
+                c.write(out);
+                c.write(content);
             }
         } else if (body instanceof Response.FileRange file) {
             long length = file.length() >= 0 ? file.length() : remainingSize(file);
             if (length < 0) {
                 // Nothing is out yet: a framed 500 keeps the connection usable, where cutting it would not.
+                h.buffer().release();
                 log.warn("Connection {}: response file {} cannot be read; answering 500", c.id(), file.file());
                 write(ex, ErrorResponses.response(HttpResponseStatus.INTERNAL_SERVER_ERROR));
                 return;
             }
-            writeFile(c, status, h, file, length, head);
-        } else if (body instanceof Response.Stream stream) {
-            h.remove(HttpHeaderNames.CONTENT_LENGTH);
-            // Not for HEAD: the encoder would then frame the empty end as a last chunk ("0\r\n\r\n"),
-            // body bytes a HEAD response must not have, which the client would read as the next response.
-            if (!http10 && !head) {
-                h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            h.contentLength(length);
+            if (!writeFile(c, h.end(), file, length, head)) {
+                return;
             }
-            c.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h));
-            ChannelFuture sent;
+        } else if (body instanceof Response.Stream stream) {
+            // Not for HEAD: its response has no body, so no chunked framing either.
+            if (!http10 && !head) {
+                h.header(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+            }
+            ChannelFuture sent = c.write(h.end());
             if (head) {
                 closeQuietly(stream);
-                sent = c.write(LastHttpContent.EMPTY_LAST_CONTENT);
             } else if (http10) {
                 sent = c.write(stream.input());
             } else {
-                sent = c.write(new HttpChunkedInput(stream.input()));
+                sent = c.write(new ChunkedBody(stream.input()));
             }
             if (close) {
                 // The protocol's chunked writer holds what the transport has not taken yet, where the
@@ -121,9 +120,9 @@ public final class ResponseWriter {
             }
         } else {
             if (hasBody(status)) {
-                h.setInt(HttpHeaderNames.CONTENT_LENGTH, 0);
+                h.contentLength(0);
             }
-            c.write(full(status, h, Unpooled.EMPTY_BUFFER));
+            c.write(h.end());
         }
         if (close) {
             c.close();
@@ -139,26 +138,21 @@ public final class ResponseWriter {
         }
     }
 
-    private static void writeFile(Connection c, HttpResponseStatus status, HttpHeaders h, Response.FileRange file,
-                                  long length, boolean head) {
-        h.set(HttpHeaderNames.CONTENT_LENGTH, length);
-        c.write(new DefaultHttpResponse(HttpVersion.HTTP_1_1, status, h));
-        if (!head && length > 0) {
+    /** Sends the head and the file's bytes; false when the file vanished and the connection was cut. */
+    private static boolean writeFile(Connection c, ByteBuf head, Response.FileRange file, long length,
+                                     boolean headOnly) {
+        c.write(head);
+        if (!headOnly && length > 0) {
             try {
                 c.sendFile(file.file(), file.offset(), length);
             } catch (UncheckedIOException e) {
                 // The head is out already: the only honest thing left is to cut the connection.
                 log.warn("Connection {}: file {} vanished while being sent; closing", c.id(), file.file());
                 c.abort();
-                return;
+                return false;
             }
         }
-        c.write(LastHttpContent.EMPTY_LAST_CONTENT);
-    }
-
-    private static DefaultFullHttpResponse full(HttpResponseStatus status, HttpHeaders h, ByteBuf content) {
-        return new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content, h,
-                DefaultHttpHeadersFactory.trailersFactory().newEmptyHeaders());
+        return true;
     }
 
     private static boolean hasBody(HttpResponseStatus status) {
