@@ -93,7 +93,9 @@ import java.util.concurrent.TimeUnit;
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx256m"})
+// The framework's INFO lines (listening, stopping) would land in the middle of JMH's iteration lines;
+// setUp prints the port and transport instead.
+@Fork(value = 1, jvmArgsAppend = {"-Xms256m", "-Xmx256m", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn"})
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 2)
 @Threads(1)
