@@ -51,8 +51,9 @@ import java.util.concurrent.TimeUnit;
  * <ul>
  *   <li>{@code batch1}: one request per invocation: a ping-pong round trip, two loopback writes and the
  *       wake-ups and syscalls around them included.</li>
- *   <li>{@code batch16}: {@value #PIPELINED} pipelined requests per invocation, which the server usually
- *       reads in one read and answers in one flush: the per-request cost of the pipeline dominates.</li>
+ *   <li>{@code batch16}: {@value #PIPELINED} pipelined requests per invocation, which arrive in one write
+ *       (one read for the server, if it keeps up): the round trip's cost is shared by 16 requests, so the
+ *       per-request cost of the pipeline dominates.</li>
  * </ul>
  * Both are normalised per request with {@code @OperationsPerInvocation}: <b>one op is one request</b>, in
  * the time and in the allocation figures alike. (The batch is a benchmark method rather than a
