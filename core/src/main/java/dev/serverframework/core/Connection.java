@@ -83,8 +83,21 @@ public interface Connection {
      */
     ChannelFuture sendFile(Path file, long offset, long length);
 
-    /** Closes the connection once every write queued before this call has gone out. */
+    /**
+     * Closes the connection once every write queued before this call has gone out, gracefully: from now on
+     * the peer's input is read and discarded, and after the last write the server shuts down its output and
+     * waits (up to the linger timeout) for the peer to close, so that late input cannot turn the close into
+     * a reset that destroys the answers. Any thread.
+     */
     ChannelFuture close();
+
+    /**
+     * Closes the connection as {@link #close()} does, at the peer's own request (an HTTP request with
+     * {@code Connection: close}, a QUIT command): the peer has said it sends nothing more, so once the last
+     * write is out the socket closes at once, without waiting for the peer's input. Input that arrives
+     * after this call makes it wait as {@code close()} does. Any thread.
+     */
+    ChannelFuture closeAtPeerRequest();
 
     /** Closes the connection now, discarding queued writes. */
     ChannelFuture abort();

@@ -21,6 +21,8 @@ import io.netty.util.concurrent.Promise;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +51,24 @@ public final class ChannelConnection implements Connection {
     private boolean flushPending;
     /** Inside a read batch on the I/O loop; I/O loop only. */
     private boolean inReadBatch;
+    /**
+     * Messages handed to the worker and not yet processed, so that the worker flushes once after the last of
+     * a run of pipelined messages instead of once per reply. Counted up on the I/O loop, down on the worker.
+     */
+    @SuppressWarnings("unused")
+    private volatile int queuedMessages;
+    /** A write made on the worker while more of this connection's messages are queued there; worker only. */
+    private boolean workerFlushPending;
+
+    private static final VarHandle QUEUED_MESSAGES;
+
+    static {
+        try {
+            QUEUED_MESSAGES = MethodHandles.lookup().findVarHandle(ChannelConnection.class, "queuedMessages", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     ChannelConnection(ServerRuntime server, Channel channel, long id, Worker worker, Protocol<?> protocol,
                       long idleTimeoutNanos) {
@@ -77,6 +97,19 @@ public final class ChannelConnection implements Connection {
         inReadBatch = false;
         if (flushPending) {
             flushPending = false;
+            channel.flush();
+        }
+    }
+
+    /** A message goes to the worker for {@code onData}. I/O loop. */
+    void messageQueued() {
+        QUEUED_MESSAGES.getAndAdd(this, 1);
+    }
+
+    /** The worker is done with a queued message: after the last one queued, flushes what it wrote. Worker. */
+    void messageProcessed() {
+        if ((int) QUEUED_MESSAGES.getAndAdd(this, -1) == 1 && workerFlushPending) {
+            workerFlushPending = false;
             channel.flush();
         }
     }
@@ -156,6 +189,14 @@ public final class ChannelConnection implements Connection {
             flushPending = true;
             return channel.write(message);
         }
+        if (queuedMessages > 1 && worker.inEventLoop()) {
+            // More of this connection's messages wait on this worker: the last of them flushes.
+            workerFlushPending = true;
+            return channel.write(message);
+        }
+        if (workerFlushPending && worker.inEventLoop()) {
+            workerFlushPending = false;
+        }
         return channel.writeAndFlush(message);
     }
 
@@ -209,13 +250,22 @@ public final class ChannelConnection implements Connection {
 
     @Override
     public ChannelFuture close() {
+        return closeAfterWrites(OutboundQueueHandler.CLOSE_AFTER_WRITES);
+    }
+
+    @Override
+    public ChannelFuture closeAtPeerRequest() {
+        return closeAfterWrites(OutboundQueueHandler.CLOSE_AT_PEER_REQUEST);
+    }
+
+    private ChannelFuture closeAfterWrites(Object marker) {
         ChannelPromise promise = channel.newPromise();
         if (lifecycle.isHijacked()) {
             return channel.close(promise);
         }
         // The marker travels the whole pipeline like a write, so it queues behind writes a codec still
         // holds (a chunked stream, say); the outbound queue closes once it and all before it are out.
-        channel.writeAndFlush(OutboundQueueHandler.CLOSE_AFTER_WRITES, promise);
+        channel.writeAndFlush(marker, promise);
         return promise;
     }
 

@@ -117,7 +117,14 @@ final class ConnectionLifecycle implements ConnectionEvents {
             runner.invoke(connection, () -> p.onData(connection, msg), msg);
         } else {
             // Straight to the worker: the execution mode was just read, executor() would read it again.
-            connection.worker().execute(() -> runner.invoke(connection, () -> p.onData(connection, msg), msg));
+            connection.messageQueued();
+            connection.worker().execute(() -> {
+                try {
+                    runner.invoke(connection, () -> p.onData(connection, msg), msg);
+                } finally {
+                    connection.messageProcessed();
+                }
+            });
         }
     }
 

@@ -34,6 +34,14 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
         }
     };
 
+    /** As {@link #CLOSE_AFTER_WRITES}, for a peer that has said it sends nothing more: no lingering for its input. */
+    static final Object CLOSE_AT_PEER_REQUEST = new Object() {
+        @Override
+        public String toString() {
+            return "CLOSE_AT_PEER_REQUEST";
+        }
+    };
+
     private final ConnectionEvents events;
     private final long lingerNanos;
     /** Made on first use: most connections never wait, and an idle one should cost little memory. */
@@ -62,8 +70,8 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg == CLOSE_AFTER_WRITES) {
-            closeAfterWrites(promise);
+        if (msg == CLOSE_AFTER_WRITES || msg == CLOSE_AT_PEER_REQUEST) {
+            closeAfterWrites(promise, msg == CLOSE_AT_PEER_REQUEST);
             return;
         }
         enqueue(msg, promise, false);
@@ -112,8 +120,10 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
     /**
      * Closes once everything queued, here and in the transport, has been written; from now on the peer's
      * input is discarded and later writes fail. On the I/O loop.
+     *
+     * @param peerDone the peer said it sends nothing more: the close need not linger for its input
      */
-    void closeAfterWrites(ChannelPromise promise) {
+    void closeAfterWrites(ChannelPromise promise, boolean peerDone) {
         ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
         if (closing) {
             return;
@@ -124,6 +134,9 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
             return;
         }
         linger = stopInput();
+        if (peerDone) {
+            linger.peerDone();
+        }
         // Output that never drains must not hold the close forever: the write-stall timeout watches it.
         events.closeRequested();
         if (isQueueEmpty()) {

@@ -34,7 +34,11 @@ public final class KeepAlive {
      */
     public void onAdmission(Exchange ex) {
         PipelineOrder order = ex.order();
-        decide(ex, ex.isBadInput() || !HttpUtil.isKeepAlive(ex.message())
+        boolean clientClosing = !ex.isBadInput() && !HttpUtil.isKeepAlive(ex.message());
+        if (clientClosing) {
+            ex.markClientClosing();
+        }
+        decide(ex, ex.isBadInput() || clientClosing
                 || maxRequestsPerConnection > 0 && order.requests() >= maxRequestsPerConnection);
     }
 

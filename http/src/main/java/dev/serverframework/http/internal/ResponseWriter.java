@@ -115,7 +115,7 @@ public final class ResponseWriter {
             if (close) {
                 // The protocol's chunked writer holds what the transport has not taken yet, where the
                 // framework's close-after-writes does not see it: closing now would cut the body short.
-                sent.addListener(f -> c.close());
+                sent.addListener(f -> close(ex));
                 return;
             }
         } else {
@@ -125,7 +125,19 @@ public final class ResponseWriter {
             c.write(h.end());
         }
         if (close) {
-            c.close();
+            close(ex);
+        }
+    }
+
+    /**
+     * Closes after the response: at once when the client asked for it (it sends nothing more), otherwise
+     * with the lingering close that keeps its late input from resetting the connection.
+     */
+    private static void close(Exchange ex) {
+        if (ex.clientClosing()) {
+            ex.connection().closeAtPeerRequest();
+        } else {
+            ex.connection().close();
         }
     }
 
