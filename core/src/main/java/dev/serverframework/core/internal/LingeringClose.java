@@ -85,7 +85,23 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
         if (!ch.isActive()) {
             return;
         }
-        if (lingerNanos == 0 || peerDone || !(ch instanceof DuplexChannel duplex) || duplex.isInputShutdown()) {
+        if (peerDone) {
+            // After the read batch under way, if any (the close may come from inside it): what it still reads
+            // shows the peer sending on after all, and then the close lingers.
+            ctx.executor().execute(() -> {
+                if (peerDone) {
+                    ch.close();
+                } else {
+                    linger(ch);
+                }
+            });
+            return;
+        }
+        linger(ch);
+    }
+
+    private void linger(Channel ch) {
+        if (lingerNanos == 0 || !(ch instanceof DuplexChannel duplex) || duplex.isInputShutdown()) {
             ch.close();
             return;
         }
