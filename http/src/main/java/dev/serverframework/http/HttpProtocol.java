@@ -41,7 +41,7 @@ import static dev.serverframework.core.SettingChecks.range;
  *
  * <p>Keep-alive follows RFC 9112: HTTP/1.1 persists unless {@code Connection: close}; HTTP/1.0 only with
  * {@code Connection: keep-alive}, which the response then repeats. Pipelined requests are answered in
- * order. Bad input gets 400/408/413/414/431/501 and the connection closed. The protocol keeps its
+ * order. Bad input gets 400/408/413/414/431/501/505 and the connection closed. The protocol keeps its
  * per-connection state in a connection attribute of its own key; a handler keeps its own with
  * {@code request.connection().attr(key)}. Immutable and thread-safe once built.
  */
