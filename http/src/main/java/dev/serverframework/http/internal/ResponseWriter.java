@@ -130,6 +130,14 @@ public final class ResponseWriter {
         }
     }
 
+    /**
+     * Writes the interim {@code 100 Continue} a request's head asked for, when its turn comes (see
+     * {@link PipelineOrder#continueExpected}). On the connection's executor.
+     */
+    public void writeContinue(Connection c) {
+        c.write(new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.CONTINUE, Unpooled.EMPTY_BUFFER));
+    }
+
     /** The file's size from the range's offset on, or -1 when it cannot be read. */
     private static long remainingSize(Response.FileRange file) {
         try {

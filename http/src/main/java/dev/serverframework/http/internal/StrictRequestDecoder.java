@@ -10,6 +10,7 @@ import io.netty.handler.codec.http.EmptyHttpHeaders;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpRequest;
@@ -36,6 +37,9 @@ import java.util.List;
  * <li>a {@code Transfer-Encoding} other than plain {@code chunked} fails the request with
  *     {@link UnsupportedTransferCodingException} (answered 501); with {@code Content-Length} as well it
  *     is request smuggling, which Netty rejects (400);</li>
+ * <li>an {@code Expect} other than {@code 100-continue} in an HTTP/1.1 request fails it with
+ *     {@link ExpectationFailedException} (417), here rather than in the aggregator, so that the 417 keeps
+ *     its place behind the responses to earlier pipelined requests;</li>
  * <li>{@link #isAwaitingHeaders()} is true from the first byte of a request until its head is decoded,
  *     which is what the header timeout watches;</li>
  * <li>a client that ends its input (FIN) in the middle of a request head is reported, when the
@@ -87,6 +91,13 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
     public static final class UnsupportedVersionException extends IllegalArgumentException {
         UnsupportedVersionException(String version) {
             super("unsupported HTTP version: " + version);
+        }
+    }
+
+    /** A request with an expectation other than {@code 100-continue} (answered 417). */
+    public static final class ExpectationFailedException extends IllegalArgumentException {
+        ExpectationFailedException(String expectation) {
+            super("unsupported expectation: " + expectation);
         }
     }
 
@@ -142,6 +153,14 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
         if (!codings.isEmpty() && !headers.contains(HttpHeaderNames.CONTENT_LENGTH)
                 && !(codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked"))) {
             throw new UnsupportedTransferCodingException(String.join(", ", codings));
+        }
+        if (msg.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+            // An HTTP/1.0 request's expectation is ignored (RFC 9110 10.1.1).
+            for (String expectation : headers.getAll(HttpHeaderNames.EXPECT)) {
+                if (!HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expectation.trim())) {
+                    throw new ExpectationFailedException(expectation);
+                }
+            }
         }
         return super.isContentAlwaysEmpty(msg);
     }
