@@ -204,7 +204,9 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
         if (fieldLinesFrom >= 0) {
             checkFieldLines(buffer, fieldLinesFrom, buffer.readerIndex());
         }
-        boolean headEmitted = false;
+        // This call ended a request head or a whole request: what it consumed belonged to that one, and only
+        // bytes left after it can start the next head.
+        boolean ended = false;
         for (int i = produced; i < out.size(); i++) {
             Object o = out.get(i);
             if (o instanceof HttpRequest) {
@@ -212,7 +214,7 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
                 awaitingHeaders = false;
                 headBytesSeen = false;
                 inBody = true;
-                headEmitted = true;
+                ended = true;
                 if (i + 1 < out.size() && out.get(i + 1) == LastHttpContent.EMPTY_LAST_CONTENT
                         && !(o instanceof FullHttpRequest) && ((HttpRequest) o).decoderResult().isSuccess()) {
                     // A request without a body, complete in one piece: hand it on as a full request, so the
@@ -224,17 +226,18 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
             }
             if (o instanceof LastHttpContent) {
                 inBody = false;
+                ended = true;
             }
         }
         boolean sawBytes = buffer.readableBytes() > 0 || readableBefore > buffer.readableBytes();
-        if (!inBody && !awaitingHeaders && sawBytes && (!headEmitted || buffer.isReadable())) {
+        if (!inBody && !awaitingHeaders && sawBytes && (!ended || buffer.isReadable())) {
             awaitingHeaders = true;
             headersStartedNanos = System.nanoTime();
         }
         if (awaitingHeaders && !headBytesSeen) {
-            // This call's bytes are all still in the buffer, consumed or not; after an emitted head, only the
-            // unconsumed ones belong to the next.
-            int from = headEmitted ? buffer.readerIndex() : readerBefore;
+            // This call's bytes are all still in the buffer, consumed or not; after an ended head or body, only
+            // the unconsumed ones belong to the next head.
+            int from = ended ? buffer.readerIndex() : readerBefore;
             headBytesSeen = buffer.forEachByte(from, buffer.writerIndex() - from, ByteProcessor.FIND_NON_CRLF) >= 0;
         }
     }
