@@ -154,7 +154,7 @@ public final class StrictRequestDecoder extends HttpRequestDecoder {
                 && !(codings.size() == 1 && codings.get(0).trim().equalsIgnoreCase("chunked"))) {
             throw new UnsupportedTransferCodingException(String.join(", ", codings));
         }
-        if (msg.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
+        if (headers.contains(HttpHeaderNames.EXPECT) && msg.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             // An HTTP/1.0 request's expectation is ignored (RFC 9110 10.1.1).
             for (String expectation : headers.getAll(HttpHeaderNames.EXPECT)) {
                 if (!HttpHeaderValues.CONTINUE.contentEqualsIgnoreCase(expectation.trim())) {
