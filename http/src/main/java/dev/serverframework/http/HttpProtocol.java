@@ -4,6 +4,7 @@ import dev.serverframework.core.BusyAnswer;
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
 import dev.serverframework.http.internal.ChunkedWriterOnDemand;
+import dev.serverframework.http.internal.ContinueExpected;
 import dev.serverframework.http.internal.ErrorResponses;
 import dev.serverframework.http.internal.HeaderTimeoutHandler;
 import dev.serverframework.http.internal.KeepAlive;
@@ -40,7 +41,8 @@ import static dev.serverframework.core.SettingChecks.range;
  *
  * <p>Keep-alive follows RFC 9112: HTTP/1.1 persists unless {@code Connection: close}; HTTP/1.0 only with
  * {@code Connection: keep-alive}, which the response then repeats. Pipelined requests are answered in
- * order. Bad input gets 400/408/413/414/431/501 and the connection closed. The protocol keeps its
+ * order, and a {@code 100 Continue} waits for the responses before it. Bad input gets
+ * 400/408/413/414/417/431/501/505 and the connection closed. The protocol keeps its
  * per-connection state in a connection attribute of its own key; a handler keeps its own with
  * {@code request.connection().attr(key)}. Immutable and thread-safe once built.
  */
@@ -98,7 +100,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
                 .setMaxChunkSize(16 * 1024));
         p.addLast("http-decoder", decoder);
         p.addLast("http-header-timeout", new HeaderTimeoutHandler(decoder, headerTimeoutNanos));
-        p.addLast("http-aggregator", new LimitsAggregator(maxBodySize, writer.serverHeader()));
+        p.addLast("http-aggregator", new LimitsAggregator(maxBodySize));
         p.addLast("http-chunked", new ChunkedWriterOnDemand());
     }
 
@@ -153,6 +155,11 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
     @Override
     public void onData(Connection connection, FullHttpRequest request) {
         PipelineOrder order = PipelineOrder.of(connection);
+        if (request instanceof ContinueExpected) {
+            // Not a request: the next one's head asks for 100 Continue, due once the earlier ones are answered.
+            order.continueExpected(() -> writer.writeContinue(connection));
+            return;
+        }
         // Behind a response that closes the connection, nothing more is answered.
         if (!order.isClosing()) {
             dispatcher.dispatch(connection, order, request);

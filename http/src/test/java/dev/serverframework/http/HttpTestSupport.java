@@ -128,6 +128,11 @@ final class HttpTestSupport {
         return statusLine == null ? null : readAfterStatusLine(c, statusLine, false);
     }
 
+    /** Reads the rest of one response to a non-HEAD request whose status line has been read already. */
+    static RawResponse readAfterStatusLine(RawClient c, String statusLine) {
+        return readAfterStatusLine(c, statusLine, false);
+    }
+
     private static RawResponse readAfterStatusLine(RawClient c, String statusLine, boolean head) {
         assertTrue(statusLine.startsWith("HTTP/1.1 "), "bad status line: " + statusLine);
         int status = Integer.parseInt(statusLine.substring(9, 12));

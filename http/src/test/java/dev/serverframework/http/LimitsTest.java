@@ -262,6 +262,23 @@ class LimitsTest {
     }
 
     @Test
+    void anIdleClientAfterARequestWithABodyIsNotAnswered408() throws Exception {
+        try (RawClient c = new RawClient(server.port())) {
+            // A body ends in the same read as the last bytes the client sent, with nothing after it: no request
+            // head has started, whatever the body's last bytes were.
+            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+            assertEquals("echo:hello", read(c).bodyText());
+            assertTrue(silentFor(c, 1200), "an idle client got an answer after a body with Content-Length");
+            c.send("POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n");
+            assertEquals("echo:hello", read(c).bodyText());
+            assertTrue(silentFor(c, 1200), "an idle client got an answer after a chunked body");
+            // Still usable.
+            c.send(get("/"));
+            assertEquals("Hello World!", read(c).bodyText());
+        }
+    }
+
+    @Test
     void aRequestHeadSentInPiecesInTimeIsServed() {
         try (RawClient c = new RawClient(server.port())) {
             c.send("GET / HT");

@@ -1,17 +1,15 @@
 package dev.serverframework.http.internal;
 
 import dev.serverframework.http.Response;
-import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.HttpResponseStatus;
 
 import java.nio.charset.StandardCharsets;
 
 /**
  * Error answers, all with a short, generic text body: the reason phrase, never internal details. As a
- * {@link Response} for the protocol's own answers (400, 404, 405, 500...); as a complete message for the
- * pipeline's (417 for an unknown expectation, before a request reaches the protocol; 408 and 413 go through
- * the protocol, so that they keep request order); as bytes for the refusal over capacity. Any thread.
+ * {@link Response} for the protocol's answers (400, 404, 405, 500..., and the pipeline's failures: 408, 413
+ * and 417 reach the protocol as failed requests, so that they keep request order); as bytes for the
+ * refusal over capacity. Any thread.
  */
 public final class ErrorResponses {
     private ErrorResponses() {
@@ -36,18 +34,5 @@ public final class ErrorResponses {
                 + (serverHeader == null ? "" : "Server: " + serverHeader + "\r\n")
                 + "\r\n";
         return (head + body).getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** The bytes of a complete response with the reason phrase as body, Date, Server and, if asked, Connection: close. */
-    public static ByteBuf encoded(HttpResponseStatus status, CharSequence serverHeader, boolean close) {
-        String body = status.reasonPhrase() + "\n";
-        String head = "HTTP/1.1 " + status.code() + " " + status.reasonPhrase() + "\r\n"
-                + "content-type: text/plain\r\n"
-                + "content-length: " + body.length() + "\r\n"
-                + "date: " + HttpDate.now() + "\r\n"
-                + (serverHeader == null ? "" : "server: " + serverHeader + "\r\n")
-                + (close ? "connection: close\r\n" : "")
-                + "\r\n";
-        return Unpooled.wrappedBuffer((head + body).getBytes(StandardCharsets.US_ASCII));
     }
 }

@@ -6,67 +6,52 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
 import io.netty.handler.codec.http.FullHttpRequest;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpRequest;
-import io.netty.handler.codec.http.HttpResponse;
-import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.TooLongHttpContentException;
-import io.netty.util.ReferenceCountUtil;
-
-import java.nio.charset.StandardCharsets;
 
 /**
- * Netty's aggregator with this server's answers to its two edge cases: a body over the limit (announced,
- * or growing past it while chunked) is passed on as a request failed with
- * {@link TooLongHttpContentException}, which the protocol answers 413 in request order and closes (the
- * rest of the body is discarded); {@code Expect: 100-continue} gets 100, that same 413 when the announced
- * body is over the limit, or 417 and close for an unknown expectation. Runs on the I/O loop.
+ * Netty's aggregator, except that it writes nothing itself: Netty's would write its answers to
+ * {@code Expect} and to a body over the limit at once, on the I/O loop, ahead of the response to an earlier
+ * pipelined request that a handler is still preparing. Here:
+ * <ul>
+ * <li>a body over the limit (announced, or growing past it while chunked) is passed on as a request failed
+ *     with {@link TooLongHttpContentException}, which the protocol answers 413 in request order and closes
+ *     (the rest of the body is discarded);</li>
+ * <li>{@code Expect: 100-continue} is passed on as a {@link ContinueExpected} notice ahead of the request,
+ *     and the protocol writes the 100 once every earlier request is answered; with a body announced over
+ *     the limit, the request gets that 413 instead;</li>
+ * <li>a request the decoder failed passes on as it is, answered for that failure (an expectation other
+ *     than 100-continue is one: 417), with no 100 and no 413.</li>
+ * </ul>
+ * Runs on the I/O loop.
  */
 public final class LimitsAggregator extends HttpObjectAggregator {
-    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
-    private final CharSequence serverHeader;
-    private boolean expectationFailed;
-
-    /** Aggregates bodies up to {@code maxContentLength} bytes; its own answers carry this {@code Server} header. */
-    public LimitsAggregator(int maxContentLength, CharSequence serverHeader) {
-        super(maxContentLength, true);
-        this.serverHeader = serverHeader;
+    /** Aggregates bodies up to {@code maxContentLength} bytes. */
+    public LimitsAggregator(int maxContentLength) {
+        super(maxContentLength);
     }
 
     @Override
     protected Object newContinueResponse(HttpMessage start, int maxContentLength, ChannelPipeline pipeline) {
-        Object standard = super.newContinueResponse(start, maxContentLength, pipeline);
-        if (standard == null) {
-            return null;
+        if (start.decoderResult().isSuccess() && HttpUtil.is100ContinueExpected(start)
+                && !isContentLengthInvalid(start, maxContentLength)) {
+            // The server answers the expectation; the handler sees a request without it, as with Netty's.
+            start.headers().remove(HttpHeaderNames.EXPECT);
+            ctx().fireChannelRead(new ContinueExpected((HttpRequest) start));
         }
-        // Netty picked the status (100, 413 or 417); answer it as bytes, since responses are encoded by the
-        // protocol and no encoder sits in the pipeline.
-        HttpResponseStatus status = ((HttpResponse) standard).status();
-        ReferenceCountUtil.release(standard);
-        if (status.code() == HttpResponseStatus.CONTINUE.code()) {
-            return Unpooled.wrappedBuffer(CONTINUE);
-        }
-        if (status.code() == HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE.code()) {
-            // None here: the aggregator then sees the announced length is too large and calls
-            // handleOversizedMessage, whose 413 keeps its place among pipelined responses.
-            return null;
-        }
-        expectationFailed = true;
-        return ErrorResponses.encoded(status, serverHeader, true);
+        // Nothing for Netty to write: an announced body over the limit gets its 413 from handleOversizedMessage.
+        return null;
     }
 
-    /** After a 417 the aggregator drops the body (its answer is bytes, which it cannot classify itself). */
     @Override
-    protected boolean ignoreContentAfterContinueResponse(Object msg) {
-        return expectationFailed;
-    }
-
-    /** A 417 closes the connection. */
-    @Override
-    protected boolean closeAfterContinueResponse(Object msg) {
-        return expectationFailed;
+    protected boolean isContentLengthInvalid(HttpMessage start, int maxContentLength) {
+        // A request the decoder failed is answered for that failure, whatever length it announces.
+        return start.decoderResult().isSuccess() && super.isContentLengthInvalid(start, maxContentLength);
     }
 
     /**

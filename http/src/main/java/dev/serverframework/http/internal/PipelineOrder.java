@@ -13,6 +13,9 @@ import java.util.function.Consumer;
  * stops once a response has closed the connection. Kept in the connection's attribute of a key of its
  * own, so the application's handlers have the connection's other attributes to themselves. Used only on
  * the connection's executor.
+ *
+ * <p>It also holds back a {@code 100 Continue} until the responses to the requests before it are out, so
+ * that the interim answer never overtakes a final one.
  */
 public final class PipelineOrder {
     private static final AttributeKey<PipelineOrder> KEY = AttributeKey.valueOf(PipelineOrder.class, "order");
@@ -24,6 +27,10 @@ public final class PipelineOrder {
     private int requests;
     private boolean closing;
     private boolean inputClosed;
+    /** Writes the {@code 100 Continue} owed to the request being received; null when none is owed. */
+    private Runnable owedContinue;
+    /** The number of the request the owed {@code 100 Continue} is for: it goes out when all before it have. */
+    private long continueFor;
 
     private PipelineOrder() {
     }
@@ -77,14 +84,46 @@ public final class PipelineOrder {
     }
 
     /**
+     * The head of the next request asks for {@code 100 Continue} (the client holds its body back until then):
+     * {@code send} writes the 100 as soon as every request admitted so far has its response written, at once
+     * when they all have. A 100 still owed to an earlier request is dropped: that request's body has arrived
+     * since, or it could not have been admitted. Nothing once the connection is closing.
+     */
+    public void continueExpected(Runnable send) {
+        if (closing) {
+            return;
+        }
+        if (answeredAll()) {
+            send.run();
+            return;
+        }
+        owedContinue = send;
+        continueFor = nextSequence;
+    }
+
+    /** Writes the owed {@code 100 Continue} if the response just written was the last before its request. */
+    private void continueIfDue() {
+        if (owedContinue != null && nextToWrite == continueFor) {
+            Runnable send = owedContinue;
+            owedContinue = null;
+            // Behind a response that closes the connection the body is not wanted any more.
+            if (!closing) {
+                send.run();
+            }
+        }
+    }
+
+    /**
      * Hands in an exchange whose response is ready; passes those that may go out now to {@code writer}, in
-     * order. Behind a response that closes the connection, the waiting ones are abandoned.
+     * order, each followed by a {@code 100 Continue} owed to the request after it. Behind a response that closes
+     * the connection, the waiting ones are abandoned.
      */
     public void complete(Exchange ready, Consumer<Exchange> writer) {
         if (ready.sequence() == nextToWrite && (waiting == null || waiting.isEmpty())) {
             // The common case, one request at a time: no map, no boxing.
             nextToWrite++;
             writer.accept(ready);
+            continueIfDue();
             return;
         }
         if (waiting == null) {
@@ -95,6 +134,7 @@ public final class PipelineOrder {
         while ((next = waiting.remove(nextToWrite)) != null) {
             nextToWrite++;
             writer.accept(next);
+            continueIfDue();
             if (next.closes()) {
                 waiting.values().forEach(Exchange::abandon);
                 waiting.clear();

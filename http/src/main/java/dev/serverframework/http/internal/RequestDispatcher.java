@@ -185,6 +185,12 @@ public final class RequestDispatcher {
         if (cause instanceof StrictRequestDecoder.UnsupportedTransferCodingException) {
             return HttpResponseStatus.NOT_IMPLEMENTED;
         }
+        if (cause instanceof StrictRequestDecoder.UnsupportedVersionException) {
+            return HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED;
+        }
+        if (cause instanceof StrictRequestDecoder.ExpectationFailedException) {
+            return HttpResponseStatus.EXPECTATION_FAILED;
+        }
         if (cause instanceof TooLongHttpContentException) {
             return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
         }

@@ -3,6 +3,7 @@ package dev.serverframework.http.internal;
 import dev.serverframework.core.Connection;
 import dev.serverframework.http.Response;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
@@ -13,6 +14,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 
 /**
@@ -26,6 +28,7 @@ public final class ResponseWriter {
 
     /** Bodies up to this size are copied into the head's buffer; larger ones are written as they are. */
     private static final int COPIED_BODY_MAX = 4096;
+    private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final AsciiString serverHeader;
     private final AsciiString keepAliveHeader;
@@ -139,6 +142,14 @@ public final class ResponseWriter {
         } else {
             ex.connection().close();
         }
+    }
+
+    /**
+     * Writes the interim {@code 100 Continue} a request's head asked for, when its turn comes (see
+     * {@link PipelineOrder#continueExpected}). On the connection's executor.
+     */
+    public void writeContinue(Connection c) {
+        c.write(Unpooled.wrappedBuffer(CONTINUE));
     }
 
     /** The file's size from the range's offset on, or -1 when it cannot be read. */
