@@ -3,7 +3,6 @@ package dev.serverframework.http;
 import dev.serverframework.core.BusyAnswer;
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
-import dev.serverframework.http.internal.ChunkedWriterOnDemand;
 import dev.serverframework.http.internal.ContinueExpected;
 import dev.serverframework.http.internal.ErrorResponses;
 import dev.serverframework.http.internal.HeaderTimeoutHandler;
@@ -89,8 +88,9 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
     }
 
     /**
-     * Decoder, header timeout, body aggregator and chunked writer; responses are encoded by the protocol
-     * itself, straight into the buffers it writes. On the I/O loop.
+     * Decoder, header timeout and body aggregator; responses are encoded by the protocol itself, straight
+     * into the buffers it writes (a streamed body goes through the framework's chunked writer). On the I/O
+     * loop.
      */
     @Override
     public void initPipeline(ChannelPipeline p) {
@@ -101,7 +101,6 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         p.addLast("http-decoder", decoder);
         p.addLast("http-header-timeout", new HeaderTimeoutHandler(decoder, headerTimeoutNanos));
         p.addLast("http-aggregator", new LimitsAggregator(maxBodySize));
-        p.addLast("http-chunked", new ChunkedWriterOnDemand());
     }
 
     /**

@@ -27,10 +27,12 @@ import java.util.concurrent.TimeUnit;
 final class ConnectionLifecycle implements ConnectionEvents {
     private static final Logger log = LoggerFactory.getLogger(ConnectionLifecycle.class);
     private static final VarHandle SLOT_RELEASED;
+    private static final VarHandle WAITER;
 
     static {
         try {
             SLOT_RELEASED = MethodHandles.lookup().findVarHandle(ConnectionLifecycle.class, "slotReleased", int.class);
+            WAITER = MethodHandles.lookup().findVarHandle(ConnectionLifecycle.class, "closeDispatchedWaiter", Promise.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -62,7 +64,9 @@ final class ConnectionLifecycle implements ConnectionEvents {
      * connection was hijacked. The channel's close future is not enough for a graceful stop: it completes
      * before Netty fires channelInactive, so a stop that shut the workers then would drop onClose.
      */
-    private final Promise<Void> closeDispatched = ImmediateEventExecutor.INSTANCE.newPromise();
+    private volatile boolean closeDispatched;
+    /** Made only when a stop waits for this connection (idle connections are many); completed with the flag. */
+    private volatile Promise<Void> closeDispatchedWaiter;
 
     ConnectionLifecycle(ServerRuntime server, Channel channel, ChannelConnection connection, Protocol<?> protocol) {
         this.server = server;
@@ -169,7 +173,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
         try {
             runner.run(connection, () -> p.onClose(connection));
         } finally {
-            closeDispatched.trySuccess(null);
+            markCloseDispatched();
         }
     }
 
@@ -271,7 +275,24 @@ final class ConnectionLifecycle implements ConnectionEvents {
 
     /** Completes once {@code onClose} is queued on the executor (or the connection was hijacked). */
     Future<Void> closeDispatchedFuture() {
-        return closeDispatched;
+        Promise<Void> waiter = closeDispatchedWaiter;
+        if (waiter == null) {
+            WAITER.compareAndSet(this, null, ImmediateEventExecutor.INSTANCE.<Void>newPromise());
+            waiter = closeDispatchedWaiter;
+        }
+        // Set before the waiter was read by markCloseDispatched, or the waiter seen there: either way done.
+        if (closeDispatched) {
+            waiter.trySuccess(null);
+        }
+        return waiter;
+    }
+
+    private void markCloseDispatched() {
+        closeDispatched = true;
+        Promise<Void> waiter = closeDispatchedWaiter;
+        if (waiter != null) {
+            waiter.trySuccess(null);
+        }
     }
 
     // ---- switch and hijack (I/O loop) ----
@@ -329,7 +350,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
             // The server lets go of it: for its counters it has left like a closed one.
             leaveServer();
             releaseSlot();
-            closeDispatched.trySuccess(null);
+            markCloseDispatched();
             promise.trySuccess(channel);
         });
     }

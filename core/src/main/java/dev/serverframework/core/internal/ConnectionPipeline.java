@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.stream.ChunkedInput;
 import io.netty.handler.stream.ChunkedWriteHandler;
 import io.netty.util.ReferenceCountUtil;
 
@@ -29,6 +30,9 @@ final class ConnectionPipeline {
     record Switched(List<String> codecNames, List<Object> leftovers) {
     }
 
+    /** The codec names last installed, by any server: racy on purpose, a stale read only costs a copy. */
+    private static volatile List<String> lastCodecNames = List.of();
+
     private ConnectionPipeline() {
     }
 
@@ -37,7 +41,6 @@ final class ConnectionPipeline {
                               OutboundQueueHandler outbound, Protocol<?> protocol, ProtocolDispatcher dispatcher) {
         if (tls != null) {
             p.addLast(TLS, tls.newHandler(p.channel().alloc()));
-            p.addLast(CHUNKED, new ChunkedWriteHandler());
         }
         p.addLast(ACTIVITY, activity);
         p.addLast(OUTBOUND, outbound);
@@ -51,7 +54,34 @@ final class ConnectionPipeline {
         protocol.initPipeline(p);
         List<String> added = new ArrayList<>(p.names());
         added.removeAll(before);
-        return List.copyOf(added);
+        return shared(added);
+    }
+
+    /**
+     * The list of names, as the one instance shared with the connections whose codecs had the same names
+     * (nearly all of them: a protocol's initPipeline adds the same handlers each time), since idle
+     * connections are many.
+     */
+    private static List<String> shared(List<String> names) {
+        List<String> last = lastCodecNames;
+        if (names.equals(last)) {
+            return last;
+        }
+        List<String> copy = List.copyOf(names);
+        lastCodecNames = copy;
+        return copy;
+    }
+
+    /**
+     * Puts Netty's chunked writer next to the socket end, the first time a connection writes a
+     * {@link ChunkedInput} (a streamed body, a file under TLS): most connections never do, and the chunked
+     * writer queues every write it sees. Once there it stays, so later writes keep their order behind the
+     * stream. On the I/O loop.
+     */
+    static void ensureChunkedWriter(ChannelPipeline p) {
+        if (p.context(CHUNKED) == null) {
+            p.addBefore(ACTIVITY, CHUNKED, new ChunkedWriteHandler());
+        }
     }
 
     /**

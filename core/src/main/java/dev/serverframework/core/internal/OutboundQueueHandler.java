@@ -208,6 +208,9 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
     }
 
     private void passDown(Object msg, ChannelPromise promise) {
+        if (msg instanceof ChunkedInput<?>) {
+            ConnectionPipeline.ensureChunkedWriter(ctx.pipeline());
+        }
         events.bytesWritten(sizeOf(msg));
         ctx.write(msg, promise);
     }
