@@ -1,21 +1,15 @@
 package dev.serverframework.http.internal;
 
 import dev.serverframework.http.Response;
-import io.netty.buffer.Unpooled;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
 
 import java.nio.charset.StandardCharsets;
 
 /**
  * Error answers, all with a short, generic text body: the reason phrase, never internal details. As a
- * {@link Response} for the protocol's own answers (400, 404, 405, 500...); as a complete message for the
- * pipeline's (417 for an unknown expectation, before a request reaches the protocol; 408 and 413 go through
- * the protocol, so that they keep request order); as bytes for the refusal over capacity. Any thread.
+ * {@link Response} for the protocol's answers (400, 404, 405, 500..., and the decoder's refusals, which reach
+ * the protocol as failed requests so that they keep request order); as bytes for the refusal over capacity.
+ * Any thread.
  */
 public final class ErrorResponses {
     private ErrorResponses() {
@@ -40,22 +34,5 @@ public final class ErrorResponses {
                 + (serverHeader == null ? "" : "Server: " + serverHeader + "\r\n")
                 + "\r\n";
         return (head + body).getBytes(StandardCharsets.US_ASCII);
-    }
-
-    /** A complete response with the reason phrase as body, Date, Server and, if asked, Connection: close. */
-    public static FullHttpResponse full(HttpResponseStatus status, CharSequence serverHeader, boolean close) {
-        byte[] body = (status.reasonPhrase() + "\n").getBytes(StandardCharsets.US_ASCII);
-        FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-        r.headers()
-                .set(HttpHeaderNames.CONTENT_TYPE, HttpHeaderValues.TEXT_PLAIN)
-                .setInt(HttpHeaderNames.CONTENT_LENGTH, body.length)
-                .set(HttpHeaderNames.DATE, HttpDate.now());
-        if (serverHeader != null) {
-            r.headers().set(HttpHeaderNames.SERVER, serverHeader);
-        }
-        if (close) {
-            r.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        }
-        return r;
     }
 }
