@@ -209,7 +209,7 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private ByteBuf body;
 
     /**
-     * A decoder for one connection.
+     * A decoder for one connection; made as its pipeline is built, on its I/O loop.
      *
      * @param limits         the protocol's limits, shared by its connections
      * @param continueSender sends {@code 100 Continue}; {@link ContinueSender#NOW} writes it at once
@@ -220,7 +220,7 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     }
 
     /**
-     * The limits a request must keep, shared by the connections of a protocol. Immutable.
+     * The limits a request must keep, shared by the connections of a protocol. Immutable; any thread.
      *
      * @param maxInitialLineLength longest request line (and chunk-size line), CRLF not counted
      * @param maxHeaderSize        largest field section, head and trailer together, CRLFs not counted
