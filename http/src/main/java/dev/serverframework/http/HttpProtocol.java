@@ -5,18 +5,15 @@ import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
 import dev.serverframework.http.internal.ContinueExpected;
 import dev.serverframework.http.internal.ErrorResponses;
-import dev.serverframework.http.internal.HeaderTimeoutHandler;
 import dev.serverframework.http.internal.KeepAlive;
-import dev.serverframework.http.internal.LimitsAggregator;
 import dev.serverframework.http.internal.PipelineOrder;
+import dev.serverframework.http.internal.RequestDecoder;
 import dev.serverframework.http.internal.RequestDispatcher;
 import dev.serverframework.http.internal.ResponseWriter;
 import dev.serverframework.http.internal.Router;
 import dev.serverframework.http.internal.StaticFileHandler;
-import dev.serverframework.http.internal.StrictRequestDecoder;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMethod;
 
 import java.nio.charset.StandardCharsets;
@@ -27,8 +24,8 @@ import java.util.Objects;
 import static dev.serverframework.core.SettingChecks.range;
 
 /**
- * HTTP/1.1 as a core {@link Protocol}: Netty's decoder and encoder on the I/O loop, a router, and
- * handlers on the connection's worker (or on the I/O loop in {@link Execution#IO_LOOP} mode).
+ * HTTP/1.1 as a core {@link Protocol}: a request decoder of its own and Netty's encoder on the I/O loop, a
+ * router, and handlers on the connection's worker (or on the I/O loop in {@link Execution#IO_LOOP} mode).
  *
  * <pre>{@code
  * HttpProtocol http = HttpProtocol.builder()
@@ -48,10 +45,7 @@ import static dev.serverframework.core.SettingChecks.range;
 public final class HttpProtocol implements Protocol<FullHttpRequest> {
     private final String service;
     private final Execution execution;
-    private final int maxInitialLineLength;
-    private final int maxHeaderSize;
-    private final int maxBodySize;
-    private final long headerTimeoutNanos;
+    private final RequestDecoder.Limits limits;
     private final Duration keepAliveTimeout;
     private final ResponseWriter writer;
     private final RequestDispatcher dispatcher;
@@ -59,10 +53,8 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
     private HttpProtocol(Builder b) {
         this.service = b.service;
         this.execution = b.execution;
-        this.maxInitialLineLength = b.maxInitialLineLength;
-        this.maxHeaderSize = b.maxHeaderSize;
-        this.maxBodySize = b.maxBodySize;
-        this.headerTimeoutNanos = b.headerTimeout.toNanos();
+        this.limits = new RequestDecoder.Limits(b.maxInitialLineLength, b.maxHeaderSize, b.maxBodySize,
+                b.headerTimeout.toNanos());
         this.keepAliveTimeout = b.keepAliveTimeout;
         long keepAliveSeconds = b.keepAliveTimeout == null ? 0 : b.keepAliveTimeout.toSeconds();
         this.writer = new ResponseWriter(b.serverHeader, keepAliveSeconds);
@@ -88,19 +80,14 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
     }
 
     /**
-     * Decoder, header timeout and body aggregator; responses are encoded by the protocol itself, straight
-     * into the buffers it writes (a streamed body goes through the framework's chunked writer). On the I/O
-     * loop.
+     * The request decoder (limits, header timeout, bodies aggregated, 100-continue); responses are encoded
+     * by the protocol itself, straight into the buffers it writes (a streamed body goes through the
+     * framework's chunked writer). On the I/O loop.
      */
     @Override
     public void initPipeline(ChannelPipeline p) {
-        StrictRequestDecoder decoder = new StrictRequestDecoder(new HttpDecoderConfig()
-                .setMaxInitialLineLength(maxInitialLineLength)
-                .setMaxHeaderSize(maxHeaderSize)
-                .setMaxChunkSize(16 * 1024));
-        p.addLast("http-decoder", decoder);
-        p.addLast("http-header-timeout", new HeaderTimeoutHandler(decoder, headerTimeoutNanos));
-        p.addLast("http-aggregator", new LimitsAggregator(maxBodySize));
+        // The 100 Continue goes to onData as a notice, so that it waits for the responses before it.
+        p.addLast("http-decoder", new RequestDecoder(limits, ctx -> ctx.fireChannelRead(new ContinueExpected())));
     }
 
     /**

@@ -2,10 +2,11 @@ package dev.serverframework.http.internal;
 
 import io.netty.buffer.Unpooled;
 import io.netty.handler.codec.http.DefaultFullHttpRequest;
-import io.netty.handler.codec.http.HttpRequest;
+import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpVersion;
 
 /**
- * Not a request: the aggregator's notice that the head of the request it is receiving asks for
+ * Not a request: the decoder's notice that the head of the request it is decoding asks for
  * {@code 100 Continue}. It reaches the protocol the way requests do, so it keeps its place among them, and
  * the protocol has the 100 written once every earlier request is answered
  * ({@link PipelineOrder#continueExpected}), never ahead of an earlier response. A full request only in
@@ -13,8 +14,8 @@ import io.netty.handler.codec.http.HttpRequest;
  * executor.
  */
 public final class ContinueExpected extends DefaultFullHttpRequest {
-    /** The notice for this request head. */
-    public ContinueExpected(HttpRequest head) {
-        super(head.protocolVersion(), head.method(), head.uri(), Unpooled.EMPTY_BUFFER);
+    /** The notice for the request head just decoded. */
+    public ContinueExpected() {
+        super(HttpVersion.HTTP_1_1, HttpMethod.GET, "/", Unpooled.EMPTY_BUFFER);
     }
 }

@@ -7,9 +7,9 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Error answers, all with a short, generic text body: the reason phrase, never internal details. As a
- * {@link Response} for the protocol's answers (400, 404, 405, 500..., and the pipeline's failures: 408, 413
- * and 417 reach the protocol as failed requests, so that they keep request order); as bytes for the
- * refusal over capacity. Any thread.
+ * {@link Response} for the protocol's answers (400, 404, 405, 500..., and the decoder's refusals, which reach
+ * the protocol as failed requests so that they keep request order); as bytes for the refusal over capacity.
+ * Any thread.
  */
 public final class ErrorResponses {
     private ErrorResponses() {

@@ -174,7 +174,7 @@ public final class RequestDispatcher {
         return ErrorResponses.response(HttpResponseStatus.NOT_FOUND);
     }
 
-    /** The status for a request Netty could not decode. */
+    /** The status for a request the decoder refused. */
     private static HttpResponseStatus statusFor(Throwable cause) {
         if (cause instanceof TooLongHttpLineException) {
             return HttpResponseStatus.REQUEST_URI_TOO_LONG;
@@ -182,20 +182,20 @@ public final class RequestDispatcher {
         if (cause instanceof TooLongHttpHeaderException) {
             return HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
         }
-        if (cause instanceof StrictRequestDecoder.UnsupportedTransferCodingException) {
+        if (cause instanceof RequestDecoder.UnsupportedTransferCodingException) {
             return HttpResponseStatus.NOT_IMPLEMENTED;
-        }
-        if (cause instanceof StrictRequestDecoder.UnsupportedVersionException) {
-            return HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED;
-        }
-        if (cause instanceof StrictRequestDecoder.ExpectationFailedException) {
-            return HttpResponseStatus.EXPECTATION_FAILED;
         }
         if (cause instanceof TooLongHttpContentException) {
             return HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE;
         }
-        if (cause instanceof HeaderTimeoutHandler.HeaderTimeoutException) {
+        if (cause instanceof RequestDecoder.HeaderTimeoutException) {
             return HttpResponseStatus.REQUEST_TIMEOUT;
+        }
+        if (cause instanceof RequestDecoder.UnsupportedVersionException) {
+            return HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED;
+        }
+        if (cause instanceof RequestDecoder.ExpectationFailedException) {
+            return HttpResponseStatus.EXPECTATION_FAILED;
         }
         return HttpResponseStatus.BAD_REQUEST;
     }
