@@ -91,15 +91,6 @@ public interface Connection {
      */
     ChannelFuture close();
 
-    /**
-     * Closes the connection as {@link #close()} does, at the peer's own request (an HTTP request with
-     * {@code Connection: close}, a QUIT command): the peer has said it sends nothing more, so once the last
-     * write is out the socket closes at once, without waiting for the peer's input. Input that the server
-     * reads after this call, before the writes are out, makes it wait as {@code close()} does; a peer that
-     * sends after the socket closed gets a reset, as from any server that closes. Any thread.
-     */
-    ChannelFuture closeAtPeerRequest();
-
     /** Closes the connection now, discarding queued writes. */
     ChannelFuture abort();
 

@@ -55,17 +55,6 @@ class LingeringCloseTest {
         };
     }
 
-    /** Answers "bye" with "ciao" and closes at the client's request; records each line too. */
-    private Protocol leaving() {
-        return new LineProtocol("linger", (c, line) -> {
-            lines.add(line);
-            if (line.equals("bye")) {
-                c.write("ciao\n");
-                c.closeAtPeerRequest();
-            }
-        });
-    }
-
     /**
      * The client keeps sending megabytes after "quit" while the server closes. Without the lingering
      * close, the server's close with unread input sends a reset, and the client's read of "bye" fails with
@@ -129,17 +118,6 @@ class LingeringCloseTest {
             Await.until("the server to close once the client's input ended", () -> server.count(null) == 0);
         }
         assertEquals(List.of("quit"), lines);
-    }
-
-    @Test
-    void aCloseAtThePeersRequestDoesNotWaitForThePeer() {
-        server = local(leaving()).lingerTimeout(Duration.ofSeconds(30)).build().start();
-        try (RawClient client = new RawClient(server.port())) {
-            assertEquals("ciao", client.send("bye\n").readLine());
-            assertNull(client.readLine());
-            // The client keeps its socket open: only a close that does not linger can end the connection.
-            Await.until("the server to close without waiting for the client", () -> server.count(null) == 0);
-        }
     }
 
     @Test

@@ -250,23 +250,14 @@ public final class ChannelConnection implements Connection {
 
     @Override
     public ChannelFuture close() {
-        return closeAfterWrites(OutboundQueueHandler.CLOSE_AFTER_WRITES);
-    }
-
-    @Override
-    public ChannelFuture closeAtPeerRequest() {
-        return closeAfterWrites(OutboundQueueHandler.CLOSE_AT_PEER_REQUEST);
-    }
-
-    private ChannelFuture closeAfterWrites(Object marker) {
-        ChannelPromise promise = channel.newPromise();
         if (lifecycle.isHijacked()) {
-            return channel.close(promise);
+            return channel.close();
         }
         // The marker travels the whole pipeline like a write, so it queues behind writes a codec still
         // holds (a chunked stream, say); the outbound queue closes once it and all before it are out.
-        channel.writeAndFlush(marker, promise);
-        return promise;
+        // What the caller gets is the channel's close future: no promise and listener per close.
+        channel.writeAndFlush(OutboundQueueHandler.CLOSE_AFTER_WRITES, channel.voidPromise());
+        return channel.closeFuture();
     }
 
     @Override

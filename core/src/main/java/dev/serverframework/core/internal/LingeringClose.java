@@ -20,9 +20,7 @@ import java.util.concurrent.TimeUnit;
  * handing the peer's input to the protocol and discards it instead; when every pending write has gone
  * out it shuts down output (after a TLS {@code close_notify}), so the peer reads its answers and then a
  * clean end of stream; and it closes the socket when the peer closes its side, or after the linger
- * timeout. A peer that said it sends nothing more ({@code Connection.closeAtPeerRequest}), and has sent
- * nothing since, is not waited for: its socket closes as soon as the output is done, as nginx's
- * {@code lingering_close on} does when no more input is expected.
+ * timeout.
  *
  * <p>Installed, only on connections that are closing, right after the framework's socket-end handler,
  * so nothing read from then on reaches the codecs. Runs on the I/O loop.
@@ -33,8 +31,6 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
     private final long lingerNanos;
     private ChannelHandlerContext ctx;
     private boolean outputDone;
-    /** The peer said it sends nothing more (and nothing has arrived since): no need to wait for its input. */
-    private boolean peerDone;
     private ScheduledFuture<?> timer;
 
     private LingeringClose(long lingerNanos) {
@@ -67,11 +63,6 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
         ctx.channel().config().setAutoRead(true);
     }
 
-    /** The peer said it sends nothing more: once the output is done, close at once, unless input arrives. */
-    void peerDone() {
-        peerDone = true;
-    }
-
     /**
      * Every pending write has gone out: shuts down output and waits for the peer's end of stream (or the
      * linger timeout) before closing. On the I/O loop.
@@ -85,22 +76,6 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
         if (!ch.isActive()) {
             return;
         }
-        if (peerDone) {
-            // After the read batch under way, if any (the close may come from inside it): what it still reads
-            // shows the peer sending on after all, and then the close lingers.
-            ctx.executor().execute(() -> {
-                if (peerDone) {
-                    ch.close();
-                } else {
-                    linger(ch);
-                }
-            });
-            return;
-        }
-        linger(ch);
-    }
-
-    private void linger(Channel ch) {
         if (lingerNanos == 0 || !(ch instanceof DuplexChannel duplex) || duplex.isInputShutdown()) {
             ch.close();
             return;
@@ -130,8 +105,6 @@ final class LingeringClose extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        // The peer sends on after all: the close must wait for it like any other.
-        peerDone = false;
         ReferenceCountUtil.release(msg);
     }
 

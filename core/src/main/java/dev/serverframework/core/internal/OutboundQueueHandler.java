@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.FileRegion;
 import io.netty.handler.stream.ChunkedInput;
@@ -31,14 +32,6 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
         @Override
         public String toString() {
             return "CLOSE_AFTER_WRITES";
-        }
-    };
-
-    /** As {@link #CLOSE_AFTER_WRITES}, for a peer that has said it sends nothing more: no lingering for its input. */
-    static final Object CLOSE_AT_PEER_REQUEST = new Object() {
-        @Override
-        public String toString() {
-            return "CLOSE_AT_PEER_REQUEST";
         }
     };
 
@@ -70,8 +63,8 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
 
     @Override
     public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-        if (msg == CLOSE_AFTER_WRITES || msg == CLOSE_AT_PEER_REQUEST) {
-            closeAfterWrites(promise, msg == CLOSE_AT_PEER_REQUEST);
+        if (msg == CLOSE_AFTER_WRITES) {
+            closeAfterWrites(promise);
             return;
         }
         enqueue(msg, promise, false);
@@ -120,11 +113,11 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
     /**
      * Closes once everything queued, here and in the transport, has been written; from now on the peer's
      * input is discarded and later writes fail. On the I/O loop.
-     *
-     * @param peerDone the peer said it sends nothing more: the close need not linger for its input
      */
-    void closeAfterWrites(ChannelPromise promise, boolean peerDone) {
-        ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+    void closeAfterWrites(ChannelPromise promise) {
+        if (!promise.isVoid()) {
+            ctx.channel().closeFuture().addListener(f -> promise.trySuccess());
+        }
         if (closing) {
             return;
         }
@@ -134,9 +127,6 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
             return;
         }
         linger = stopInput();
-        if (peerDone) {
-            linger.peerDone();
-        }
         // Output that never drains must not hold the close forever: the write-stall timeout watches it.
         events.closeRequested();
         if (isQueueEmpty()) {
@@ -157,6 +147,14 @@ final class OutboundQueueHandler extends ChannelDuplexHandler {
             return;
         }
         lastWriteRequested = true;
+        ctx.flush();
+        ChannelOutboundBuffer transport = ctx.channel().unsafe().outboundBuffer();
+        if (ctx.pipeline().first() instanceof ActivityHandler && (transport == null || transport.isEmpty())) {
+            // Nothing between this queue and the socket holds writes (no TLS, no chunked writer), and the
+            // transport took everything: the output is done now.
+            linger.outputDone();
+            return;
+        }
         // Writes complete in order: when this empty one is done, everything before it is too.
         ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> linger.outputDone());
     }

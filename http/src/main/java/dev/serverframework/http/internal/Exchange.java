@@ -28,8 +28,6 @@ public final class Exchange {
     private boolean badInput;
     /** {@link KeepAlive}'s decision so far: the response closes the connection. Once true, stays true. */
     private boolean closes;
-    /** The client asked that this be its last request: it sends nothing more. */
-    private boolean clientClosing;
     private HttpObserver.Route route;
     private Response response;
 
@@ -99,16 +97,6 @@ public final class Exchange {
     /** Records that the response closes the connection; only {@link KeepAlive} decides it. */
     void closeAfter() {
         closes = true;
-    }
-
-    /** True when the client asked that this be its last request (and it was well-formed). */
-    public boolean clientClosing() {
-        return clientClosing && !badInput;
-    }
-
-    /** Records that the client asked that this be its last request. */
-    void markClientClosing() {
-        clientClosing = true;
     }
 
     /** The response, once the handler (or the protocol) has answered; null before. */

@@ -34,11 +34,7 @@ public final class KeepAlive {
      */
     public void onAdmission(Exchange ex) {
         PipelineOrder order = ex.order();
-        boolean clientClosing = !ex.isBadInput() && !HttpUtil.isKeepAlive(ex.message());
-        if (clientClosing) {
-            ex.markClientClosing();
-        }
-        decide(ex, ex.isBadInput() || clientClosing
+        decide(ex, ex.isBadInput() || !HttpUtil.isKeepAlive(ex.message())
                 || maxRequestsPerConnection > 0 && order.requests() >= maxRequestsPerConnection);
     }
 

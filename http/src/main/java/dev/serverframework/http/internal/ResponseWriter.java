@@ -118,7 +118,7 @@ public final class ResponseWriter {
             if (close) {
                 // The protocol's chunked writer holds what the transport has not taken yet, where the
                 // framework's close-after-writes does not see it: closing now would cut the body short.
-                sent.addListener(f -> close(ex));
+                sent.addListener(f -> c.close());
                 return;
             }
         } else {
@@ -128,19 +128,7 @@ public final class ResponseWriter {
             c.write(h.end());
         }
         if (close) {
-            close(ex);
-        }
-    }
-
-    /**
-     * Closes after the response: at once when the client asked for it (it sends nothing more), otherwise
-     * with the lingering close that keeps its late input from resetting the connection.
-     */
-    private static void close(Exchange ex) {
-        if (ex.clientClosing()) {
-            ex.connection().closeAtPeerRequest();
-        } else {
-            ex.connection().close();
+            c.close();
         }
     }
 
