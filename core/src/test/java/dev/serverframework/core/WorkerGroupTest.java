@@ -11,6 +11,7 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.uring.IoUring;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -50,6 +51,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@link WorkerGroup} keeps Netty's {@link io.netty.util.concurrent.EventExecutorGroup} contract: it runs
@@ -159,10 +161,10 @@ class WorkerGroupTest {
      * written from the worker reaches the real client.
      */
     @ParameterizedTest
-    @EnumSource(value = Transport.class, names = {"EPOLL", "NIO"})
-    void runsPipelineHandlersOfAPlainNettyServerOnOneWorkerPerChannel(Transport requested) throws Exception {
-        Transport transport = TransportSupport.resolve(
-                requested == Transport.EPOLL && !Epoll.isAvailable() ? Transport.NIO : requested);
+    @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING", "NIO"})
+    void runsPipelineHandlersOfAPlainNettyServerOnOneWorkerPerChannel(Transport transport) throws Exception {
+        assumeTrue(transport != Transport.EPOLL || Epoll.isAvailable(), "native epoll is unavailable here");
+        assumeTrue(transport != Transport.IO_URING || IoUring.isAvailable(), "io_uring is unavailable here");
         WorkerGroup workers = track(WorkerGroup.of(3));
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, TransportSupport.ioHandlerFactory(transport));
         ioGroups.add(io);
