@@ -1,9 +1,9 @@
 package dev.serverframework.core;
 
+import dev.serverframework.core.internal.TransportSupport;
 import dev.serverframework.core.testing.LineProtocol;
 import dev.serverframework.core.testing.RawClient;
 import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -73,6 +73,12 @@ class TransportTest {
         }
     }
 
+    /** Skips the test, saying why, where {@code transport} cannot run. */
+    private static void assumeAvailable(Transport transport) {
+        assumeTrue(TransportSupport.isAvailable(transport),
+                () -> transport + " is unavailable here: " + TransportSupport.unavailabilityReason(transport));
+    }
+
     /** Runs {@code body} with the transport system property set to {@code value}, restoring it after. */
     private static void withTransportProperty(String value, Runnable body) {
         String previous = System.getProperty(Transport.PROPERTY);
@@ -109,7 +115,7 @@ class TransportTest {
 
     @Test
     void ioUringSettingGivesIoUringAndWorksEndToEnd() {
-        assumeTrue(IoUring.isAvailable(), () -> "io_uring is unavailable here: " + IoUring.unavailabilityCause());
+        assumeAvailable(Transport.IO_URING);
         Server server = build(local().transport(Transport.IO_URING)).start();
         assertEquals(Transport.IO_URING, server.transport());
         assertEchoes(server, "over io_uring");
@@ -122,7 +128,7 @@ class TransportTest {
      */
     @Test
     void propertyAsksForIoUringAndTheServerRunsOnIt() {
-        assumeTrue(IoUring.isAvailable(), () -> "io_uring is unavailable here: " + IoUring.unavailabilityCause());
+        assumeAvailable(Transport.IO_URING);
         withTransportProperty("io_uring", () -> {
             Server server = build(local()).start();
             assertEquals(Transport.IO_URING, server.transport());
@@ -143,8 +149,7 @@ class TransportTest {
                 expected = Transport.NIO;
                 break;
             case "io_uring":
-                assumeTrue(IoUring.isAvailable(), () -> "this run asks for io_uring, which is unavailable here: "
-                        + IoUring.unavailabilityCause());
+                assumeAvailable(Transport.IO_URING);
                 expected = Transport.IO_URING;
                 break;
             default:
@@ -190,8 +195,7 @@ class TransportTest {
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
     void threeListenersOnANativeTransportAreThreeReusePortSocketsOnOnePort(Transport transport) throws IOException {
-        assumeTrue(transport != Transport.IO_URING || IoUring.isAvailable(),
-                () -> "io_uring is unavailable here: " + IoUring.unavailabilityCause());
+        assumeAvailable(transport);
         Server server = build(local().transport(transport).listeners(3).ioThreads(3).workers(2)).start();
         assertEquals(transport, server.transport());
         int port = server.port();
@@ -237,8 +241,7 @@ class TransportTest {
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING", "NIO"})
     void bindingAPortInUseFailsNamingTheAddress(Transport transport) throws Exception {
-        assumeTrue(transport != Transport.IO_URING || IoUring.isAvailable(),
-                () -> "io_uring is unavailable here: " + IoUring.unavailabilityCause());
+        assumeAvailable(transport);
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
             Server server = build(local().transport(transport).port(port));

@@ -10,8 +10,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.uring.IoUring;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -163,8 +161,8 @@ class WorkerGroupTest {
     @ParameterizedTest
     @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING", "NIO"})
     void runsPipelineHandlersOfAPlainNettyServerOnOneWorkerPerChannel(Transport transport) throws Exception {
-        assumeTrue(transport != Transport.EPOLL || Epoll.isAvailable(), "native epoll is unavailable here");
-        assumeTrue(transport != Transport.IO_URING || IoUring.isAvailable(), "io_uring is unavailable here");
+        assumeTrue(TransportSupport.isAvailable(transport),
+                () -> transport + " is unavailable here: " + TransportSupport.unavailabilityReason(transport));
         WorkerGroup workers = track(WorkerGroup.of(3));
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, TransportSupport.ioHandlerFactory(transport));
         ioGroups.add(io);

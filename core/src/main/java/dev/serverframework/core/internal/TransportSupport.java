@@ -118,6 +118,33 @@ public final class TransportSupport {
         }
     }
 
+    /**
+     * Whether {@code t} can run in this process: NIO always, EPOLL and IO_URING when Netty can load them
+     * (probing IO_URING prepares it as a server start would). Any thread.
+     *
+     * @throws IllegalArgumentException for AUTO, a setting rather than a transport
+     */
+    public static boolean isAvailable(Transport t) {
+        return availability(t).available();
+    }
+
+    /** Why {@code t} cannot run in this process, or {@code null} when it can. Any thread. */
+    public static String unavailabilityReason(Transport t) {
+        Availability a = availability(t);
+        return a.available() ? null : a.reason();
+    }
+
+    private static Availability availability(Transport t) {
+        switch (resolved(t)) {
+            case EPOLL:
+                return epollAvailability();
+            case IO_URING:
+                return IoUringTransport.availability();
+            default:
+                return Availability.AVAILABLE;
+        }
+    }
+
     private static Availability epollAvailability() {
         return Epoll.isAvailable() ? Availability.AVAILABLE : Availability.unavailable(Epoll.unavailabilityCause());
     }
