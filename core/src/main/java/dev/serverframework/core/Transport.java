@@ -25,6 +25,9 @@ public enum Transport {
     /** Java NIO: portable, slower, no SO_REUSEPORT listeners. */
     NIO;
 
-    /** Name of the system property that overrides the setting: {@code nio}, {@code epoll}, {@code io_uring} or {@code auto}. */
+    /**
+     * Name of the system property that overrides the setting: {@code nio}, {@code epoll}, {@code io_uring} or
+     * {@code auto}.
+     */
     public static final String PROPERTY = "serverframework.transport";
 }

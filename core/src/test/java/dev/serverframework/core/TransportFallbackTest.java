@@ -36,13 +36,15 @@ class TransportFallbackTest {
         String classPath = Arrays.stream(testClassPath().split(File.pathSeparator))
                 .filter(entry -> !entry.contains("netty-transport-native-io_uring"))
                 .collect(Collectors.joining(File.pathSeparator));
-        String log = runEchoServer(classPath, List.of("-D" + Transport.PROPERTY + "=io_uring"), "AUTO", Transport.EPOLL);
+        String log = runEchoServer(classPath, List.of("-D" + Transport.PROPERTY + "=io_uring"), "AUTO",
+                Transport.EPOLL);
         List<String> warnings = warnings(log);
         assertEquals(1, warnings.size(), "one warning expected:\n" + log);
         String warning = warnings.get(0);
         assertTrue(warning.contains("io_uring was requested (system property " + Transport.PROPERTY + "=io_uring)"),
                 warning);
-        assertTrue(warning.contains("netty_transport_native_io_uring"), "the cause names the missing library: " + warning);
+        assertTrue(warning.contains("netty_transport_native_io_uring"),
+                "the cause names the missing library: " + warning);
         assertTrue(warning.endsWith("falling back to epoll"), warning);
         assertTrue(log.contains("transport epoll"), "the startup line names epoll:\n" + log);
     }

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -107,8 +108,8 @@ public final class ServerRuntime {
             Runtime.getRuntime().addShutdownHook(hook);
         }
         log.info("Listening on {}:{} (transport {}, {} I/O threads, {} workers, {} listener{}, max {} connections)",
-                settings.bindAddress().getHostAddress(), port, transport.name().toLowerCase(), settings.ioThreads(),
-                settings.workers(), settings.listeners(), settings.listeners() == 1 ? "" : "s",
+                settings.bindAddress().getHostAddress(), port, transport.name().toLowerCase(Locale.ROOT),
+                settings.ioThreads(), settings.workers(), settings.listeners(), settings.listeners() == 1 ? "" : "s",
                 settings.maxConnections());
     }
 

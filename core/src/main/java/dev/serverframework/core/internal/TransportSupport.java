@@ -113,7 +113,8 @@ public final class TransportSupport {
                 Availability e = epoll.get();
                 return e.available()
                         ? new Choice(Transport.EPOLL, null)
-                        : new Choice(Transport.NIO, "Native epoll is unavailable (" + e.reason() + "); falling back to NIO");
+                        : new Choice(Transport.NIO,
+                                "Native epoll is unavailable (" + e.reason() + "); falling back to NIO");
             }
         }
     }

@@ -59,7 +59,8 @@ class TransportSupportTest {
             assertEquals(Transport.IO_URING, TransportSupport.choose(setting, "io_uring", YES, NOT_ASKED).transport(),
                     "setting " + setting);
         }
-        assertEquals(Transport.IO_URING, TransportSupport.choose(Transport.AUTO, " IO_URING ", YES, NOT_ASKED).transport());
+        assertEquals(Transport.IO_URING,
+                TransportSupport.choose(Transport.AUTO, " IO_URING ", YES, NOT_ASKED).transport());
     }
 
     @Test
@@ -94,7 +95,8 @@ class TransportSupportTest {
     @Test
     void nioNeedsNoNativeTransport() {
         assertEquals(Transport.NIO, TransportSupport.choose(Transport.NIO, null, NOT_ASKED, NOT_ASKED).transport());
-        assertEquals(Transport.NIO, TransportSupport.choose(Transport.IO_URING, "nio", NOT_ASKED, NOT_ASKED).transport());
+        assertEquals(Transport.NIO,
+                TransportSupport.choose(Transport.IO_URING, "nio", NOT_ASKED, NOT_ASKED).transport());
     }
 
     @Test
