@@ -17,6 +17,15 @@ module dev.serverframework.core {
     // starts on NIO (logged) instead of failing. On the module path nothing resolves it unless the
     // application adds it: --add-modules io.netty.transport.epoll.linux.x86_64.
     requires static io.netty.transport.epoll.linux.x86_64;
+    // SO_REUSEPORT for several listeners: one option object that the epoll and io_uring listeners share.
+    requires io.netty.transport.unix.common;
+    // io_uring is opt-in (Transport.IO_URING or -Dserverframework.transport=io_uring), so both its classes and
+    // its native library (Linux x86-64) are static: a modular application that never asks for it need not
+    // resolve them, and one that asks without them runs on epoll with a warning naming the cause
+    // (only IoUringTransport names these classes). To use it on the module path: --add-modules
+    // io.netty.transport.classes.io_uring,io.netty.transport.io_uring.linux.x86_64.
+    requires static io.netty.transport.classes.io_uring;
+    requires static io.netty.transport.io_uring.linux.x86_64;
     requires org.slf4j;
     // com.sun.management.UnixOperatingSystemMXBean: the process's open-file limit.
     requires jdk.management;

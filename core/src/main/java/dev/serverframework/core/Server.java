@@ -10,7 +10,7 @@ import java.time.Duration;
 import java.util.function.Consumer;
 
 /**
- * A network server: listening sockets on Netty's native epoll (or NIO), I/O event loops, a
+ * A network server: listening sockets on Netty's native epoll or io_uring (or NIO), I/O event loops, a
  * {@link WorkerGroup}, and the connections of its protocols (the C original's protocol-server).
  *
  * <pre>{@code
@@ -67,7 +67,10 @@ public final class Server {
         return runtime.settings();
     }
 
-    /** The transport in use (EPOLL or NIO), or {@code null} before {@link #start()}. */
+    /**
+     * The transport really in use (EPOLL, IO_URING or NIO, after any fallback), or {@code null} before
+     * {@link #start()}.
+     */
     public Transport transport() {
         return runtime.transport();
     }

@@ -90,7 +90,8 @@ public final class ServerBuilder {
 
     /**
      * Listening sockets on the one port, 1 to 64 (the original's "processes"); more than one uses
-     * SO_REUSEPORT so the kernel spreads new connections, and needs the epoll transport.
+     * SO_REUSEPORT so the kernel spreads new connections, and needs a native transport (epoll or io_uring):
+     * on NIO the server fails to start.
      */
     public ServerBuilder listeners(int listeners) {
         this.listeners = range("listeners", listeners, 1, 64);
@@ -172,7 +173,10 @@ public final class ServerBuilder {
         return this;
     }
 
-    /** Transport; default {@link Transport#AUTO}. */
+    /**
+     * Transport; default {@link Transport#AUTO}. The system property {@value Transport#PROPERTY} overrides
+     * it (see {@link Transport}).
+     */
     public ServerBuilder transport(Transport transport) {
         this.transport = Objects.requireNonNull(transport, "transport");
         return this;

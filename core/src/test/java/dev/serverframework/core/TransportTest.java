@@ -1,10 +1,14 @@
 package dev.serverframework.core;
 
+import dev.serverframework.core.internal.TransportSupport;
 import dev.serverframework.core.testing.LineProtocol;
 import dev.serverframework.core.testing.RawClient;
 import io.netty.channel.epoll.Epoll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
 import java.net.InetAddress;
@@ -21,16 +25,34 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-/** Which transport a server runs on, the property that forces NIO, SO_REUSEPORT listeners, bind failures. */
+/**
+ * Which transport a server runs on, the property that overrides the setting, SO_REUSEPORT listeners, bind
+ * failures. The build runs this suite once per transport with the property set; these tests take the
+ * property away while they run, so that each sees the setting it asks for, and put it back after.
+ */
 class TransportTest {
     private final List<Server> servers = new ArrayList<>();
+    /** The property this run of the suite was started with, or null. */
+    private String ambient;
+
+    @BeforeEach
+    void clearTransportProperty() {
+        ambient = System.clearProperty(Transport.PROPERTY);
+    }
 
     @AfterEach
     void stopServers() throws InterruptedException {
-        for (Server s : servers) {
-            s.stop();
-            s.awaitTermination();
+        try {
+            for (Server s : servers) {
+                s.stop();
+                s.awaitTermination();
+            }
+        } finally {
+            if (ambient != null) {
+                System.setProperty(Transport.PROPERTY, ambient);
+            }
         }
     }
 
@@ -49,6 +71,12 @@ class TransportTest {
         try (RawClient c = new RawClient(server.port())) {
             assertEquals(text, c.send(text + "\n").readLine());
         }
+    }
+
+    /** Skips the test, saying why, where {@code transport} cannot run. */
+    private static void assumeAvailable(Transport transport) {
+        assumeTrue(TransportSupport.isAvailable(transport),
+                () -> transport + " is unavailable here: " + TransportSupport.unavailabilityReason(transport));
     }
 
     /** Runs {@code body} with the transport system property set to {@code value}, restoring it after. */
@@ -86,6 +114,55 @@ class TransportTest {
     }
 
     @Test
+    void ioUringSettingGivesIoUringAndWorksEndToEnd() {
+        assumeAvailable(Transport.IO_URING);
+        Server server = build(local().transport(Transport.IO_URING)).start();
+        assertEquals(Transport.IO_URING, server.transport());
+        assertEchoes(server, "over io_uring");
+        assertEchoes(server, "again over io_uring");
+    }
+
+    /**
+     * The property that makes the build's io_uring run of the suites: with it, a server built with the
+     * default setting really runs on io_uring (no silent fallback), so that run tests io_uring.
+     */
+    @Test
+    void propertyAsksForIoUringAndTheServerRunsOnIt() {
+        assumeAvailable(Transport.IO_URING);
+        withTransportProperty("io_uring", () -> {
+            Server server = build(local()).start();
+            assertEquals(Transport.IO_URING, server.transport());
+            assertEchoes(server, "asked for io_uring");
+        });
+    }
+
+    /**
+     * The transport this run of the suite was started for is the one its servers run on, so a run meant
+     * for a transport cannot silently test another. Skipped, with the cause, where io_uring is refused.
+     */
+    @Test
+    void thisRunOfTheSuiteRunsOnTheTransportItAsksFor() {
+        String asked = ambient == null ? "auto" : ambient.trim().toLowerCase(Locale.ROOT);
+        Transport expected;
+        switch (asked) {
+            case "nio":
+                expected = Transport.NIO;
+                break;
+            case "io_uring":
+                assumeAvailable(Transport.IO_URING);
+                expected = Transport.IO_URING;
+                break;
+            default:
+                expected = Transport.EPOLL;
+        }
+        withTransportProperty(asked, () -> {
+            Server server = build(local()).start();
+            assertEquals(expected, server.transport(), "property " + Transport.PROPERTY + "=" + ambient);
+            assertEchoes(server, "on " + asked);
+        });
+    }
+
+    @Test
     void propertyForcesNioWhenTheSettingSaysAuto() {
         withTransportProperty("nio", () -> {
             Server server = build(local().transport(Transport.AUTO)).start();
@@ -115,10 +192,12 @@ class TransportTest {
         });
     }
 
-    @Test
-    void threeListenersOnEpollAreThreeReusePortSocketsOnOnePort() throws IOException {
-        Server server = build(local().listeners(3).ioThreads(3).workers(2)).start();
-        assertEquals(Transport.EPOLL, server.transport());
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
+    void threeListenersOnANativeTransportAreThreeReusePortSocketsOnOnePort(Transport transport) throws IOException {
+        assumeAvailable(transport);
+        Server server = build(local().transport(transport).listeners(3).ioThreads(3).workers(2)).start();
+        assertEquals(transport, server.transport());
         int port = server.port();
         assertTrue(port > 0);
 
@@ -155,29 +234,22 @@ class TransportTest {
         IllegalStateException e = assertThrows(IllegalStateException.class, server::start);
         assertTrue(e.getMessage().contains("SO_REUSEPORT"), e.getMessage());
         assertTrue(e.getMessage().toLowerCase(Locale.ROOT).contains("epoll"), e.getMessage());
+        assertTrue(e.getMessage().contains("io_uring"), e.getMessage());
         assertFalse(server.isRunning());
     }
 
-    @Test
-    void bindingAPortInUseFailsNamingTheAddress() throws Exception {
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING", "NIO"})
+    void bindingAPortInUseFailsNamingTheAddress(Transport transport) throws Exception {
+        assumeAvailable(transport);
         try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
-            Server server = build(local().port(port));
+            Server server = build(local().transport(transport).port(port));
             IllegalStateException e = assertThrows(IllegalStateException.class, server::start);
             assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
             assertTrue(e.getMessage().toLowerCase(Locale.ROOT).contains("in use"), e.getMessage());
             assertFalse(server.isRunning());
             assertTrue(server.awaitTermination(Duration.ofSeconds(5)), "a failed start leaves nothing to wait for");
-        }
-    }
-
-    @Test
-    void bindingAPortInUseFailsWithNioToo() throws Exception {
-        try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getByName("127.0.0.1"))) {
-            int port = taken.getLocalPort();
-            Server server = build(local().transport(Transport.NIO).port(port));
-            IllegalStateException e = assertThrows(IllegalStateException.class, server::start);
-            assertTrue(e.getMessage().contains("127.0.0.1:" + port), e.getMessage());
         }
     }
 

@@ -10,7 +10,6 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.Future;
 import io.netty.util.concurrent.ScheduledFuture;
@@ -50,6 +49,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@link WorkerGroup} keeps Netty's {@link io.netty.util.concurrent.EventExecutorGroup} contract: it runs
@@ -159,10 +159,10 @@ class WorkerGroupTest {
      * written from the worker reaches the real client.
      */
     @ParameterizedTest
-    @EnumSource(value = Transport.class, names = {"EPOLL", "NIO"})
-    void runsPipelineHandlersOfAPlainNettyServerOnOneWorkerPerChannel(Transport requested) throws Exception {
-        Transport transport = TransportSupport.resolve(
-                requested == Transport.EPOLL && !Epoll.isAvailable() ? Transport.NIO : requested);
+    @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING", "NIO"})
+    void runsPipelineHandlersOfAPlainNettyServerOnOneWorkerPerChannel(Transport transport) throws Exception {
+        assumeTrue(TransportSupport.isAvailable(transport),
+                () -> transport + " is unavailable here: " + TransportSupport.unavailabilityReason(transport));
         WorkerGroup workers = track(WorkerGroup.of(3));
         EventLoopGroup io = new MultiThreadIoEventLoopGroup(1, TransportSupport.ioHandlerFactory(transport));
         ioGroups.add(io);

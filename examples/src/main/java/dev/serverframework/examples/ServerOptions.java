@@ -8,9 +8,14 @@ import dev.serverframework.metrics.MetricsServer;
 import dev.serverframework.metrics.ServerMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.TypeConversionException;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 
 /** The options every example server shares, mixed into each command. */
 public final class ServerOptions {
@@ -40,8 +45,12 @@ public final class ServerOptions {
     @Option(names = "--max-connections", description = "Connection limit (default: from the open-file limit).")
     Integer maxConnections;
 
-    @Option(names = "--nio", description = "Use the NIO transport instead of native epoll.")
-    boolean nio;
+    @Option(names = "--transport", paramLabel = "T", converter = TransportConverter.class,
+            completionCandidates = TransportConverter.Names.class, defaultValue = "auto",
+            description = "I/O transport: auto (native epoll, NIO where epoll is unavailable), epoll, io_uring "
+                    + "(epoll where the kernel refuses io_uring, with a warning) or nio (default: ${DEFAULT-VALUE}). "
+                    + "The system property serverframework.transport overrides it.")
+    Transport transport;
 
     @Option(names = "--metrics-port", paramLabel = "M",
             description = "Serve Prometheus /metrics and the live /dashboard on this port (default: off).")
@@ -94,13 +103,32 @@ public final class ServerOptions {
         if (maxConnections != null) {
             b.maxConnections(maxConnections);
         }
-        if (nio) {
-            b.transport(Transport.NIO);
-        }
+        b.transport(transport);
         if (metricsPort != null || registry != null) {
             b.onInit(this::startMetrics).onFinish(s -> stopMetrics());
         }
         return b;
+    }
+
+    /**
+     * Reads {@code --transport} in lower case as users type it; picocli turns a bad value into a usage
+     * error naming the option, before any server starts.
+     */
+    static final class TransportConverter implements ITypeConverter<Transport> {
+        /** The values {@code --transport} takes, as {@code --help} lists them. */
+        static final class Names extends ArrayList<String> {
+            Names() {
+                super(List.of("auto", "epoll", "io_uring", "nio"));
+            }
+        }
+
+        @Override
+        public Transport convert(String value) {
+            if (!new Names().contains(value)) {
+                throw new TypeConversionException("expected one of auto, epoll, io_uring, nio but was '" + value + "'");
+            }
+            return Transport.valueOf(value.toUpperCase(Locale.ROOT));
+        }
     }
 
     /** Starts the server, tells the user where it listens, and waits until it stops. */
@@ -108,7 +136,8 @@ public final class ServerOptions {
         server.start();
         System.out.printf("%s listening on %s:%d (transport %s, %d I/O threads, %d workers); Ctrl-C stops it%n",
                 what, server.settings().bindAddress().getHostAddress(), server.port(),
-                server.transport().name().toLowerCase(), server.settings().ioThreads(), server.settings().workers());
+                server.transport().name().toLowerCase(Locale.ROOT), server.settings().ioThreads(),
+                server.settings().workers());
         server.awaitTermination();
         return 0;
     }

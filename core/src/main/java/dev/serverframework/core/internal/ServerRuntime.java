@@ -10,7 +10,7 @@ import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.WriteBufferWaterMark;
-import io.netty.channel.epoll.EpollChannelOption;
+import io.netty.channel.unix.UnixChannelOption;
 import io.netty.util.concurrent.DefaultThreadFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -81,9 +82,9 @@ public final class ServerRuntime {
         }
         try {
             transport = TransportSupport.resolve(settings.transport());
-            if (settings.listeners() > 1 && transport != Transport.EPOLL) {
+            if (settings.listeners() > 1 && transport == Transport.NIO) {
                 throw new IllegalStateException("listeners(" + settings.listeners() + ") needs SO_REUSEPORT, "
-                        + "which only the epoll transport offers; the transport here is NIO");
+                        + "which only the native transports (epoll, io_uring) offer; the transport here is NIO");
             }
             workerGroup = WorkerGroup.builder()
                     .threads(settings.workers())
@@ -107,8 +108,8 @@ public final class ServerRuntime {
             Runtime.getRuntime().addShutdownHook(hook);
         }
         log.info("Listening on {}:{} (transport {}, {} I/O threads, {} workers, {} listener{}, max {} connections)",
-                settings.bindAddress().getHostAddress(), port, transport.name().toLowerCase(), settings.ioThreads(),
-                settings.workers(), settings.listeners(), settings.listeners() == 1 ? "" : "s",
+                settings.bindAddress().getHostAddress(), port, transport.name().toLowerCase(Locale.ROOT),
+                settings.ioThreads(), settings.workers(), settings.listeners(), settings.listeners() == 1 ? "" : "s",
                 settings.maxConnections());
     }
 
@@ -126,7 +127,8 @@ public final class ServerRuntime {
                         settings.writeBufferLowWaterMark(), settings.writeBufferHighWaterMark()))
                 .childHandler(new ServerChannelInitializer(this));
         if (settings.listeners() > 1) {
-            b.option(EpollChannelOption.SO_REUSEPORT, true);
+            // The one option object of Netty's Unix transports: epoll's and io_uring's listeners both take it.
+            b.option(UnixChannelOption.SO_REUSEPORT, true);
         }
         int bindPort = settings.port();
         for (int i = 0; i < settings.listeners(); i++) {
