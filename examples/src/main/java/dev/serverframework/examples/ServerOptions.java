@@ -42,6 +42,13 @@ public final class ServerOptions {
             defaultValue = "60")
     long writeStallTimeoutSeconds;
 
+    @Option(names = "--linger-timeout", paramLabel = "MILLIS",
+            description = "After a close's last write, how long to read and discard the peer's input until it "
+                    + "closes too, so that late input cannot reset the answer (RFC 9112 9.6); 0 = close at once, "
+                    + "as raw Netty does (default: ${DEFAULT-VALUE}).",
+            defaultValue = "2000")
+    long lingerTimeoutMillis;
+
     @Option(names = "--max-connections", description = "Connection limit (default: from the open-file limit).")
     Integer maxConnections;
 
@@ -93,6 +100,7 @@ public final class ServerOptions {
                 .listeners(listeners)
                 .idleTimeout(Duration.ofSeconds(idleTimeoutSeconds))
                 .writeStallTimeout(Duration.ofSeconds(writeStallTimeoutSeconds))
+                .lingerTimeout(Duration.ofMillis(lingerTimeoutMillis))
                 .busyMessage("server busy, try again later\r\n");
         if (workers != null) {
             b.workers(workers);
