@@ -526,7 +526,8 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
         while (n < len && TOKEN[b[n] & 0xFF]) {
             n++;
         }
-        if (b[n] != ':' || n == 0) {
+        // n == len first: the scratch array holds an earlier line's bytes past len.
+        if (n == len || b[n] != ':' || n == 0) {
             return reject(ctx, in, new BadRequestException(fieldNameProblem(b, n, len)));
         }
         int v = n + 1;

@@ -514,6 +514,16 @@ class RequestDecoderTest {
         assertInstanceOf(TooLongHttpContentException.class, out.get(2).decoderResult().cause());
     }
 
+    /**
+     * Found by the fuzz test: a field line that is all name and no colon, right after a line with a colon just
+     * past its length, read that earlier line's colon from the scratch array and failed the pipeline.
+     */
+    @Test
+    void aFieldLineWithoutAColonAfterALongerLineWithOneIsABadRequest() {
+        assertRefused(BadRequestException.class, "GET / HTTP/1.1\r\nHost: a\r\nXabc\r\n\r\n");
+        assertRefused(BadRequestException.class, "GET / HTTP/1.1\r\nHost: a\r\nX-Long-Name: v\r\nXabcdefghij\r\n\r\n");
+    }
+
     private void assertRefused(Class<? extends Throwable> cause, String input) {
         EmbeddedChannel ch = channel();
         write(ch, input);
