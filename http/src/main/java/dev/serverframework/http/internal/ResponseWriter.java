@@ -4,7 +4,6 @@ import dev.serverframework.core.Connection;
 import dev.serverframework.http.Response;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -28,6 +27,7 @@ public final class ResponseWriter {
 
     /** Bodies up to this size are copied into the head's buffer; larger ones are written as they are. */
     private static final int COPIED_BODY_MAX = 4096;
+    private static final Response.Body EMPTY = new Response.Empty();
     private static final byte[] CONTINUE = "HTTP/1.1 100 Continue\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
 
     private final AsciiString serverHeader;
@@ -59,6 +59,12 @@ public final class ResponseWriter {
         boolean close = ex.closes();
         HttpResponseStatus status = res.status();
         Response.Body body = res.body();
+        if (!hasBody(status) || status.code() == HttpResponseStatus.RESET_CONTENT.code()) {
+            // 1xx, 204, 205 and 304 never carry content (RFC 9110 15): a body given anyway is dropped, or the
+            // client would read it as the start of the next response.
+            discard(body);
+            body = EMPTY;
+        }
         ByteBuf content = body instanceof Response.Buffer b ? b.content() : null;
         // A small body shares the head's buffer: one write, one buffer for the transport.
         boolean copyContent = content != null && !head && content.readableBytes() <= COPIED_BODY_MAX;
@@ -107,19 +113,13 @@ public final class ResponseWriter {
             if (!http10 && !head) {
                 h.header(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
             }
-            ChannelFuture sent = c.write(h.end());
+            c.write(h.end());
             if (head) {
                 closeQuietly(stream);
             } else if (http10) {
-                sent = c.write(stream.input());
+                c.write(stream.input());
             } else {
-                sent = c.write(new ChunkedBody(stream.input()));
-            }
-            if (close) {
-                // The protocol's chunked writer holds what the transport has not taken yet, where the
-                // framework's close-after-writes does not see it: closing now would cut the body short.
-                sent.addListener(f -> c.close());
-                return;
+                c.write(new ChunkedBody(stream.input()));
             }
         } else {
             if (hasBody(status)) {
@@ -169,6 +169,15 @@ public final class ResponseWriter {
     private static boolean hasBody(HttpResponseStatus status) {
         int code = status.code();
         return code >= 200 && code != 204 && code != 304;
+    }
+
+    /** Frees a body that will not be sent. */
+    private static void discard(Response.Body body) {
+        if (body instanceof Response.Buffer buffer) {
+            buffer.content().release();
+        } else if (body instanceof Response.Stream stream) {
+            closeQuietly(stream);
+        }
     }
 
     private static void closeQuietly(Response.Stream stream) {
