@@ -24,8 +24,9 @@ import java.util.Objects;
 import static dev.serverframework.core.SettingChecks.range;
 
 /**
- * HTTP/1.1 as a core {@link Protocol}: a request decoder of its own and Netty's encoder on the I/O loop, a
- * router, and handlers on the connection's worker (or on the I/O loop in {@link Execution#IO_LOOP} mode).
+ * HTTP/1.1 as a core {@link Protocol}: a request decoder of its own on the I/O loop, a router, handlers on
+ * the connection's worker (or on the I/O loop in {@link Execution#IO_LOOP} mode), and responses encoded
+ * straight into the buffers written.
  *
  * <pre>{@code
  * HttpProtocol http = HttpProtocol.builder()

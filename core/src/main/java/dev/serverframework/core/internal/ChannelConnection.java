@@ -21,8 +21,6 @@ import io.netty.util.concurrent.Promise;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.net.SocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -51,24 +49,6 @@ public final class ChannelConnection implements Connection {
     private boolean flushPending;
     /** Inside a read batch on the I/O loop; I/O loop only. */
     private boolean inReadBatch;
-    /**
-     * Messages handed to the worker and not yet processed, so that the worker flushes once after the last of
-     * a run of pipelined messages instead of once per reply. Counted up on the I/O loop, down on the worker.
-     */
-    @SuppressWarnings("unused")
-    private volatile int queuedMessages;
-    /** A write made on the worker while more of this connection's messages are queued there; worker only. */
-    private boolean workerFlushPending;
-
-    private static final VarHandle QUEUED_MESSAGES;
-
-    static {
-        try {
-            QUEUED_MESSAGES = MethodHandles.lookup().findVarHandle(ChannelConnection.class, "queuedMessages", int.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
 
     ChannelConnection(ServerRuntime server, Channel channel, long id, Worker worker, Protocol<?> protocol,
                       long idleTimeoutNanos) {
@@ -97,19 +77,6 @@ public final class ChannelConnection implements Connection {
         inReadBatch = false;
         if (flushPending) {
             flushPending = false;
-            channel.flush();
-        }
-    }
-
-    /** A message goes to the worker for {@code onData}. I/O loop. */
-    void messageQueued() {
-        QUEUED_MESSAGES.getAndAdd(this, 1);
-    }
-
-    /** The worker is done with a queued message: after the last one queued, flushes what it wrote. Worker. */
-    void messageProcessed() {
-        if ((int) QUEUED_MESSAGES.getAndAdd(this, -1) == 1 && workerFlushPending) {
-            workerFlushPending = false;
             channel.flush();
         }
     }
@@ -188,14 +155,6 @@ public final class ChannelConnection implements Connection {
         if (inReadBatch && channel.eventLoop().inEventLoop()) {
             flushPending = true;
             return channel.write(message);
-        }
-        if (queuedMessages > 1 && worker.inEventLoop()) {
-            // More of this connection's messages wait on this worker: the last of them flushes.
-            workerFlushPending = true;
-            return channel.write(message);
-        }
-        if (workerFlushPending && worker.inEventLoop()) {
-            workerFlushPending = false;
         }
         return channel.writeAndFlush(message);
     }

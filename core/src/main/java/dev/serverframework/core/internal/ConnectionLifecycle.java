@@ -121,14 +121,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
             runner.invoke(connection, () -> p.onData(connection, msg), msg);
         } else {
             // Straight to the worker: the execution mode was just read, executor() would read it again.
-            connection.messageQueued();
-            connection.worker().execute(() -> {
-                try {
-                    runner.invoke(connection, () -> p.onData(connection, msg), msg);
-                } finally {
-                    connection.messageProcessed();
-                }
-            });
+            connection.worker().execute(() -> runner.invoke(connection, () -> p.onData(connection, msg), msg));
         }
     }
 
@@ -187,7 +180,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
             peerEvent(kind, String.valueOf(cause.getMessage()));
         }
         // else an echo of the end already counted: a connection cut by a reset then reaches a codec that was in
-        // the middle of a message (Netty's aggregator reports it as closed mid-message). One end, one count.
+        // the middle of a message (HTTP's decoder reports it as closed mid-message). One end, one count.
         connection.abort();
     }
 

@@ -32,7 +32,7 @@ public final class Exchange {
     private Response response;
 
     /**
-     * Admits {@code message} on the connection: numbers it in {@code order}. A message Netty could not decode
+     * Admits {@code message} on the connection: numbers it in {@code order}. A message the decoder refused
      * is bad input, answered without HTTP/1.0 or HEAD framing (what it claims is not to be trusted).
      *
      * @param startNanos {@link System#nanoTime()} at admission, for the observer (0 without one)

@@ -28,7 +28,8 @@ final class ResponseHead implements BiConsumer<CharSequence, CharSequence> {
     static {
         for (int code = 100; code < STATUS_LINES.length; code++) {
             HttpResponseStatus standard = HttpResponseStatus.valueOf(code);
-            if (!standard.reasonPhrase().startsWith("Unknown")) {
+            // Only Netty's constants: for another code valueOf makes a new status each time.
+            if (standard == HttpResponseStatus.valueOf(code)) {
                 STATUS_LINES[code] = statusLine(standard);
             }
         }
