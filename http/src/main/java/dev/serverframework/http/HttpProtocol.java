@@ -11,7 +11,14 @@ import dev.serverframework.http.internal.RequestDecoder;
 import dev.serverframework.http.internal.RequestDispatcher;
 import dev.serverframework.http.internal.ResponseWriter;
 import dev.serverframework.http.internal.Router;
+import dev.serverframework.http.internal.SseRoute;
 import dev.serverframework.http.internal.StaticFileHandler;
+import dev.serverframework.http.internal.SwitchingRoute;
+import dev.serverframework.http.internal.WebSocketRoute;
+import dev.serverframework.http.sse.SseHandler;
+import dev.serverframework.http.sse.SseOptions;
+import dev.serverframework.http.websocket.WebSocketHandler;
+import dev.serverframework.http.websocket.WebSocketOptions;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpMethod;
@@ -19,6 +26,8 @@ import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 
 import static dev.serverframework.core.SettingChecks.range;
@@ -143,12 +152,16 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
     public void onData(Connection connection, FullHttpRequest request) {
         PipelineOrder order = PipelineOrder.of(connection);
         if (request instanceof ContinueExpected) {
+            if (order == null) {
+                return;
+            }
             // Not a request: the next one's head asks for 100 Continue, due once the earlier ones are answered.
             order.continueExpected(() -> writer.writeContinue(connection));
             return;
         }
-        // Behind a response that closes the connection, nothing more is answered.
-        if (!order.isClosing()) {
+        // Behind a response that closes the connection, nothing more is answered; nor after a switch to
+        // another protocol, which took the connection's HTTP state off it.
+        if (order != null && !order.isClosing()) {
             dispatcher.dispatch(connection, order, request);
         }
     }
@@ -169,6 +182,7 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         private Duration keepAliveTimeout;
         private String serverHeader = "server-framework";
         private HttpObserver observer;
+        private final List<SwitchingRoute> switchingRoutes = new ArrayList<>();
 
         private Builder() {
         }
@@ -248,6 +262,51 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
         }
 
         /**
+         * Adds a WebSocket endpoint (RFC 6455) with the default {@link WebSocketOptions}; see
+         * {@link #websocket(String, WebSocketOptions, WebSocketHandler)}.
+         */
+        public Builder websocket(String path, WebSocketHandler handler) {
+            return websocket(path, WebSocketOptions.defaults(), handler);
+        }
+
+        /**
+         * Adds a WebSocket endpoint (RFC 6455): a GET handshake on {@code path} (a template, as for
+         * {@link #route}) switches the connection to WebSocket, and {@code handler} gets its messages. A
+         * request without {@code Upgrade: websocket} gets 426; a bad handshake gets 400, never an upgrade; a
+         * {@code Sec-WebSocket-Version} other than 13 gets 426 with {@code Sec-WebSocket-Version: 13}; an
+         * origin not allowed, or a handshake the handler does not accept, gets 403. The sockets' callbacks
+         * run where this protocol's handlers do ({@link #execution}).
+         */
+        public Builder websocket(String path, WebSocketOptions options, WebSocketHandler handler) {
+            return switching(path, new WebSocketRoute(Objects.requireNonNull(options, "options"),
+                    Objects.requireNonNull(handler, "handler")));
+        }
+
+        /**
+         * Adds a Server-Sent Events endpoint with the default {@link SseOptions}; see
+         * {@link #sse(String, SseOptions, SseHandler)}.
+         */
+        public Builder sse(String path, SseHandler handler) {
+            return sse(path, SseOptions.defaults(), handler);
+        }
+
+        /**
+         * Adds a Server-Sent Events endpoint: a GET on {@code path} (a template, as for {@link #route}) is
+         * answered with a {@code text/event-stream} that stays open, and {@code handler} sends events on it.
+         * The streams' callbacks run where this protocol's handlers do ({@link #execution}).
+         */
+        public Builder sse(String path, SseOptions options, SseHandler handler) {
+            return switching(path, new SseRoute(Objects.requireNonNull(options, "options"),
+                    Objects.requireNonNull(handler, "handler")));
+        }
+
+        private Builder switching(String path, SwitchingRoute route) {
+            router.add(HttpMethod.GET, path, route);
+            switchingRoutes.add(route);
+            return this;
+        }
+
+        /**
          * Serves the files of {@code directory} under {@code prefix} (GET and HEAD), with 304, 206 and
          * 416, a directory's index.html, and nothing outside the directory.
          *
@@ -320,6 +379,9 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
 
         /** Builds the protocol; calls the observer's {@link HttpObserver#route} for each route. */
         public HttpProtocol build() {
+            for (SwitchingRoute route : switchingRoutes) {
+                route.bind(execution);
+            }
             return new HttpProtocol(this);
         }
     }

@@ -30,28 +30,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Shared pieces of the http tests: starting a server on an ephemeral loopback port, a JDK client, and a
  * strict reader of raw HTTP/1.1 responses (exact framing: Content-Length, chunked, or close-delimited).
  */
-final class HttpTestSupport {
+public final class HttpTestSupport {
     /** The format of the Date header (RFC 9110 IMF-fixdate). */
-    static final DateTimeFormatter IMF_FIXDATE =
+    public static final DateTimeFormatter IMF_FIXDATE =
             DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'", Locale.US).withZone(ZoneOffset.UTC);
 
     private HttpTestSupport() {
     }
 
     /** Starts a server on 127.0.0.1 and an ephemeral port with this protocol. */
-    static Server start(HttpProtocol protocol) {
+    public static Server start(HttpProtocol protocol) {
         return start(protocol, b -> { });
     }
 
     /** Starts a server on 127.0.0.1 and an ephemeral port with this protocol and extra settings. */
-    static Server start(HttpProtocol protocol, Consumer<ServerBuilder> settings) {
+    public static Server start(HttpProtocol protocol, Consumer<ServerBuilder> settings) {
         ServerBuilder b = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).protocol(protocol);
         settings.accept(b);
         return b.build().start();
     }
 
     /** Stops a server (if any) and waits for it. */
-    static void stop(Server server) throws InterruptedException {
+    public static void stop(Server server) throws InterruptedException {
         if (server != null) {
             server.stop();
             server.awaitTermination();
@@ -59,53 +59,53 @@ final class HttpTestSupport {
     }
 
     /** An HTTP/1.1 JDK client. */
-    static HttpClient newClient() {
+    public static HttpClient newClient() {
         return HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                 .connectTimeout(Duration.ofSeconds(5)).build();
     }
 
     /** A request builder for a path on the server, with a bounded timeout. */
-    static HttpRequest.Builder request(Server server, String pathAndQuery) {
+    public static HttpRequest.Builder request(Server server, String pathAndQuery) {
         return HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + pathAndQuery))
                 .timeout(Duration.ofSeconds(10));
     }
 
     /** Sends a request and returns the response with a String body. */
-    static HttpResponse<String> send(HttpClient client, HttpRequest request) throws Exception {
+    public static HttpResponse<String> send(HttpClient client, HttpRequest request) throws Exception {
         return client.send(request, HttpResponse.BodyHandlers.ofString());
     }
 
     /** Sends a request and returns the response with a byte[] body. */
-    static HttpResponse<byte[]> sendBytes(HttpClient client, HttpRequest request) throws Exception {
+    public static HttpResponse<byte[]> sendBytes(HttpClient client, HttpRequest request) throws Exception {
         return client.send(request, HttpResponse.BodyHandlers.ofByteArray());
     }
 
     /** A minimal raw HTTP/1.1 GET. */
-    static String get(String target) {
+    public static String get(String target) {
         return "GET " + target + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
     }
 
     /** One response as read off the wire. */
-    record RawResponse(String statusLine, int status, Map<String, List<String>> headers, byte[] body,
+    public record RawResponse(String statusLine, int status, Map<String, List<String>> headers, byte[] body,
                        boolean chunked) {
         /** The first value of a header (name case-insensitive), or null. */
-        String header(String name) {
+        public String header(String name) {
             List<String> values = headers.get(name.toLowerCase(Locale.ROOT));
             return values == null ? null : values.get(0);
         }
 
         /** Every value of a header (name case-insensitive). */
-        List<String> headers(String name) {
+        public List<String> headers(String name) {
             return headers.getOrDefault(name.toLowerCase(Locale.ROOT), List.of());
         }
 
-        String bodyText() {
+        public String bodyText() {
             return new String(body, StandardCharsets.UTF_8);
         }
     }
 
     /** Reads one response to a non-HEAD request. */
-    static RawResponse read(RawClient c) {
+    public static RawResponse read(RawClient c) {
         return read(c, false);
     }
 
@@ -113,7 +113,7 @@ final class HttpTestSupport {
      * Reads one response: status line, headers, then exactly the body its framing announces (none for HEAD,
      * 1xx, 204 and 304). Fails when the connection ends early.
      */
-    static RawResponse read(RawClient c, boolean head) {
+    public static RawResponse read(RawClient c, boolean head) {
         String statusLine = c.readLine();
         assertNotNull(statusLine, "connection closed before a response");
         return readAfterStatusLine(c, statusLine, head);
@@ -123,13 +123,13 @@ final class HttpTestSupport {
      * Reads one response to a non-HEAD request, or returns null when the server ended the connection
      * cleanly before its first byte (a close between responses). A reset or a response cut short fails.
      */
-    static RawResponse readOrEof(RawClient c) {
+    public static RawResponse readOrEof(RawClient c) {
         String statusLine = c.readLine();
         return statusLine == null ? null : readAfterStatusLine(c, statusLine, false);
     }
 
     /** Reads the rest of one response to a non-HEAD request whose status line has been read already. */
-    static RawResponse readAfterStatusLine(RawClient c, String statusLine) {
+    public static RawResponse readAfterStatusLine(RawClient c, String statusLine) {
         return readAfterStatusLine(c, statusLine, false);
     }
 
@@ -188,7 +188,7 @@ final class HttpTestSupport {
      * True when nothing arrives on the socket within {@code millis} (the read times out); false when bytes
      * arrive or the connection ends. Restores the client's usual 10-second read timeout.
      */
-    static boolean silentFor(RawClient c, int millis) throws Exception {
+    public static boolean silentFor(RawClient c, int millis) throws Exception {
         c.socket().setSoTimeout(millis);
         try {
             c.socket().getInputStream().read();
@@ -206,7 +206,7 @@ final class HttpTestSupport {
      * Asserts that the server ended the connection with a clean end of stream (a FIN) and sent nothing
      * more: not a reset, not extra bytes, not silence for the read timeout.
      */
-    static void assertCleanEof(RawClient c) {
+    public static void assertCleanEof(RawClient c) {
         byte[] rest = new byte[256];
         int n;
         try {
@@ -223,7 +223,7 @@ final class HttpTestSupport {
     }
 
     /** Asserts a Date header in IMF-fixdate format. */
-    static void assertDate(String date) {
+    public static void assertDate(String date) {
         assertNotNull(date, "Date header missing");
         IMF_FIXDATE.parse(date);
     }

@@ -1,6 +1,7 @@
 package dev.serverframework.http.internal;
 
 import dev.serverframework.core.Connection;
+import dev.serverframework.core.Protocol;
 import dev.serverframework.http.HttpObserver;
 import dev.serverframework.http.Response;
 import io.netty.handler.codec.http.FullHttpRequest;
@@ -30,6 +31,9 @@ public final class Exchange {
     private boolean closes;
     private HttpObserver.Route route;
     private Response response;
+    /** The route that accepted to take the connection out of HTTP once the response is out; else null. */
+    private SwitchingRoute switchingRoute;
+    private Protocol<?> nextProtocol;
 
     /**
      * Admits {@code message} on the connection: numbers it in {@code order}. A message the decoder refused
@@ -97,6 +101,27 @@ public final class Exchange {
     /** Records that the response closes the connection; only {@link KeepAlive} decides it. */
     void closeAfter() {
         closes = true;
+    }
+
+    /** Records that once the response's head is out, the connection switches to {@code next}. */
+    void switchAfter(SwitchingRoute route, Protocol<?> next) {
+        this.switchingRoute = route;
+        this.nextProtocol = next;
+    }
+
+    /** The protocol the connection switches to after this response, or null when it stays HTTP. */
+    public Protocol<?> nextProtocol() {
+        return nextProtocol;
+    }
+
+    /** The route that accepted the switch, or null. */
+    public SwitchingRoute switchingRoute() {
+        return switchingRoute;
+    }
+
+    /** True when no HTTP response may follow this one: it closes the connection or switches it away. */
+    public boolean endsHttp() {
+        return closes || nextProtocol != null;
     }
 
     /** The response, once the handler (or the protocol) has answered; null before. */

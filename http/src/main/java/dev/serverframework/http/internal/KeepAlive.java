@@ -55,6 +55,11 @@ public final class KeepAlive {
         decide(ex, order.answeredAll() && (order.isInputClosed() || !ex.connection().server().isRunning()));
     }
 
+    /** An accepted protocol switch that is refused at its turn (the server is stopping): the refusal closes. */
+    public void refuseSwitch(Exchange ex) {
+        decide(ex, true);
+    }
+
     /** Records a yes on the exchange and the connection's order; a yes made before stays. */
     private static void decide(Exchange ex, boolean closes) {
         if (closes && !ex.closes()) {

@@ -42,7 +42,15 @@ public final class PipelineOrder {
         return order;
     }
 
-    /** The connection's HTTP state; null if it was never {@linkplain #open opened} for HTTP. */
+    /** Takes the connection's HTTP state off it: it has switched to another protocol. */
+    @SuppressWarnings("deprecation")
+    public static void remove(Connection connection) {
+        // Removed, not set to null: the connection may live on for hours as a WebSocket, and an emptied
+        // attribute would keep its slot.
+        connection.attr(KEY).getAndRemove();
+    }
+
+    /** The connection's HTTP state; null if it was never {@linkplain #open opened} for HTTP, or switched. */
     public static PipelineOrder of(Connection connection) {
         return connection.attr(KEY).get();
     }
@@ -135,7 +143,7 @@ public final class PipelineOrder {
             nextToWrite++;
             writer.accept(next);
             continueIfDue();
-            if (next.closes()) {
+            if (next.endsHttp()) {
                 waiting.values().forEach(Exchange::abandon);
                 waiting.clear();
                 return;

@@ -78,6 +78,12 @@ import static dev.serverframework.http.internal.HttpSyntax.versionFailure;
  * of a message; nothing is answered. {@code Expect: 100-continue} on an HTTP/1.1 request whose body is
  * acceptable and not yet arriving gets {@code 100 Continue} from the {@link ContinueSender}.
  *
+ * <p><b>Upgrades.</b> A request with an {@code Upgrade} field is passed on as an {@link UpgradeRequest}, and
+ * what arrives behind it is held undecoded (up to {@value #MAX_HELD_BYTES} bytes, then refused with a 400)
+ * until the protocol answers it: when the protocol switches, this handler leaves the pipeline and hands the
+ * held bytes to the next protocol's codecs; when it declines ({@link UpgradeRequest#declined()}), decoding
+ * goes on. So the first frames of a WebSocket client are never parsed as HTTP.
+ *
  * <p>Between requests the handler holds no buffer and no timer. One per connection; every method runs on
  * the connection's I/O loop.
  */
@@ -113,6 +119,13 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private static final byte TRAILERS = 6;
     /** A request was refused or the input ended: nothing more is passed on. */
     private static final byte DONE = 7;
+    /**
+     * A request asked to upgrade the connection: what follows it is held undecoded until the protocol
+     * declines (decoding goes on) or switches (the held bytes go to the next protocol's codecs).
+     */
+    private static final byte AWAITING_SWITCH = 8;
+    /** Bytes a client may send behind an upgrade request before its answer; more is refused with a 400. */
+    static final int MAX_HELD_BYTES = 64 * 1024;
 
     // What the head read so far had, for the checks at its end.
     private static final int F_HOST = 1;
@@ -135,6 +148,8 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     private boolean headTimed;
     /** The peer ended its input inside a request: reported when the connection closes. */
     private boolean cutShort;
+    /** The peer ended its input while a switch was pending: passed on once the held bytes are. */
+    private boolean inputShutdownHeld;
     /** Flags {@code F_*} of the head being read. */
     private int flags;
     /** Field bytes of the request so far (head and trailer), counted as Netty counts them. */
@@ -252,6 +267,11 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
                 : ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(ctx.alloc(), cumulation, data);
         cumulation = in;
         try {
+            if (state == AWAITING_SWITCH && in.readableBytes() > MAX_HELD_BYTES) {
+                reject(ctx, in, new BadRequestException("more than " + MAX_HELD_BYTES
+                        + " bytes sent before the answer to an upgrade request"));
+                return;
+            }
             decode(ctx, in);
         } finally {
             // Nothing is held between requests.
@@ -290,6 +310,11 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
     /** Notes the end of the peer's input: a request begun is cut short. On the I/O loop. */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent && state == AWAITING_SWITCH) {
+            // Behind the held bytes: the protocol must not hear of it before the requests they may hold.
+            inputShutdownHeld = true;
+            return;
+        }
         if (evt instanceof ChannelInputShutdownEvent && state != DONE) {
             // Empty lines before a request line are not a request begun (RFC 9112 2.2).
             cutShort = headPending() || inBody();
@@ -334,6 +359,33 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
         } else if (rest != null) {
             rest.release();
         }
+        if (inputShutdownHeld) {
+            inputShutdownHeld = false;
+            ctx.fireUserEventTriggered(ChannelInputShutdownEvent.INSTANCE);
+        }
+    }
+
+    /**
+     * The protocol declined the upgrade a request asked for: decodes what arrived behind it, and passes on
+     * an end of input held meanwhile. On the I/O loop.
+     */
+    private void resume(ChannelHandlerContext ctx) {
+        if (state != AWAITING_SWITCH || ctx.isRemoved()) {
+            return;
+        }
+        state = REQUEST_LINE;
+        readBytes = true;
+        if (cumulation != null) {
+            decode(ctx, cumulation);
+            if (cumulation != null && !cumulation.isReadable()) {
+                releaseCumulation();
+            }
+        }
+        channelReadComplete(ctx);
+        if (inputShutdownHeld) {
+            inputShutdownHeld = false;
+            userEventTriggered(ctx, ChannelInputShutdownEvent.INSTANCE);
+        }
     }
 
     // ---- decoding ----
@@ -348,6 +400,7 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
                 case CHUNK_SIZE -> more = chunkSize(ctx, in);
                 case CHUNK_END -> more = chunkEnd(ctx, in);
                 case TRAILERS -> more = fields(ctx, in, true);
+                case AWAITING_SWITCH -> more = false;
                 default -> {
                     in.skipBytes(in.readableBytes());
                     more = false;
@@ -679,10 +732,14 @@ public final class RequestDecoder extends ChannelInboundHandlerAdapter {
 
     /** Passes on the decoded request with this body and readies for the next. */
     private void emit(ChannelHandlerContext ctx, ByteBuf content) {
-        FullHttpRequest request = new DefaultFullHttpRequest(version, method, uri, content, headers,
-                trailers == null ? EmptyHttpHeaders.INSTANCE : trailers, false);
+        HttpHeaders trailing = trailers == null ? EmptyHttpHeaders.INSTANCE : trailers;
+        boolean upgrade = headers.contains(HttpHeaderNames.UPGRADE);
+        FullHttpRequest request = upgrade
+                ? new UpgradeRequest(version, method, uri, content, headers, trailing,
+                        () -> ctx.executor().execute(() -> resume(ctx)))
+                : new DefaultFullHttpRequest(version, method, uri, content, headers, trailing, false);
         clearRequest();
-        state = REQUEST_LINE;
+        state = upgrade ? AWAITING_SWITCH : REQUEST_LINE;
         fired = true;
         ctx.fireChannelRead(request);
     }

@@ -69,6 +69,14 @@ public final class RequestDispatcher {
      * handler, later for an asynchronous one. On the connection's executor.
      */
     public void dispatch(Connection c, PipelineOrder order, FullHttpRequest req) {
+        if (!admit(c, order, req) && req instanceof UpgradeRequest upgrade) {
+            // The connection stays HTTP: what the client sent behind the upgrade request is decoded.
+            upgrade.declined();
+        }
+    }
+
+    /** Routes and answers a request; true when its route accepted to switch the connection to another protocol. */
+    private boolean admit(Connection c, PipelineOrder order, FullHttpRequest req) {
         Exchange ex = new Exchange(c, order, req, unmatchedRoute == null ? 0 : System.nanoTime());
         // Now, not when the response is ready: if the request rules out another, no later request on this
         // connection may be processed (RFC 9112 9.6), even while an async handler still works on this one.
@@ -78,13 +86,13 @@ public final class RequestDispatcher {
             c.protocolError(String.valueOf(cause));
             ex.observe(unmatchedRoute);
             respond(ex, ErrorResponses.response(statusFor(cause)));
-            return;
+            return false;
         }
         if (req.uri().equals("*") && req.method().equals(HttpMethod.OPTIONS)) {
             // The asterisk-form asks about the server as a whole (RFC 9112 3.2.4): a valid request.
             ex.observe(unmatchedRoute);
             respond(ex, Response.status(HttpResponseStatus.NO_CONTENT));
-            return;
+            return false;
         }
         String rawPath = Router.rawPath(req.uri());
         if (rawPath == null) {
@@ -92,7 +100,7 @@ public final class RequestDispatcher {
             ex.badInput();
             ex.observe(unmatchedRoute);
             respond(ex, ErrorResponses.response(HttpResponseStatus.BAD_REQUEST));
-            return;
+            return false;
         }
         Router.Match<Object> match = router.route(req.method(), rawPath);
         if (observedRoutes != null) {
@@ -100,7 +108,7 @@ public final class RequestDispatcher {
         }
         if (!match.found()) {
             respond(ex, unrouted(req.method(), match));
-            return;
+            return false;
         }
         Request request = new RoutedRequest(req, c, match.params(), match.template());
         if (match.target() instanceof Handler h) {
@@ -111,9 +119,27 @@ public final class RequestDispatcher {
                 res = failed(request, t);
             }
             respond(ex, res);
+        } else if (match.target() instanceof SwitchingRoute route) {
+            return offerSwitch(ex, route, request);
         } else {
             handleAsync(ex, (AsyncHandler) match.target(), request);
         }
+        return false;
+    }
+
+    /** Asks a switching route about the request and answers it; true when the route accepted. */
+    private boolean offerSwitch(Exchange ex, SwitchingRoute route, Request request) {
+        SwitchingRoute.Outcome outcome;
+        try {
+            outcome = Objects.requireNonNull(route.accept(request), "switching route gave no outcome");
+        } catch (Throwable t) {
+            outcome = SwitchingRoute.Outcome.refuse(failed(request, t));
+        }
+        if (outcome.next() != null) {
+            ex.switchAfter(route, outcome.next());
+        }
+        respond(ex, outcome.response());
+        return outcome.next() != null;
     }
 
     private void handleAsync(Exchange ex, AsyncHandler h, Request request) {
@@ -154,6 +180,10 @@ public final class RequestDispatcher {
     private void write(Exchange ex) {
         keepAlive.beforeWrite(ex);
         try {
+            if (ex.nextProtocol() != null) {
+                switchProtocol(ex);
+                return;
+            }
             writer.write(ex);
         } catch (RuntimeException e) {
             log.warn("Connection {}: writing a response failed; closing", ex.connection().id(), e);
@@ -161,6 +191,34 @@ public final class RequestDispatcher {
         } finally {
             ex.completed();
         }
+    }
+
+    /**
+     * Writes an accepted switch's head and switches the connection, so that the next protocol's codecs are
+     * in place before the client, which waits for this head, sends anything more. A server that began
+     * stopping, or a client that half-closed, meanwhile gets a 503 and the connection closes instead.
+     */
+    private void switchProtocol(Exchange ex) {
+        Connection c = ex.connection();
+        PipelineOrder order = ex.order();
+        if (!c.server().isRunning() || order.isInputClosed()) {
+            ex.switchingRoute().abandoned(c);
+            ex.switchAfter(null, null);
+            Response refusal = ErrorResponses.response(HttpResponseStatus.SERVICE_UNAVAILABLE);
+            ex.respond(refusal);
+            if (!ex.closes()) {
+                keepAlive.refuseSwitch(ex);
+            }
+            writer.write(ex);
+            if (ex.message() instanceof UpgradeRequest upgrade) {
+                upgrade.declined();
+            }
+            return;
+        }
+        order.closing();
+        writer.writeHead(ex);
+        PipelineOrder.remove(c);
+        c.switchProtocol(ex.nextProtocol());
     }
 
     private static Response unrouted(HttpMethod method, Router.Match<Object> match) {

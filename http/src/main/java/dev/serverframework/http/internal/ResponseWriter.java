@@ -133,6 +133,30 @@ public final class ResponseWriter {
     }
 
     /**
+     * Writes only the head of the response that switches the connection to another protocol: its status,
+     * the route's headers, Date and Server. What follows is the next protocol's: after a {@code 101} its
+     * frames; after a {@code 2xx} a body that the next protocol frames as chunks for an HTTP/1.1 client
+     * (announced here with {@code Transfer-Encoding: chunked}) and delimits by the close for an HTTP/1.0
+     * one (announced with {@code Connection: close}). On the connection's executor.
+     */
+    public void writeHead(Exchange ex) {
+        Response res = ex.response();
+        discard(res.body());
+        int code = res.status().code();
+        boolean body = code >= 200 && code < 300;
+        ResponseHead h = ResponseHead.start(ex.connection().alloc(), res, body && ex.http10(), 0);
+        if (serverHeader != null && !h.serverSet()) {
+            h.header(HttpHeaderNames.SERVER, serverHeader);
+        }
+        if (body && ex.http10()) {
+            h.header(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
+        } else if (body) {
+            h.header(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+        }
+        ex.connection().write(h.end());
+    }
+
+    /**
      * Writes the interim {@code 100 Continue} a request's head asked for, when its turn comes (see
      * {@link PipelineOrder#continueExpected}). On the connection's executor.
      */
