@@ -221,6 +221,27 @@ class SseStreamTest {
         assertEquals(2, handler.closes.size());
     }
 
+    /**
+     * A client that half-closes right behind its request: the end of its input may reach the server while
+     * the connection is still HTTP, and the stream must still end whole, not be cut after its head.
+     */
+    @ParameterizedTest
+    @EnumSource(Execution.class)
+    void aClientThatHalfClosesRightAfterItsRequestGetsTheWholeStream(Execution mode) throws Exception {
+        RecordingSseHandler handler = start(mode, SseOptions.builder(), s -> s.send("hi"));
+        for (int i = 0; i < 20; i++) {
+            try (SseTestClient c = SseTestClient.get(server.port(), "/events/half")) {
+                c.raw.socket().shutdownOutput();
+                assertEquals(200, c.readHead(), "attempt " + i);
+                assertEquals("data: hi\n\n", c.readChunk(), "attempt " + i);
+                assertNull(c.readChunk(), "attempt " + i + ": the stream ends with its last chunk");
+                assertCleanEof(c.raw);
+            }
+            SseStream stream = handler.nextOpened();
+            Await.until("onClose of attempt " + i, () -> handler.closeCount(stream) == 1);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Execution.class)
     void closeFromAnyThreadEndsTheStreamAfterWhatWasSent(Execution mode) throws Exception {
