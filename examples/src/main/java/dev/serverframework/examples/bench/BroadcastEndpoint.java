@@ -26,7 +26,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *       answer comes when the last broadcast has run on every socket's executor: the run's figures in JSON
  *       ({@link BroadcastRun}). One run at a time: 409 while one is going on.</li>
  * </ul>
- * A message's payload starts with its sequence number (from 0 in each run) and its send time in
+ * A message's payload starts with its sequence number (from 0 in each run, counting the messages sent,
+ * not the skipped ones) and its send time in
  * microseconds by the wall clock ({@link WallClock}: the load processes are other JVMs), both 8-byte big
  * endian. The control route lets any client make the server work hard: install it on benchmark servers only.
  * Thread-safe.

@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.LongAdder;
  * each sent to every socket of the endpoint's service by one {@link Server#each}.
  *
  * <p><b>Schedule.</b> A {@link Server#runEvery} tick (every 1/rate, at least every millisecond) sends every
- * message that has fallen due by then: message {@code i} is due {@code i / rate} after the first tick. A tick
+ * message that has fallen due by then: the {@code i}th is due {@code i / rate} after the first tick. A tick
  * runs on a worker, behind the tasks queued there, so a server that cannot keep up ticks late and sends
  * what is overdue at once; how late each message went out is its <em>lag</em>. A message due while
  * {@code maxInFlight} broadcasts have not yet run on all their sockets is skipped instead.
@@ -87,13 +87,13 @@ final class BroadcastRun {
         long now = System.nanoTime();
         long due = Math.min(messages, Math.max(0, (long) Math.floor((now - firstTickNanos) * rate / 1e9) + 1));
         while (decided < due) {
-            int seq = decided++;
-            long intended = firstTickNanos + Math.round(seq * 1e9 / rate);
+            int i = decided++;
+            long intended = firstTickNanos + Math.round(i * 1e9 / rate);
             lag.recordValue(Math.max(0, now - intended) / 1000);
             if (inFlight.get() >= maxInFlight) {
                 skipped++;
             } else {
-                broadcast(seq);
+                broadcast();
                 // A broadcast to many sockets takes a while: the next message's lag counts it.
                 now = System.nanoTime();
             }
@@ -108,8 +108,12 @@ final class BroadcastRun {
         }
     }
 
-    /** Message {@code seq}, prepared once, to every socket of the service. */
-    private void broadcast(int seq) {
+    /**
+     * The next message, prepared once, to every socket of the service. Its sequence number counts the
+     * messages sent, skipped ones left out, so that a receiver's gap is a message lost.
+     */
+    private void broadcast() {
+        int seq = sent++;
         long sentAt = WallClock.micros();
         byte[] payload = new byte[size];
         ByteBuffer.wrap(payload).putLong(BroadcastEndpoint.SEQUENCE_OFFSET, seq)
@@ -119,7 +123,6 @@ final class BroadcastRun {
             firstSentMicros = sentAt;
         }
         lastSentMicros = sentAt;
-        sent++;
         inFlight.incrementAndGet();
         pending.incrementAndGet();
         targets += server.each(null, BroadcastEndpoint.SERVICE, c -> send(c, message), () -> finished(sentAt));
