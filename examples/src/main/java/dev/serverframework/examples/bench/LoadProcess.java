@@ -15,10 +15,11 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One child load process of a benchmark: a JVM running a hidden worker command (such as
- * {@link ConnectionsWorker}) that holds its share of the connections and obeys one-line commands on its
- * stdin, answering each with one line on its stdout. Its stderr goes to {@code worker-N.log}. Used by the
- * thread that runs the benchmark; a daemon thread of its own reads the answers.
+ * One child load process of {@code bench connections} or {@code bench broadcast}: a JVM running a hidden
+ * worker command ({@link ConnectionsWorker}, {@link BroadcastWorker}) that holds its share of the
+ * connections and obeys one-line commands on its stdin, answering each with one line on its stdout. Its
+ * stderr goes to {@code worker-N.log}. Used by the thread that runs the benchmark; a daemon thread of its
+ * own reads the answers.
  */
 final class LoadProcess implements AutoCloseable {
     private final Process process;

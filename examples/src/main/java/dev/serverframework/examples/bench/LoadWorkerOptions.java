@@ -6,7 +6,7 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 
 /**
- * What every load worker (such as {@link ConnectionsWorker}) is told by its parent: the
+ * What every load worker ({@link ConnectionsWorker}, {@link BroadcastWorker}) is told by its parent: the
  * server, its share of the connections, where they come from, the first request and the timeout. A picocli
  * mixin.
  */
