@@ -203,7 +203,9 @@ final class BroadcastClient extends ByteToMessageDecoder {
                     send(OP_PONG, in, p, n);
                 }
                 case OP_CLOSE -> {
+                    // The server closes: counted here, as this side's close that follows is only the answer.
                     worker.closeFrame();
+                    worker.closedByServer();
                     send(OP_CLOSE, in, p, Math.min(n, 2));
                     closing = true;
                     state = State.CLOSED;

@@ -273,6 +273,7 @@ public record BroadcastResult(String target, int count, int processes, int sourc
         field(b, "scheduleOverrunMs", num(scheduleOverrunMs()));
         field(b, "deliveryTailMs", num(deliveryTailMs()));
         field(b, "closedByServer", Long.toString(load.closed()));
+        field(b, "closeFrames", Long.toString(load.closeFrames()));
         field(b, "pingsAnswered", Long.toString(load.pings()));
         field(b, "errors", Long.toString(load.errors()));
         field(b, "firstError", Json.quote(load.firstError()));

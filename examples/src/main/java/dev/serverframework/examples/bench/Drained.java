@@ -12,7 +12,7 @@ import org.HdrHistogram.Histogram;
  * @param gaps        messages that were not the next of their socket's sequence (one lost, or reordered)
  * @param negative    messages whose send time was after their arrival (the wall clock stepped back)
  * @param untimed     messages too short to carry a send time
- * @param closed      connections the server closed, since the start
+ * @param closed      connections the server closed (with a close frame or without), since the start
  * @param closeFrames close frames the server sent, since the start
  * @param pings       pings the server sent (each answered with a pong), since the start
  * @param errors      protocol violations and I/O errors, since the start
