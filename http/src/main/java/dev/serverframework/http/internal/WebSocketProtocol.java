@@ -26,7 +26,8 @@ import java.time.Duration;
  *
  * <p><b>Pipeline.</b> Netty's frame codec, strict: client frames must be masked, reserved bits and
  * opcodes, control frames over 125 bytes or fragmented, and bad close codes are protocol errors (1002);
- * {@code permessage-deflate}'s inflater and deflater when agreed, the inflater held to the largest message;
+ * {@code permessage-deflate}'s inflater and deflater when agreed (RSV1 allowed on the first frame of a
+ * message only, the inflater held to the largest message);
  * UTF-8 checked across fragments (1007); fragments reassembled up to the largest message (1009); then the
  * {@link WebSocketFrameGuard}, which turns each of those errors into a {@link WebSocketViolation} in the
  * order of the frames.
@@ -55,7 +56,11 @@ final class WebSocketProtocol implements Protocol<Object> {
                 // Errors become messages in the guard, so that the close goes through this protocol.
                 .closeOnProtocolViolation(false);
         this.plainFrames = config.allowExtensions(false).build();
-        this.extendedFrames = config.allowExtensions(true).build();
+        // A compressed frame may be a little larger than the message it inflates to (deflate stores what it
+        // cannot shrink, with a few bytes per block): a message within the limit must not be refused for it.
+        // The inflater holds the inflated message to the limit, and the guard an uncompressed one.
+        int max = options.maxMessageSize();
+        this.extendedFrames = config.allowExtensions(true).maxFramePayloadLength(max + (max >> 10) + 64).build();
     }
 
     WebSocketOptions options() {
@@ -80,7 +85,8 @@ final class WebSocketProtocol implements Protocol<Object> {
         p.addLast("ws-encoder", new WebSocket13FrameEncoder(false));
         p.addLast("ws-decoder", new WebSocket13FrameDecoder(extension == null ? plainFrames : extendedFrames));
         if (extension != null) {
-            p.addLast("ws-inflater", extension.newExtensionDecoder());
+            boolean noContext = extension.newReponseData().parameters().containsKey("client_no_context_takeover");
+            p.addLast("ws-inflater", new WebSocketInflater(options.maxMessageSize(), noContext));
             p.addLast("ws-deflater", extension.newExtensionEncoder());
         }
         p.addLast("ws-utf8", new Utf8FrameValidator(false));

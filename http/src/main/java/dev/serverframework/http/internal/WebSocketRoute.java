@@ -42,7 +42,9 @@ public final class WebSocketRoute implements SwitchingRoute {
     public WebSocketRoute(WebSocketOptions options, WebSocketHandler handler) {
         this.options = options;
         this.handler = handler;
-        // The inflater may not produce more than a whole message may hold.
+        // Netty's handshaker agrees the parameters and makes the deflater; its inflater (whose allowance is
+        // the last argument) is not used: WebSocketProtocol puts a WebSocketInflater, with an exact limit, in
+        // its place.
         this.deflate = options.compression()
                 ? new PerMessageDeflateServerExtensionHandshaker(6, false, 15, false, false, options.maxMessageSize())
                 : null;
