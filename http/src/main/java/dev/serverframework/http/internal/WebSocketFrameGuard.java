@@ -4,6 +4,7 @@ import dev.serverframework.http.websocket.WebSocket;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CodecException;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
@@ -53,8 +54,11 @@ final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
      * Maps a codec's complaint to a close code. The complaint may come wrapped (a decoder wraps what a
      * handler in it threw), so the cause chain is searched, outermost first, for a type that says which rule
      * was broken. Once a violation is being answered, what the codecs still say about input that is
-     * discarded anyway is dropped: it is the same peer's same fault, not news. Anything else (an I/O error,
-     * which the framework counts and logs as the peer's doing, or a bug) goes on to the framework.
+     * discarded anyway is dropped: it is the same peer's same fault, not news. The aggregator's complaint
+     * that the connection ended in the middle of a message is no rule broken (the peer went away, or the
+     * server stopped): the socket's close code is the one of that end, 1006 or 1001, so it goes on to the
+     * framework, which counts it as an end in mid-message. So does anything else (an I/O error, which the
+     * framework counts and logs as the peer's doing, or a bug).
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
@@ -63,6 +67,10 @@ final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
             if (other == null) {
                 ctx.fireExceptionCaught(cause);
             }
+            return;
+        }
+        if (find(cause, PrematureChannelClosureException.class) != null) {
+            ctx.fireExceptionCaught(cause);
             return;
         }
         CorruptedWebSocketFrameException corrupted = find(cause, CorruptedWebSocketFrameException.class);
