@@ -195,24 +195,35 @@ class CloseHandshakeTest extends WebSocketTestBase {
         recorder.awaitClose(socket, 3999);
     }
 
-    /** A client gone without a close frame, by reset or by FIN: 1006. */
+    /**
+     * A client gone without a close frame, by reset or by FIN, between messages or in the middle of a
+     * fragmented one: 1006, not a protocol error.
+     */
     @ParameterizedTest
     @EnumSource(Execution.class)
     void endWithoutACloseFrameIs1006(Execution mode) throws Exception {
         start(mode);
         NettyWsClient bystander = netty();
         recorder.awaitOpen();
-        RawWs reset = raw();
-        WebSocket resetSocket = recorder.awaitOpen();
-        RawWs fin = raw();
-        WebSocket finSocket = recorder.awaitOpen();
-        reset.socket().setSoLinger(true, 0);
-        reset.close();
-        fin.socket().shutdownOutput();
-        fin.expectEof();
-        fin.close();
-        recorder.awaitClose(resetSocket, 1006);
-        recorder.awaitClose(finSocket, 1006);
+        for (boolean midMessage : new boolean[]{false, true}) {
+            RawWs reset = raw();
+            WebSocket resetSocket = recorder.awaitOpen();
+            RawWs fin = raw();
+            WebSocket finSocket = recorder.awaitOpen();
+            if (midMessage) {
+                for (RawWs ws : new RawWs[]{reset, fin}) {
+                    ws.send(RawWs.frame(false, 0, RawWs.BINARY, new byte[]{1}), RawWs.frame(RawWs.PING, new byte[0]));
+                    assertEquals(RawWs.PONG, ws.read().opcode(), "the fragment was read");
+                }
+            }
+            reset.socket().setSoLinger(true, 0);
+            reset.close();
+            fin.socket().shutdownOutput();
+            fin.expectEof();
+            fin.close();
+            recorder.awaitClose(resetSocket, 1006);
+            recorder.awaitClose(finSocket, 1006);
+        }
         assertStillServed(bystander);
     }
 }
