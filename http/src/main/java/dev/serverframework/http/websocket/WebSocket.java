@@ -17,8 +17,9 @@ import java.util.Map;
  *
  * <p><b>Slow readers.</b> Bytes sent and not yet taken by the transport are counted; a send that would put
  * more than the route's {@link WebSocketOptions.Builder#maxQueuedBytes} in the queue closes the socket
- * instead, with code 1008 and a reason, ahead of the queue; a peer that does not read even that is cut
- * after the close timeout. So a broadcast never waits for, nor piles up memory behind, one slow client.
+ * instead: a close frame with code 1008 and a reason goes out after what is queued (never ahead of it,
+ * which would put messages after the close), and a peer that does not read even that is cut after the close
+ * timeout. So a broadcast never waits for, nor piles up memory behind, one slow client.
  */
 public interface WebSocket {
 
