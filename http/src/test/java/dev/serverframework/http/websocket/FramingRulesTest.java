@@ -14,6 +14,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import java.io.ByteArrayOutputStream;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -293,6 +296,59 @@ class FramingRulesTest extends WebSocketTestBase {
         assertEquals("before", recorder.awaitText());
         assertNull(recorder.texts.poll(), "nothing behind the violation is delivered");
         assertStillServed(bystander);
+    }
+
+    /**
+     * Every broken rule again, each followed by a burst of garbage and a reset before the answer is read:
+     * the server answers or drops each, goes on serving, and logs nothing at WARN or above (peers' faults
+     * are counted and logged quietly, never with a stack trace). The log is read where slf4j-simple writes
+     * it, {@code System.err}, which it looks up on every line.
+     */
+    @ParameterizedTest
+    @EnumSource(Execution.class)
+    void misbehavingPeersLeaveNoWarningInTheLog(Execution mode) {
+        start(mode);
+        NettyWsClient bystander = netty();
+        recorder.awaitOpen();
+        PrintStream original = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(new OutputStream() {
+            @Override
+            public synchronized void write(int b) {
+                captured.write(b);
+                original.write(b);
+            }
+
+            @Override
+            public synchronized void write(byte[] b, int off, int len) {
+                captured.write(b, off, len);
+                original.write(b, off, len);
+            }
+        }, true));
+        try {
+            byte[] garbage = new byte[4096];
+            new java.util.Random(1).nextBytes(garbage);
+            for (Case c : cases()) {
+                RawWs ws = raw();
+                WebSocket socket = recorder.awaitOpen();
+                ws.send(c.raw(), garbage);
+                try {
+                    ws.socket().setSoLinger(true, 0);
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+                ws.close();
+                recorder.awaitClose(socket);
+            }
+            assertStillServed(bystander);
+        } finally {
+            System.setErr(original);
+        }
+        String log;
+        synchronized (captured) {
+            log = captured.toString(StandardCharsets.UTF_8);
+        }
+        assertFalse(log.contains("WARN") || log.contains("ERROR") || log.contains("Exception"), "logged:\n" + log);
     }
 
     /** The same rules broken with frames that Netty's client encodes (and masks). */
