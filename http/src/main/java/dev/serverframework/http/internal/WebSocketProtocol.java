@@ -77,7 +77,10 @@ final class WebSocketProtocol implements Protocol<Object> {
         return execution;
     }
 
-    /** The frame codecs, with the agreed extension's. On the I/O loop, as the connection switches. */
+    /**
+     * The frame codecs, with the agreed extension's, and the socket opened for sending. On the I/O loop, as
+     * the connection switches.
+     */
     @Override
     public void initPipeline(ChannelPipeline p) {
         WebSocketSession session = WebSocketSession.any(p.channel());
@@ -92,15 +95,20 @@ final class WebSocketProtocol implements Protocol<Object> {
         p.addLast("ws-utf8", new Utf8FrameValidator(false));
         p.addLast("ws-aggregator", new WebSocketFrameAggregator(options.maxMessageSize()));
         p.addLast("ws-guard", new WebSocketFrameGuard(options.maxMessageSize()));
+        if (session != null) {
+            // Open now, with the codecs in place and the 101 written before: the framework moves the connection
+            // to this route's service next, and then a broadcast to the service may reach it before onOpen
+            // has run on its worker. WebSocket.of must then give the socket, not null.
+            session.opened();
+        }
     }
 
-    /** Opens the socket: the idle timeout becomes the ping interval, and the handler hears of it. */
+    /** The socket is open: the idle timeout becomes the ping interval, and the handler hears of it. */
     @Override
     public void onOpen(Connection connection) {
         WebSocketSession session = WebSocketSession.any(connection);
         Duration idle = options.idleTimeout() != null ? options.idleTimeout() : connection.server().settings().idleTimeout();
         connection.idleTimeout(idle);
-        session.opened();
         handler.onOpen(session);
     }
 

@@ -107,7 +107,10 @@ public final class WebSocketSession implements WebSocket {
         return e;
     }
 
-    /** The switch is done: sends are allowed from now on. On the connection's executor. */
+    /**
+     * The switch is done (the frame codecs are in place, behind the 101): sends are allowed from now on. On
+     * the I/O loop, before the framework counts the connection under the route's service.
+     */
     void opened() {
         STATE.compareAndSet(this, CONNECTING, OPEN);
     }

@@ -38,7 +38,9 @@ public interface WebSocket {
 
     /**
      * The WebSocket on this connection, or null when the connection is not one (or not yet: until the
-     * handler's {@link WebSocketHandler#onOpen} the connection is still HTTP). Any thread.
+     * switch from HTTP is done). Never null for a connection that {@code Server.each} or {@code count}
+     * finds under a WebSocket route's service, even one whose {@link WebSocketHandler#onOpen} has not run
+     * yet (a broadcast may reach a socket just before it). Any thread.
      */
     static WebSocket of(Connection connection) {
         return WebSocketSession.of(connection);
