@@ -124,6 +124,51 @@ class BroadcastTest extends WebSocketTestBase {
         assertEquals("everyone", b.nextText());
     }
 
+    /**
+     * The idiom {@code c -> WebSocket.of(c).send(m)} must hold for a socket that has just switched from HTTP:
+     * the framework counts the connection under the route's service before the socket's onOpen runs on its
+     * worker, so a broadcast can reach it in between; {@code WebSocket.of} used to be null there (an NPE in
+     * the task, and the framework cut the new connection). Made deterministic by holding the worker from
+     * {@code accept}: the switch happens on the I/O loop, onOpen waits. Worker mode only: on the I/O loop the
+     * switch and onOpen run in one go.
+     */
+    @org.junit.jupiter.api.Test
+    void socketJustSwitchedIsASocketBeforeItsOnOpen() throws Exception {
+        CountDownLatch hold = new CountDownLatch(1);
+        CompletableFuture<dev.serverframework.core.Connection> accepted = new CompletableFuture<>();
+        server = HttpTestSupport.start(HttpProtocol.builder().execution(Execution.WORKER)
+                .websocket("/held", WebSocketOptions.builder().service("held").build(), new Recorder() {
+                    @Override
+                    public boolean accept(dev.serverframework.http.Request handshake) {
+                        dev.serverframework.core.Connection c = handshake.connection();
+                        // Queued on this worker now, so ahead of the onOpen the switch will queue.
+                        c.executor().execute(() -> {
+                            try {
+                                hold.await(10, TimeUnit.SECONDS);
+                            } catch (InterruptedException e) {
+                                Thread.currentThread().interrupt();
+                            }
+                        });
+                        accepted.complete(c);
+                        return true;
+                    }
+                })
+                .build());
+        RawWs ws = track(RawWs.connect(server, 0));
+        try {
+            ws.send(RawWs.handshake("/held"));
+            dev.serverframework.core.Connection c = accepted.get(10, TimeUnit.SECONDS);
+            dev.serverframework.core.testing.Await.until("the switch to the route's service", () -> server.count("held") == 1);
+            WebSocket socket = WebSocket.of(c);
+            assertTrue(socket != null, "a connection counted under the route's service is a socket");
+            assertTrue(socket.send("before onOpen"));
+            ws.expectSwitch();
+            assertEquals("before onOpen", ws.readText(), "sent behind the 101, as a frame");
+        } finally {
+            hold.countDown();
+        }
+    }
+
     /** Sends from several threads at once: all arrive, each thread's in its order. */
     @ParameterizedTest
     @EnumSource(Execution.class)
