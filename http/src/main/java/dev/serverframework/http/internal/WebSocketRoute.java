@@ -9,6 +9,7 @@ import dev.serverframework.http.websocket.WebSocketOptions;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionData;
@@ -61,6 +62,10 @@ public final class WebSocketRoute implements SwitchingRoute {
         HttpHeaders h = m.headers();
         if (!h.containsValue(HttpHeaderNames.UPGRADE, "websocket", true)) {
             return Outcome.refuse(upgradeRequired("this is a WebSocket endpoint"));
+        }
+        if (!m.method().equals(HttpMethod.GET)) {
+            // The router hands a GET route HEAD too; a HEAD that asks to upgrade must not be switched.
+            return bad("a WebSocket handshake is a GET");
         }
         if (!m.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             return bad("a WebSocket handshake needs HTTP/1.1");
