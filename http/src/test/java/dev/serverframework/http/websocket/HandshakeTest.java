@@ -209,6 +209,26 @@ class HandshakeTest extends WebSocketTestBase {
         assertEquals(0, server.count("websocket"), "no socket was opened");
     }
 
+    /**
+     * The router hands a GET route HEAD requests too: a HEAD with every handshake field is refused (400,
+     * without a body, as HEAD answers are), never switched, and the connection stays HTTP.
+     */
+    @ParameterizedTest
+    @EnumSource(Execution.class)
+    void headHandshakeIsRefused(Execution mode) {
+        start(mode);
+        RawWs ws = track(RawWs.connect(server, 0));
+        ws.send(("HEAD /ws HTTP/1.1\r\nHost: x\r\n" + UPGRADE + KEY + VERSION + "\r\n"
+                + HttpTestSupport.get("/plain")).getBytes(StandardCharsets.US_ASCII));
+        RawWs.Head refused = ws.readHead();
+        assertEquals(400, refused.status(), refused.headers().toString());
+        assertNull(refused.header("sec-websocket-accept"));
+        RawWs.Head plain = ws.readHead();
+        assertEquals(200, plain.status(), "no body after the HEAD answer; the next request is answered");
+        assertEquals("plain", ws.readBody(plain));
+        assertEquals(0, server.count("websocket"));
+    }
+
     /** HTTP/1.0 has no Upgrade mechanism: 400, and the connection ends as an HTTP/1.0 one does. */
     @ParameterizedTest
     @EnumSource(Execution.class)
