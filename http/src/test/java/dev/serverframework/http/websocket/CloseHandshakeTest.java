@@ -140,6 +140,33 @@ class CloseHandshakeTest extends WebSocketTestBase {
         assertEquals("answer me", recorder.awaitClose(socket, 4001).reason());
     }
 
+    /**
+     * The server closes a socket whose client reads nothing, with messages still queued for it: the close
+     * frame cannot even be sent, so the close timeout cuts the connection (the framework's much longer
+     * write-stall timeout must not be what ends it).
+     */
+    @ParameterizedTest
+    @EnumSource(Execution.class)
+    void serverCloseToAClientThatDoesNotReadIsCutAfterTheCloseTimeout(Execution mode) {
+        start(mode, WebSocketOptions.builder().closeTimeout(CLOSE_TIMEOUT).maxQueuedBytes(64 << 20).build());
+        RawWs ws = track(RawWs.connect(server, 4096));
+        ws.send(RawWs.handshake("/ws"));
+        ws.expectSwitch();
+        WebSocket socket = recorder.awaitOpen();
+        byte[] chunk = new byte[64 * 1024];
+        // Far more than the socket buffers hold: some stays queued in the server.
+        for (int i = 0; i < 128; i++) {
+            assertTrue(socket.send(chunk));
+        }
+        dev.serverframework.core.testing.Await.until("messages queued for the client", () -> socket.queuedBytes() > 0);
+        long start = System.nanoTime();
+        socket.close(1000, "bye");
+        recorder.awaitClose(socket, 1000);
+        long took = Duration.ofNanos(System.nanoTime() - start).toMillis();
+        assertTrue(took < 5000, "cut after " + took + " ms, not after the close timeout");
+        assertFalse(socket.connection().isOpen());
+    }
+
     /** Both sides close at once: the server's close stands, the client's answers it, TCP ends. */
     @ParameterizedTest
     @EnumSource(Execution.class)
