@@ -161,10 +161,15 @@ final class WebSocketProtocol implements Protocol<Object> {
         }
     }
 
-    /** A protocol error of the peer: a close frame with its code (if none was sent yet), then the close. */
+    /**
+     * A protocol error of the peer: a close frame with its code (if none was sent yet), then the close; a
+     * peer that does not read that far within the close timeout is cut.
+     */
     private void violated(Connection connection, WebSocketSession session, WebSocketViolation violation) {
         connection.protocolError("WebSocket " + violation.code() + ": " + violation.reason());
-        session.startClosing(violation.code(), violation.reason());
+        if (session.startClosing(violation.code(), violation.reason())) {
+            session.cutAfterCloseTimeout();
+        }
         session.closed();
         connection.close();
         report(session, violation.code(), violation.reason());

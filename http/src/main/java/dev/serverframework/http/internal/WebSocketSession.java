@@ -247,7 +247,7 @@ public final class WebSocketSession implements WebSocket {
      * a graceful close (the end of stream, RFC 6455 7.1.1), and one that did not even read that far is cut,
      * or it would hold the connection until the framework's much longer write-stall timeout.
      */
-    private void cutAfterCloseTimeout() {
+    void cutAfterCloseTimeout() {
         long nanos = protocol.options().closeTimeout().toNanos();
         connection.ioLoop().schedule(() -> {
             ChannelFuture written = closeWrite;
