@@ -167,6 +167,29 @@ class CloseHandshakeTest extends WebSocketTestBase {
         assertFalse(socket.connection().isOpen());
     }
 
+    /**
+     * A client breaks a rule and then reads nothing, with messages queued for it: the server's close frame
+     * cannot go out, and the connection is cut after the close timeout.
+     */
+    @ParameterizedTest
+    @EnumSource(Execution.class)
+    void violatorThatDoesNotReadIsCutAfterTheCloseTimeout(Execution mode) {
+        start(mode, WebSocketOptions.builder().closeTimeout(CLOSE_TIMEOUT).maxQueuedBytes(64 << 20).build());
+        RawWs ws = track(RawWs.connect(server, 4096));
+        ws.send(RawWs.handshake("/ws"));
+        ws.expectSwitch();
+        WebSocket socket = recorder.awaitOpen();
+        byte[] chunk = new byte[64 * 1024];
+        for (int i = 0; i < 128; i++) {
+            assertTrue(socket.send(chunk));
+        }
+        dev.serverframework.core.testing.Await.until("messages queued for the client", () -> socket.queuedBytes() > 0);
+        ws.send(RawWs.frame(0x81, false, "unmasked".getBytes(StandardCharsets.UTF_8)));
+        recorder.awaitClose(socket, 1002);
+        dev.serverframework.core.testing.Await.until("the connection cut after the close timeout", Duration.ofSeconds(5),
+                () -> !socket.connection().isOpen());
+    }
+
     /** Both sides close at once: the server's close stands, the client's answers it, TCP ends. */
     @ParameterizedTest
     @EnumSource(Execution.class)
