@@ -351,6 +351,24 @@ class FramingRulesTest extends WebSocketTestBase {
         assertFalse(log.contains("WARN") || log.contains("ERROR") || log.contains("Exception"), "logged:\n" + log);
     }
 
+    /** Netty's own encoder told not to mask, as a client must: 1002. */
+    @ParameterizedTest
+    @EnumSource(Execution.class)
+    void nettyClientSendingUnmaskedFramesIsClosedWith1002(Execution mode) {
+        start(mode);
+        NettyWsClient bystander = netty();
+        recorder.awaitOpen();
+        NettyWsClient client = netty();
+        WebSocket socket = recorder.awaitOpen();
+        assertEquals("masked", client.echo("masked"));
+        client.unmasked().sendText("unmasked");
+        client.expectCloseAndEnd(1002);
+        recorder.awaitClose(socket, 1002);
+        assertEquals("masked", recorder.awaitText());
+        assertNull(recorder.texts.poll(), "the unmasked message was not delivered");
+        assertStillServed(bystander);
+    }
+
     /** The same rules broken with frames that Netty's client encodes (and masks). */
     @ParameterizedTest(name = "{0}: {1}")
     @MethodSource("nettyCases")

@@ -254,6 +254,16 @@ final class NettyWsClient implements AutoCloseable {
         return handshaker.actualSubprotocol();
     }
 
+    /**
+     * From now on frames go out unmasked: Netty's own encoder with {@code maskPayload=false}, as a server's,
+     * in place of the client's. Waits until the pipeline is changed.
+     */
+    NettyWsClient unmasked() {
+        channel.eventLoop().submit(() -> channel.pipeline().replace("ws-encoder", "ws-encoder",
+                new io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder(false))).syncUninterruptibly();
+        return this;
+    }
+
     /** Sends a frame through Netty's encoder (masked), and waits until it is written. */
     NettyWsClient send(WebSocketFrame frame) {
         await(channel.writeAndFlush(frame));
