@@ -1,32 +1,42 @@
 package dev.serverframework.http.internal;
 
 import dev.serverframework.http.websocket.WebSocket;
-import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.CodecException;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import io.netty.util.ByteProcessor;
 import io.netty.util.ReferenceCountUtil;
 
 import java.nio.charset.StandardCharsets;
 
 /**
- * The last WebSocket codec: checks that each text message is UTF-8, and turns that error and the first
- * error of the frame codecs before it into a
- * {@link WebSocketViolation} message with its close code, so that the protocol answers it in order with
- * the frames before, and drops everything after it. Also refuses reserved bits that no agreed extension
- * took (the inflater clears RSV1 of the messages it inflates), and a whole message over the largest size: the
- * frame decoder's limit on a compressed connection leaves room for deflate's overhead, so an uncompressed
- * frame there is held to the limit here. One per connection; on the I/O loop.
+ * The WebSocket codec between the frame decoder (and inflater) and the aggregator: checks the text of each
+ * fragment as it comes, so that bad UTF-8 is refused at once (1007), even in a message that never ends, and
+ * turns that error and the first error of the codecs before it into a {@link WebSocketViolation} message
+ * with its close code, so that the protocol answers it in order with the frames before, and drops everything
+ * after it. Also refuses reserved bits that no agreed extension took (the inflater clears RSV1 of the
+ * messages it inflates), and a frame over the largest message: the frame decoder's limit on a compressed
+ * connection leaves room for deflate's overhead, so an uncompressed frame there is held to the limit here.
+ * One handler for what Netty does in two (its UTF-8 validator is one more handler per idle socket). One per
+ * connection; on the I/O loop.
  */
-final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
+final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter implements ByteProcessor {
     private final int maxMessageSize;
     private boolean violated;
+    /** A fragmented text message is under way: its continuations are text. */
+    private boolean inText;
+    /** UTF-8 across a text message's fragments: continuation bytes still due, and the range of the next. */
+    private int utf8Due;
+    private int utf8Lower = 0x80;
+    private int utf8Upper = 0xBF;
 
     WebSocketFrameGuard(int maxMessageSize) {
         this.maxMessageSize = maxMessageSize;
@@ -49,25 +59,92 @@ final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
             violation(ctx, WebSocket.MESSAGE_TOO_BIG, "message over " + maxMessageSize + " bytes");
             return;
         }
-        // The whole message, once reassembled (and inflated): RFC 6455 8.1 lets the check wait for its end,
-        // and Netty's per-fragment validator would cost every idle socket a handler of its own.
-        if (msg instanceof TextWebSocketFrame text && !ByteBufUtil.isText(text.content(), StandardCharsets.UTF_8)) {
-            text.release();
+        if (msg instanceof WebSocketFrame frame && !textIsUtf8(frame)) {
+            frame.release();
             violation(ctx, WebSocket.INVALID_PAYLOAD, "text message is not valid UTF-8");
             return;
         }
         ctx.fireChannelRead(msg);
     }
 
+    /** Checks a data frame's text, carrying a character cut by a fragment's end into the next fragment. */
+    private boolean textIsUtf8(WebSocketFrame frame) {
+        boolean text;
+        if (frame instanceof TextWebSocketFrame) {
+            text = true;
+            utf8Due = 0;
+            utf8Lower = 0x80;
+            utf8Upper = 0xBF;
+        } else if (frame instanceof ContinuationWebSocketFrame) {
+            text = inText;
+        } else if (frame instanceof BinaryWebSocketFrame) {
+            text = false;
+        } else {
+            return true; // a control frame, between fragments or not
+        }
+        inText = text && !frame.isFinalFragment();
+        if (!text) {
+            return true;
+        }
+        ByteBuf content = frame.content();
+        if (content.forEachByte(this) != -1) {
+            return false;
+        }
+        // The message's end must not cut a character.
+        return !frame.isFinalFragment() || utf8Due == 0;
+    }
+
     /**
-     * Maps a codec's complaint to a close code. The complaint may come wrapped (a decoder wraps what a
-     * handler in it threw), so the cause chain is searched, outermost first, for a type that says which rule
-     * was broken. Once a violation is being answered, what the codecs still say about input that is
-     * discarded anyway is dropped: it is the same peer's same fault, not news. The aggregator's complaint
-     * that the connection ended in the middle of a message is no rule broken (the peer went away, or the
-     * server stopped): the socket's close code is the one of that end, 1006 or 1001, so it goes on to the
-     * framework, which counts it as an end in mid-message. So does anything else (an I/O error, which the
-     * framework counts and logs as the peer's doing, or a bug).
+     * One byte of text, by the table of well-formed UTF-8 (Unicode 3.9, table 3-7): no overlong forms, no
+     * surrogates, nothing past U+10FFFF. False stops the scan at a bad byte.
+     */
+    @Override
+    public boolean process(byte value) {
+        int b = value & 0xFF;
+        if (utf8Due > 0) {
+            if (b < utf8Lower || b > utf8Upper) {
+                return false;
+            }
+            utf8Due--;
+            utf8Lower = 0x80;
+            utf8Upper = 0xBF;
+            return true;
+        }
+        if (b < 0x80) {
+            return true;
+        }
+        if (b >= 0xC2 && b <= 0xDF) {
+            utf8Due = 1;
+        } else if (b == 0xE0) {
+            utf8Due = 2;
+            utf8Lower = 0xA0;
+        } else if (b == 0xED) {
+            utf8Due = 2;
+            utf8Upper = 0x9F;
+        } else if (b >= 0xE1 && b <= 0xEF) {
+            utf8Due = 2;
+        } else if (b == 0xF0) {
+            utf8Due = 3;
+            utf8Lower = 0x90;
+        } else if (b >= 0xF1 && b <= 0xF3) {
+            utf8Due = 3;
+        } else if (b == 0xF4) {
+            utf8Due = 3;
+            utf8Upper = 0x8F;
+        } else {
+            return false;
+        }
+        return true;
+    }
+
+    /**
+     * Maps a complaint of the codecs before this one (frame decoder, inflater) to a close code. It may come
+     * wrapped (a decoder wraps what a handler in it threw), so the cause chain is searched, outermost first,
+     * for a type that says which rule was broken. Once a violation is being answered, what the codecs still
+     * say about input that is discarded anyway is dropped: it is the same peer's same fault, not news. An end
+     * of the connection inside a message is no rule broken (the peer went away, or the server stopped): it
+     * goes on to the framework, which counts it as an end in mid-message, and so does anything else (an I/O
+     * error, which the framework counts and logs as the peer's doing, or a bug).
      */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {

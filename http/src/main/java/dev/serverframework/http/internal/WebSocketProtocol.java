@@ -8,6 +8,7 @@ import dev.serverframework.http.websocket.WebSocketOptions;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
@@ -27,11 +28,10 @@ import java.time.Duration;
  * <p><b>Pipeline.</b> Netty's frame codec, strict: client frames must be masked, reserved bits and
  * opcodes, control frames over 125 bytes or fragmented, and bad close codes are protocol errors (1002);
  * {@code permessage-deflate}'s inflater and deflater when agreed (RSV1 allowed on the first frame of a
- * message only, the inflater held to the largest message); fragments reassembled up to the largest message
- * (1009); then the {@link WebSocketFrameGuard}, which checks that a text message is UTF-8 (1007) and turns
- * each of those errors into a {@link WebSocketViolation} in the order of the frames. No per-fragment UTF-8
- * validator: it would cost every idle socket a handler, and RFC 6455 8.1 lets the check wait for the end of
- * the message.
+ * message only, the inflater held to the largest message); the {@link WebSocketFrameGuard}, which checks
+ * each text fragment's UTF-8 as it comes (1007) and turns each of those errors into a
+ * {@link WebSocketViolation} in the order of the frames; last, fragments reassembled up to the largest message
+ * (1009, through {@link #onInputTooLong}).
  *
  * <p><b>Callbacks.</b> Messages go to the {@link WebSocketHandler}; pings are answered with pongs; a close
  * from the peer is echoed and the connection closed (the server closes TCP first, RFC 6455 7.1.1); a
@@ -95,8 +95,9 @@ final class WebSocketProtocol implements Protocol<Object> {
             p.addLast("ws-inflater", new WebSocketInflater(options.maxMessageSize(), noContext));
             p.addLast("ws-deflater", extension.newExtensionEncoder());
         }
-        p.addLast("ws-aggregator", new WebSocketFrameAggregator(options.maxMessageSize()));
         p.addLast("ws-guard", new WebSocketFrameGuard(options.maxMessageSize()));
+        // Last: its complaint of a message over the limit reaches the framework, and so onInputTooLong.
+        p.addLast("ws-aggregator", new WebSocketFrameAggregator(options.maxMessageSize()));
         if (session != null) {
             // Open now, with the codecs in place and the 101 written before: the framework moves the connection
             // to this route's service next, and then a broadcast to the service may reach it before onOpen
@@ -169,12 +170,27 @@ final class WebSocketProtocol implements Protocol<Object> {
      */
     private void violated(Connection connection, WebSocketSession session, WebSocketViolation violation) {
         connection.protocolError("WebSocket " + violation.code() + ": " + violation.reason());
+        closeFor(connection, session, violation);
+    }
+
+    /** Answers a protocol error (already counted) with its close code, and closes. */
+    private void closeFor(Connection connection, WebSocketSession session, WebSocketViolation violation) {
         if (session.startClosing(violation.code(), violation.reason())) {
             session.cutAfterCloseTimeout();
         }
         session.closed();
         connection.close();
         report(session, violation.code(), violation.reason());
+    }
+
+    /**
+     * A fragmented message grew over the largest message (the aggregator's complaint, which the framework
+     * has counted as a protocol error): 1009.
+     */
+    @Override
+    public void onInputTooLong(Connection connection, TooLongFrameException cause) {
+        closeFor(connection, WebSocketSession.any(connection),
+                new WebSocketViolation(WebSocket.MESSAGE_TOO_BIG, "message over " + options.maxMessageSize() + " bytes"));
     }
 
     /** Quiet for the idle timeout: a ping, or a close when the last ping went unanswered. */

@@ -314,10 +314,13 @@ final class NettyWsClient implements AutoCloseable {
         }
     }
 
-    /** The next frame other than a ping. */
+    /** The next frame other than a ping; fails after the deadline, however many pings come meanwhile. */
     Received nextData() {
+        long deadline = System.nanoTime() + WAIT.toNanos();
         Received r;
         do {
+            assertTrue(System.nanoTime() - deadline < 0,
+                    "only pings from the server for " + WAIT.toSeconds() + " s; errors: " + errors());
             r = next();
         } while (r.opcode() == 0x9);
         assertTrue(r.fin(), "the server fragmented a message: " + r);
