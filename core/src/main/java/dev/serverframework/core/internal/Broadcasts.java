@@ -34,7 +34,9 @@ public final class Broadcasts {
      * See {@link dev.serverframework.core.Server#each(Connection, String, Consumer, Runnable)}. The targets are
      * grouped by executor, and each executor gets one task that runs the broadcast for all of its connections:
      * a broadcast to 10,000 connections costs a handful of queue hand-offs, not 10,000, and each connection's
-     * task still runs on its executor, in order with its callbacks.
+     * task still runs on its executor, in order with its callbacks. On an I/O loop, what the tasks write is
+     * flushed by a task queued after the batch, so a loop that has fallen behind sends the messages of
+     * several broadcasts to a connection in one write.
      */
     public int each(Connection origin, String service, Consumer<Connection> task, Runnable onFinish) {
         Objects.requireNonNull(task, "task");
@@ -56,18 +58,33 @@ public final class Broadcasts {
         };
         CallbackRunner callbacks = server.callbacks();
         for (ExecutorBatch batch : batches) {
+            EventExecutor ex = batch.executor();
             try {
-                batch.executor().execute(() -> {
+                ex.execute(() -> {
+                    boolean heldFlushes = false;
                     try {
                         for (ChannelConnection c : batch.connections()) {
-                            if (c.executor() == batch.executor()) {
-                                callbacks.runTaskHere(c, task);
-                            } else {
+                            if (c.executor() != ex) {
                                 // Switched meanwhile to a protocol that runs elsewhere: its task goes there.
                                 callbacks.runTask(c, task, null);
+                            } else if (c.ioLoop() == ex) {
+                                c.holdFlushes();
+                                heldFlushes = true;
+                                callbacks.runTaskHere(c, task);
+                            } else {
+                                callbacks.runTaskHere(c, task);
                             }
                         }
                     } finally {
+                        if (heldFlushes) {
+                            // Queued behind the broadcasts already waiting on this loop: when it falls behind,
+                            // their messages to a connection leave in one write instead of one write each.
+                            try {
+                                ex.execute(() -> releaseFlushes(batch.connections(), ex));
+                            } catch (RejectedExecutionException e) {
+                                releaseFlushes(batch.connections(), ex);
+                            }
+                        }
                         countDown.run();
                     }
                 });
@@ -76,6 +93,14 @@ public final class Broadcasts {
             }
         }
         return targets.size();
+    }
+
+    private static void releaseFlushes(List<ChannelConnection> connections, EventExecutor loop) {
+        for (ChannelConnection c : connections) {
+            if (c.ioLoop() == loop) {
+                c.releaseFlushes();
+            }
+        }
     }
 
     private void runFinish(Connection origin, Runnable onFinish) {

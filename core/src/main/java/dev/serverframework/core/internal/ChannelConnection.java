@@ -45,10 +45,10 @@ public final class ChannelConnection implements Connection {
     private final OutboundQueueHandler outbound;
     /** A callback or task of this connection is running. */
     private volatile boolean busy;
-    /** A write made on the I/O loop during a read batch, to flush at its end; I/O loop only. */
+    /** A write made on the I/O loop while flushes are held, to flush when they are released; I/O loop only. */
     private boolean flushPending;
-    /** Inside a read batch on the I/O loop; I/O loop only. */
-    private boolean inReadBatch;
+    /** Flushes are held: a read batch, or a broadcast's batch, runs on the I/O loop; I/O loop only. */
+    private boolean flushesHeld;
 
     ChannelConnection(ServerRuntime server, Channel channel, long id, Worker worker, Protocol<?> protocol,
                       long idleTimeoutNanos) {
@@ -67,14 +67,17 @@ public final class ChannelConnection implements Connection {
         return lifecycle;
     }
 
-    /** A callback on the I/O loop is running inside a read batch: its writes are flushed at the batch's end. */
-    void readBatchStarted() {
-        inReadBatch = true;
+    /**
+     * Callbacks or tasks of this connection run on the I/O loop in a batch (a read batch, a broadcast): their
+     * writes wait for {@link #releaseFlushes()} and leave in one flush. I/O loop.
+     */
+    void holdFlushes() {
+        flushesHeld = true;
     }
 
-    /** The read batch ended: flushes what its callbacks wrote. I/O loop. */
-    void readBatchEnded() {
-        inReadBatch = false;
+    /** The batch ended: flushes what its callbacks and tasks wrote. I/O loop. */
+    void releaseFlushes() {
+        flushesHeld = false;
         if (flushPending) {
             flushPending = false;
             channel.flush();
@@ -152,7 +155,7 @@ public final class ChannelConnection implements Connection {
     @Override
     public ChannelFuture write(Object message) {
         Objects.requireNonNull(message, "message");
-        if (inReadBatch && channel.eventLoop().inEventLoop()) {
+        if (flushesHeld && channel.eventLoop().inEventLoop()) {
             flushPending = true;
             return channel.write(message);
         }

@@ -119,7 +119,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
         @SuppressWarnings("unchecked") // the protocol's codecs emit its message type; a mismatch fails the callback
         Protocol<Object> p = (Protocol<Object>) protocol;
         if (p.execution() == Protocol.Execution.IO_LOOP) {
-            connection.readBatchStarted();
+            connection.holdFlushes();
             runner.invoke(connection, () -> p.onData(connection, msg), msg);
         } else {
             // Straight to the worker: the execution mode was just read, executor() would read it again.
@@ -128,7 +128,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
     }
 
     void readBatchEnded() {
-        connection.readBatchEnded();
+        connection.releaseFlushes();
     }
 
     /** Writable again after the outbound buffer rose over its high water mark: the protocol may resume. */

@@ -3,6 +3,7 @@ package dev.serverframework.http.websocket;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
@@ -16,7 +17,12 @@ public final class PreparedMessage {
     private static final int OPCODE_TEXT = 0x1;
     private static final int OPCODE_BINARY = 0x2;
 
-    private final byte[] frame;
+    /**
+     * The frame, in memory outside the heap: the native transports write it where it is, where a heap array
+     * would be copied into a new direct buffer for every receiver. Never changed after construction; freed by
+     * the garbage collector with this object.
+     */
+    private final ByteBuffer frame;
 
     private PreparedMessage(int opcode, byte[] payload) {
         int length = payload.length;
@@ -36,7 +42,7 @@ public final class PreparedMessage {
             }
         }
         System.arraycopy(payload, 0, f, header, length);
-        this.frame = f;
+        this.frame = ByteBuffer.allocateDirect(f.length).put(f).flip();
     }
 
     /** A text message. */
@@ -51,11 +57,11 @@ public final class PreparedMessage {
 
     /** The frame's size on the wire, header included. */
     public int frameLength() {
-        return frame.length;
+        return frame.limit();
     }
 
-    /** A new buffer over the frame's bytes (no copy), to be written once. */
+    /** A new buffer over the frame's bytes (no copy), to be written once; releasing it frees nothing. */
     public ByteBuf frame() {
-        return Unpooled.wrappedBuffer(frame);
+        return Unpooled.wrappedBuffer(frame.duplicate());
     }
 }
