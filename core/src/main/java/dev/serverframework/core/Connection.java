@@ -36,7 +36,9 @@ public interface Connection {
      * Switches the connection to another protocol: the old protocol's codec handlers are replaced by the
      * new one's (bytes the old codec buffered are handed to the new one), then {@code onOpen} of the new
      * protocol runs, before its first {@code onData}. Messages the old codec already decoded still reach
-     * the old protocol.
+     * the old protocol. When the peer has ended its input before the switch takes effect, the new
+     * protocol's {@link Protocol#onInputClosed} runs too, after the buffered bytes (the old protocol has
+     * heard of it as well).
      */
     void switchProtocol(Protocol<?> protocol);
 

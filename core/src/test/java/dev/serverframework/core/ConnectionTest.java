@@ -606,6 +606,61 @@ class ConnectionTest {
         }
     }
 
+    /**
+     * A peer that ends its input right behind the line that switches: whether the end reaches the old
+     * protocol (which leaves it, as HTTP leaves a switched connection) or the new one, the new protocol hears
+     * of it once, after its onOpen.
+     */
+    @Test
+    void aProtocolSwitchedToAfterTheEndOfInputStillHearsOfIt() throws Exception {
+        List<String> events = new CopyOnWriteArrayList<>();
+        Protocol<ByteBuf> tail = new Protocol<>() {
+            @Override
+            public String service() {
+                return "tail";
+            }
+
+            @Override
+            public void initPipeline(ChannelPipeline pipeline) {
+                pipeline.addLast("fixed4", new FixedLengthFrameDecoder(4));
+            }
+
+            @Override
+            public void onOpen(Connection connection) {
+                events.add("open");
+            }
+
+            @Override
+            public void onData(Connection connection, ByteBuf message) {
+                events.add("data " + message.toString(StandardCharsets.US_ASCII));
+            }
+
+            @Override
+            public void onInputClosed(Connection connection) {
+                events.add("input closed");
+                connection.write("bye\n");
+                connection.close();
+            }
+        };
+        Probe lines = new Probe("lines", (c, line) -> c.switchProtocol(tail)) {
+            @Override
+            public void onInputClosed(Connection connection) {
+                // Left to the protocol the connection is switching to.
+            }
+        };
+        Server server = start(local(lines));
+        for (int i = 0; i < 20; i++) {
+            events.clear();
+            try (RawClient client = new RawClient(server.port())) {
+                client.send("switch\n");
+                client.socket().shutdownOutput();
+                assertEquals("bye", client.readLine(), "attempt " + i);
+                assertNull(client.readLine(), "attempt " + i);
+            }
+            assertEquals(List.of("open", "input closed"), events, "attempt " + i);
+        }
+    }
+
     // ---- execution modes ----
 
     /** Execution.IO_LOOP callbacks run on the I/O loop ("sf-io..."); the default WORKER on "sf-worker-". */

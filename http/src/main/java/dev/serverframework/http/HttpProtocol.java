@@ -132,12 +132,19 @@ public final class HttpProtocol implements Protocol<FullHttpRequest> {
 
     /**
      * The client half-closed: every request it sent has been passed to {@link #onData}; the connection
-     * closes after the last of their responses (at once when all are out). On the connection's executor.
+     * closes after the last of their responses (at once when all are out). A connection switched to another
+     * protocol is that protocol's to close: it hears of the end of input after its {@code onOpen}. On the
+     * connection's executor.
      */
     @Override
     public void onInputClosed(Connection connection) {
         PipelineOrder order = PipelineOrder.of(connection);
-        if (order == null || order.answeredAll()) {
+        if (order == null) {
+            // Switched away: closing here would cut the next protocol's first output (an event stream's
+            // end) short.
+            return;
+        }
+        if (order.answeredAll()) {
             connection.close();
         } else {
             order.inputClosed();

@@ -50,6 +50,24 @@ final class CallbackRunner {
     }
 
     /**
+     * Runs a task for the connection here and now, if it is still open: the caller is on the connection's
+     * executor (a broadcast's batch). No allocation, which a broadcast to many connections would pay each time.
+     */
+    void runTaskHere(ChannelConnection connection, Consumer<Connection> task) {
+        if (!connection.isOpen()) {
+            return;
+        }
+        connection.busy(true);
+        try {
+            task.accept(connection);
+        } catch (Throwable t) {
+            failed(connection, t);
+        } finally {
+            connection.busy(false);
+        }
+    }
+
+    /**
      * Runs a callback here and now, on the connection's executor, and then releases {@code message}
      * (when not null) whatever the callback did: it retains what it keeps.
      */
@@ -58,15 +76,19 @@ final class CallbackRunner {
         try {
             callback.run();
         } catch (Throwable t) {
-            counters.onCallbackFailure();
-            log.warn("Connection {} ({}): a protocol callback threw; closing the connection", connection.id(),
-                    connection.service(), t);
-            connection.abort();
+            failed(connection, t);
         } finally {
             connection.busy(false);
             if (message != null) {
                 ReferenceCountUtil.release(message);
             }
         }
+    }
+
+    private void failed(ChannelConnection connection, Throwable t) {
+        counters.onCallbackFailure();
+        log.warn("Connection {} ({}): a protocol callback threw; closing the connection", connection.id(),
+                connection.service(), t);
+        connection.abort();
     }
 }

@@ -56,6 +56,8 @@ final class ConnectionLifecycle implements ConnectionEvents {
     private boolean peerFailureCounted;
     /** A codec's input-too-long has been counted and handed to the protocol; I/O loop only. */
     private boolean tooLongReported;
+    /** The peer shut down its output; I/O loop only. A protocol switched to later must hear of it too. */
+    private boolean inputEnded;
     /** 1 once the connection gave back its place under the connection limit (a field, not an object: idle connections are many). */
     @SuppressWarnings("unused")
     private volatile int slotReleased;
@@ -139,6 +141,7 @@ final class ConnectionLifecycle implements ConnectionEvents {
 
     /** The peer shut down its output; everything it sent before has been decoded and passed on. */
     void inputClosed() {
+        inputEnded = true;
         Protocol<?> p = protocol;
         runner.run(connection, () -> p.onInputClosed(connection));
     }
@@ -293,7 +296,8 @@ final class ConnectionLifecycle implements ConnectionEvents {
     /**
      * Puts the next protocol's codecs in place of the current one's, hands them what the old ones had
      * buffered, and moves the connection to the next protocol's service; its {@code onOpen} runs before its
-     * first {@code onData}. Messages the old codecs had decoded already still reach the old protocol.
+     * first {@code onData}. Messages the old codecs had decoded already still reach the old protocol. If the
+     * peer had ended its input already, the next protocol's {@code onInputClosed} follows what was buffered.
      */
     void switchTo(Protocol<?> next) {
         if (!channel.isActive() || hijacked) {
@@ -319,6 +323,11 @@ final class ConnectionLifecycle implements ConnectionEvents {
         // onOpen is queued before the buffered bytes below, so the new protocol sees it first.
         runner.run(connection, () -> next.onOpen(connection));
         ConnectionPipeline.replay(p, switched.leftovers());
+        if (inputEnded) {
+            // The end of input went to the old protocol, which may have left it to this one: a stream
+            // switched to must still learn that its peer has gone, after everything the peer sent.
+            runner.run(connection, () -> next.onInputClosed(connection));
+        }
     }
 
     /**

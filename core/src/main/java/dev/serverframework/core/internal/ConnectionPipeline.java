@@ -114,14 +114,27 @@ final class ConnectionPipeline {
         return new Switched(codecs, leftovers.caught);
     }
 
-    /** Hands what the old codecs had buffered to the first of the new ones. */
+    /**
+     * Hands what the old codecs had buffered to the first of the new ones, and the events they had held
+     * behind it (a codec holding bytes may hold the peer's end of input too), in their order.
+     */
     static void replay(ChannelPipeline p, List<Object> leftovers) {
         // OUTBOUND is the framework's last handler before the codecs: firing from it reaches the first one.
         ChannelHandlerContext beforeCodecs = p.context(OUTBOUND);
+        boolean read = false;
         for (Object m : leftovers) {
-            beforeCodecs.fireChannelRead(m);
+            if (m instanceof HeldEvent held) {
+                if (read) {
+                    beforeCodecs.fireChannelReadComplete();
+                    read = false;
+                }
+                beforeCodecs.fireUserEventTriggered(held.event());
+            } else {
+                beforeCodecs.fireChannelRead(m);
+                read = true;
+            }
         }
-        if (!leftovers.isEmpty()) {
+        if (read) {
             beforeCodecs.fireChannelReadComplete();
         }
     }
@@ -153,5 +166,14 @@ final class ConnectionPipeline {
         public void channelReadComplete(ChannelHandlerContext ctx) {
             // the replay fires its own
         }
+
+        @Override
+        public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+            caught.add(new HeldEvent(evt));
+        }
+    }
+
+    /** An event an old codec passed on as it left, kept in its place among the leftover messages. */
+    private record HeldEvent(Object event) {
     }
 }

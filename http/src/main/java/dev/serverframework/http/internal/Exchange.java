@@ -151,11 +151,15 @@ public final class Exchange {
 
     /**
      * Drops a ready response that will never be written (an earlier response closed the connection):
-     * frees its buffer and tells the observer.
+     * frees its buffer, undoes a switch its route prepared, and tells the observer.
      */
     public void abandon() {
         if (response != null && response.body() instanceof Response.Buffer b) {
             b.content().release();
+        }
+        if (switchingRoute != null) {
+            // An accepted switch behind a response that closes the connection: it never happens.
+            switchingRoute.abandoned(connection);
         }
         if (route != null) {
             route.abandoned();

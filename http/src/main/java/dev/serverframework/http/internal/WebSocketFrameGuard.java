@@ -1,19 +1,22 @@
 package dev.serverframework.http.internal;
 
 import dev.serverframework.http.websocket.WebSocket;
+import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.DecoderException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import io.netty.util.ReferenceCountUtil;
 
 import java.nio.charset.StandardCharsets;
 
 /**
- * The last WebSocket codec: turns the first error of the frame codecs before it into a
+ * The last WebSocket codec: checks that each text message is UTF-8, and turns that error and the first
+ * error of the frame codecs before it into a
  * {@link WebSocketViolation} message with its close code, so that the protocol answers it in order with
  * the frames before, and drops everything after it. Also refuses reserved bits that no agreed extension
  * took (the inflater clears RSV1 of the messages it inflates). One per connection; on the I/O loop.
@@ -35,6 +38,13 @@ final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
         if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
             frame.release();
             violation(ctx, WebSocket.PROTOCOL_ERROR, "reserved bits set without an extension that defines them");
+            return;
+        }
+        // The whole message, once reassembled (and inflated): RFC 6455 8.1 lets the check wait for its end,
+        // and Netty's per-fragment validator would cost every idle socket a handler of its own.
+        if (msg instanceof TextWebSocketFrame text && !ByteBufUtil.isText(text.content(), StandardCharsets.UTF_8)) {
+            text.release();
+            violation(ctx, WebSocket.INVALID_PAYLOAD, "text message is not valid UTF-8");
             return;
         }
         ctx.fireChannelRead(msg);

@@ -6,13 +6,13 @@ import dev.serverframework.http.websocket.WebSocket;
 import dev.serverframework.http.websocket.WebSocketHandler;
 import dev.serverframework.http.websocket.WebSocketOptions;
 import io.netty.buffer.ByteBuf;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
-import io.netty.handler.codec.http.websocketx.Utf8FrameValidator;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocket13FrameEncoder;
 import io.netty.handler.codec.http.websocketx.WebSocketDecoderConfig;
@@ -27,9 +27,10 @@ import java.time.Duration;
  * <p><b>Pipeline.</b> Netty's frame codec, strict: client frames must be masked, reserved bits and
  * opcodes, control frames over 125 bytes or fragmented, and bad close codes are protocol errors (1002);
  * {@code permessage-deflate}'s inflater and deflater when agreed, the inflater held to the largest message;
- * UTF-8 checked across fragments (1007); fragments reassembled up to the largest message (1009); then the
- * {@link WebSocketFrameGuard}, which turns each of those errors into a {@link WebSocketViolation} in the
- * order of the frames.
+ * fragments reassembled up to the largest message (1009); then the {@link WebSocketFrameGuard}, which checks
+ * that a text message is UTF-8 (1007) and turns each of those errors into a {@link WebSocketViolation} in the
+ * order of the frames. Four handlers, not Netty's five: an idle socket costs little more than an idle HTTP
+ * connection.
  *
  * <p><b>Callbacks.</b> Messages go to the {@link WebSocketHandler}; pings are answered with pongs; a close
  * from the peer is echoed and the connection closed (the server closes TCP first, RFC 6455 7.1.1); a
@@ -38,6 +39,8 @@ import java.time.Duration;
  * connections; every callback on the connection's executor.
  */
 final class WebSocketProtocol implements Protocol<Object> {
+    /** Netty's server frame encoder keeps no state: one serves every connection (idle sockets are many). */
+    private static final WebSocket13FrameEncoder ENCODER = new SharedFrameEncoder();
     private final WebSocketOptions options;
     private final WebSocketHandler handler;
     private final Execution execution;
@@ -77,13 +80,12 @@ final class WebSocketProtocol implements Protocol<Object> {
     public void initPipeline(ChannelPipeline p) {
         WebSocketSession session = WebSocketSession.any(p.channel());
         WebSocketServerExtension extension = session == null ? null : session.takeExtension();
-        p.addLast("ws-encoder", new WebSocket13FrameEncoder(false));
+        p.addLast("ws-encoder", ENCODER);
         p.addLast("ws-decoder", new WebSocket13FrameDecoder(extension == null ? plainFrames : extendedFrames));
         if (extension != null) {
             p.addLast("ws-inflater", extension.newExtensionDecoder());
             p.addLast("ws-deflater", extension.newExtensionEncoder());
         }
-        p.addLast("ws-utf8", new Utf8FrameValidator(false));
         p.addLast("ws-aggregator", new WebSocketFrameAggregator(options.maxMessageSize()));
         p.addLast("ws-guard", new WebSocketFrameGuard(options.maxMessageSize()));
     }
@@ -207,6 +209,14 @@ final class WebSocketProtocol implements Protocol<Object> {
         if (!session.closeReported) {
             session.closeReported = true;
             handler.onClose(session, code, reason);
+        }
+    }
+
+    /** The frame encoder, marked sharable: it holds nothing but its (final) settings. */
+    @ChannelHandler.Sharable
+    private static final class SharedFrameEncoder extends WebSocket13FrameEncoder {
+        SharedFrameEncoder() {
+            super(false);
         }
     }
 

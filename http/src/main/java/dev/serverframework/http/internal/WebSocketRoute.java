@@ -103,7 +103,9 @@ public final class WebSocketRoute implements SwitchingRoute {
         }
         Connection c = request.connection();
         Map<String, String> params = request.pathParams().isEmpty() ? Map.of() : Map.copyOf(request.pathParams());
-        WebSocketSession.attach(c, new WebSocketSession(c, protocol, m.uri(), params, subprotocol, extension));
+        // The route's template when the client asked for exactly it: a string every socket shares.
+        String uri = m.uri().equals(request.routeTemplate()) ? request.routeTemplate() : m.uri();
+        WebSocketSession.attach(c, new WebSocketSession(c, protocol, uri, params, subprotocol, extension));
         return Outcome.switchTo(res, protocol);
     }
 

@@ -64,7 +64,10 @@ public final class SseEvent {
         return retry;
     }
 
-    /** The event in the {@code text/event-stream} format, UTF-8, ending with its blank line. */
+    /**
+     * The event in the {@code text/event-stream} format, UTF-8, ending with its blank line. The array is
+     * the event's own, shared by every stream it is sent to: read it, never change it.
+     */
     public byte[] encoded() {
         byte[] e = encoded;
         if (e == null) {

@@ -18,7 +18,11 @@ import java.util.Map;
  */
 public interface SseStream {
 
-    /** The stream on this connection, or null when the connection is not one. Any thread. */
+    /**
+     * The stream on this connection (open or ended), or null when the connection is not one, or its
+     * response head still waits for its turn. Every connection {@code Server.each} finds under the route's
+     * service has one. Any thread.
+     */
     static SseStream of(Connection connection) {
         return SseSession.of(connection);
     }
@@ -51,7 +55,10 @@ public interface SseStream {
         return send(SseEvent.data(data));
     }
 
-    /** Sends a comment line (clients ignore it; it keeps proxies from timing the stream out). */
+    /**
+     * Sends a comment line (clients ignore it; it keeps proxies from timing the stream out); text with line
+     * breaks becomes one comment line per line. Returns false as {@link #send(SseEvent)} does.
+     */
     boolean comment(String text);
 
     /** Ends the stream after the events sent before, and closes the connection. */
