@@ -1,6 +1,8 @@
 package dev.serverframework.examples;
 
 import dev.serverframework.core.testing.RawClient;
+import dev.serverframework.echo.ChatRoom;
+import dev.serverframework.http.sse.SseStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -9,11 +11,13 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * End to end: {@code examples chat} with two headless chromium sessions on its page and one raw TCP line
- * client, all in one room.
+ * client, all in one room; and a page on the SSE fallback that loses its stream and, reconnecting with
+ * {@code Last-Event-ID}, gets the lines it missed exactly once.
  */
 class ChatBrowserTest {
     private final List<AutoCloseable> open = new ArrayList<>();
@@ -102,5 +106,67 @@ class ChatBrowserTest {
         a.waitForLine("* " + tcpName + " left");
         a.type("/who");
         a.waitForLine("* 1 online: alice");
+    }
+
+    /**
+     * A page forced onto SSE chats like the others; its stream breaks (the server cuts it while the browser
+     * is offline), the others talk meanwhile, and the browser reconnects by itself with Last-Event-ID: it is
+     * welcomed back under its name, gets the missed lines once each, in order, and nobody saw it leave.
+     */
+    @Test
+    void aPageOnSseReconnectsWithLastEventIdAndGetsWhatItMissedOnce() throws Exception {
+        ChatBrowser a = browser("/");
+        String aName = a.waitUntilOpen("websocket");
+        RawClient tcp = lineClient();
+        String tcpName = nameIn(tcp.readLine());
+        ChatBrowser b = browser("/?transport=sse");
+        String bName = b.waitUntilOpen("sse");
+        a.waitForLine("* " + bName + " joined");
+        assertEquals("* " + bName + " joined", tcp.readLine());
+
+        b.type("hello over sse");
+        assertEquals(bName + ": hello over sse", tcp.readLine());
+        a.waitForLine(bName + ": hello over sse");
+        b.waitForLine(bName + ": hello over sse");
+        tcp.send("to the sse page\n");
+        b.waitForLine(tcpName + ": to the sse page");
+        a.type("from the websocket page");
+        b.waitForLine(aName + ": from the websocket page");
+        assertEquals(aName + ": from the websocket page", tcp.readLine());
+
+        // Offline first, so that the browser's reconnects fail until the others have talked.
+        b.offline(true);
+        chat.web.each(null, ChatRoom.SERVICE, c -> {
+            if (SseStream.of(c) != null) {
+                c.abort();
+            }
+        }, null);
+        b.waitFor("the page to see its stream break", p -> "reconnecting".equals(p.state()));
+        tcp.send("missed one\n");
+        a.type("missed two");
+        assertEquals(aName + ": missed two", tcp.readLine());
+        a.waitForLine(tcpName + ": missed one");
+        assertFalse(b.lines().contains(tcpName + ": missed one"));
+
+        b.offline(false);
+        b.waitForLine("* welcome back, you are " + bName);
+        b.waitForLine(aName + ": missed two");
+        b.waitFor("the page to be connected again", p -> "open".equals(p.state()));
+        List<String> lines = b.lines();
+        int back = lines.indexOf("* welcome back, you are " + bName);
+        assertTrue(back < lines.indexOf(tcpName + ": missed one") && lines.indexOf(tcpName + ": missed one")
+                < lines.indexOf(aName + ": missed two"), "in order after the welcome back: " + lines);
+        for (String line : List.of(bName + ": hello over sse", tcpName + ": to the sse page",
+                aName + ": from the websocket page", tcpName + ": missed one", aName + ": missed two")) {
+            assertEquals(1, b.count(line), "'" + line + "' shown once: " + lines);
+        }
+        assertEquals(bName, b.me());
+
+        // Nobody was told: the next line the others get is the one the page sends over its new stream.
+        b.type("back again");
+        assertEquals(bName + ": back again", tcp.readLine());
+        a.waitForLine(bName + ": back again");
+        assertFalse(a.lines().contains("* " + bName + " left"), "the blip was announced: " + a.lines());
+        assertEquals(1, chat.webChat().sseSessions());
     }
 }

@@ -93,7 +93,8 @@ final class SseMembers implements SseHandler {
 
     /**
      * The stream ended: its member is away for the grace period (unless it was leaving, or was taken over by
-     * a newer stream), then leaves if it has not come back.
+     * a newer stream), then leaves if it has not come back. A stream ended by a stop leaves at once: its
+     * server will not take the browser back.
      */
     @Override
     public void onClose(SseStream stream) {
@@ -104,7 +105,10 @@ final class SseMembers implements SseHandler {
             return;
         }
         Session session = sessions.get(sink.token);
-        if (room.away(me)) {
+        if (!connection.server().isRunning()) {
+            room.left(me);
+            forget(session, me);
+        } else if (room.away(me)) {
             connection.server().runAfter(awayGrace, () -> room.onExecutorOf(me, () -> {
                 if (room.expire(me)) {
                     forget(session, me);
