@@ -12,26 +12,43 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The JDK's WebSocket client as a chat member: every text message it gets is queued as a line; reads are
- * bounded in time. {@link #stopReading} leaves messages unrequested, so the client stops reading its socket,
- * as a stalled browser tab would.
+ * bounded in time. One made to take only so many messages asks for no more after them, so it stops reading
+ * its socket, as a stalled browser tab would.
  */
 final class WsClient implements WebSocket.Listener, AutoCloseable {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final StringBuilder partial = new StringBuilder();
     /** The close code and reason the server sent, or 1006 when the connection just ended. */
     final CompletableFuture<String> closed = new CompletableFuture<>();
-    private volatile boolean reading = true;
+    /** Messages still to ask for; on the client's listener thread. */
+    private long allowance;
     private WebSocket socket;
 
+    private WsClient(long messages) {
+        this.allowance = messages;
+    }
+
     static WsClient connect(URI uri) throws Exception {
-        WsClient client = new WsClient();
+        return connect(uri, Long.MAX_VALUE);
+    }
+
+    /** A client that takes the first {@code messages} messages only, then stops reading. */
+    static WsClient connect(URI uri, long messages) throws Exception {
+        WsClient client = new WsClient(messages);
         client.socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(uri, client).get(10, TimeUnit.SECONDS);
         return client;
     }
 
+    private void askForMore(WebSocket webSocket) {
+        if (allowance > 0) {
+            allowance--;
+            webSocket.request(1);
+        }
+    }
+
     @Override
     public void onOpen(WebSocket webSocket) {
-        webSocket.request(1);
+        askForMore(webSocket);
     }
 
     @Override
@@ -41,7 +58,9 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
             lines.add(partial.toString());
             partial.setLength(0);
         }
-        if (reading) {
+        if (last) {
+            askForMore(webSocket);
+        } else {
             webSocket.request(1);
         }
         return null;
@@ -75,11 +94,6 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
     WsClient sendBinary(byte[] data) throws Exception {
         socket.sendBinary(ByteBuffer.wrap(data), true).get(10, TimeUnit.SECONDS);
         return this;
-    }
-
-    /** Requests no more messages: the client stops reading from its socket. */
-    void stopReading() {
-        reading = false;
     }
 
     /** The server's close code and reason, waiting up to 10 s for them. */
