@@ -46,6 +46,13 @@ final class ChatBrowser implements AutoCloseable {
 
     /** Starts a browser session and opens the page. */
     static ChatBrowser open(URI page) throws IOException {
+        ChatBrowser browser = start();
+        browser.get(page);
+        return browser;
+    }
+
+    /** Starts a browser session on no page yet, so that DevTools settings can come before the page. */
+    static ChatBrowser start() throws IOException {
         assumeInstalled();
         Path profile = Files.createTempDirectory("chat-chromium-profile");
         ChromeOptions options = new ChromeOptions();
@@ -55,9 +62,17 @@ final class ChatBrowser implements AutoCloseable {
                 "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=900,700");
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        ChatBrowser browser = new ChatBrowser(new ChromeDriver(service, options), profile);
-        browser.driver.get(page.toString());
-        return browser;
+        return new ChatBrowser(new ChromeDriver(service, options), profile);
+    }
+
+    /** Opens a page. */
+    void get(URI page) {
+        driver.get(page.toString());
+    }
+
+    /** Runs a script in every page this browser opens from now on, before the page's own scripts. */
+    void beforeEveryPage(String script) {
+        driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", script));
     }
 
     /** The lines the page shows, in order. */
@@ -95,7 +110,8 @@ final class ChatBrowser implements AutoCloseable {
 
     /** Waits for a condition on the page, up to 15 s. */
     void waitFor(String what, Predicate<ChatBrowser> condition) {
-        new WebDriverWait(driver, WAIT).withMessage(() -> what + "; the page shows " + lines())
+        new WebDriverWait(driver, WAIT).withMessage(() -> what + "; the page (" + state() + ", " + transport()
+                        + ") shows " + lines())
                 .until(d -> condition.test(this));
     }
 

@@ -2,6 +2,7 @@ package dev.serverframework.examples;
 
 import dev.serverframework.core.testing.RawClient;
 import dev.serverframework.echo.ChatRoom;
+import dev.serverframework.examples.chat.WebChat;
 import dev.serverframework.http.sse.SseStream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -168,5 +169,40 @@ class ChatBrowserTest {
         a.waitForLine(bName + ": back again");
         assertFalse(a.lines().contains("* " + bName + " left"), "the blip was announced: " + a.lines());
         assertEquals(1, chat.webChat().sseSessions());
+    }
+
+    /**
+     * A browser without WebSocket uses the fallback on its own, and one whose WebSocket never opens (its
+     * handshake answered without the upgrade) falls back to it: both chat with a line client over SSE and POST.
+     */
+    @Test
+    void pagesWithoutAWorkingWebSocketFallBackToSse() throws Exception {
+        RawClient tcp = lineClient();
+        String tcpName = nameIn(tcp.readLine());
+        ChatBrowser noWebSocket = ChatBrowser.start();
+        open.add(noWebSocket);
+        noWebSocket.beforeEveryPage("delete window.WebSocket;");
+        noWebSocket.get(chat.http("/"));
+        String first = noWebSocket.waitUntilOpen("sse");
+        assertEquals("* " + first + " joined", tcp.readLine());
+
+        // As behind a proxy that drops the upgrade: the handshake reaches a plain route and gets a 200.
+        ChatBrowser blocked = ChatBrowser.start();
+        open.add(blocked);
+        blocked.beforeEveryPage("const Real = window.WebSocket;"
+                + "window.WebSocket = function (url) { return new Real(url.replace('" + WebChat.WEBSOCKET_PATH + "', '/')); };");
+        blocked.get(chat.http("/"));
+        String second = blocked.waitUntilOpen("sse");
+        assertEquals("* " + second + " joined", tcp.readLine());
+
+        noWebSocket.type("no WebSocket here");
+        assertEquals(first + ": no WebSocket here", tcp.readLine());
+        blocked.waitForLine(first + ": no WebSocket here");
+        blocked.type("mine was blocked");
+        assertEquals(second + ": mine was blocked", tcp.readLine());
+        noWebSocket.waitForLine(second + ": mine was blocked");
+        tcp.send("hello both\n");
+        noWebSocket.waitForLine(tcpName + ": hello both");
+        blocked.waitForLine(tcpName + ": hello both");
     }
 }

@@ -17,6 +17,7 @@ import java.util.Base64;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * Chat members for browsers without WebSocket: lines come down a Server-Sent Events stream and go up as
@@ -109,11 +110,17 @@ final class SseMembers implements SseHandler {
             room.left(me);
             forget(session, me);
         } else if (room.away(me)) {
-            connection.server().runAfter(awayGrace, () -> room.onExecutorOf(me, () -> {
-                if (room.expire(me)) {
-                    forget(session, me);
-                }
-            }));
+            try {
+                connection.server().runAfter(awayGrace, () -> room.onExecutorOf(me, () -> {
+                    if (room.expire(me)) {
+                        forget(session, me);
+                    }
+                }));
+            } catch (RejectedExecutionException e) {
+                // The server began to stop since: nobody will come back to it.
+                room.left(me);
+                forget(session, me);
+            }
         } else {
             forget(session, me);
         }
