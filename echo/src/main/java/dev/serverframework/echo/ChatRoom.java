@@ -392,8 +392,8 @@ public final class ChatRoom {
             }
             List<Server> through = List.copyOf(servers);
             AtomicInteger remaining = new AtomicInteger(through.size());
-            // Each server's onFinish runs on the origin's executor, like this method, so the counter needs
-            // no lock; the last one lets the sender be read again.
+            // Each server's onFinish runs on the origin's executor, like this method, so the sender's count
+            // needs no lock; the last of them lets the sender be read again.
             Runnable finished = () -> {
                 if (remaining.decrementAndGet() == 0 && sender.broadcastsInFlight-- == MAX_BROADCASTS_IN_FLIGHT) {
                     sender.sink.resumeInput();
