@@ -66,7 +66,7 @@ final class SseMembers implements SseHandler {
         Session session = resume == null ? null : sessions.get(resume.token);
         if (session != null) {
             ChatRoom.Member previous = session.member;
-            if (previous.isPresent() || previous.isAway()) {
+            if (previous != null && (previous.isPresent() || previous.isAway())) {
                 StreamSink sink = new StreamSink(stream, session.token);
                 connection.attr(SINK).set(sink);
                 stream.send(tokenEvent(session.token));
@@ -79,12 +79,13 @@ final class SseMembers implements SseHandler {
             }
         }
         String token = newToken();
+        // In the table before its token goes out, so that a POST right behind it is asked to retry (until the
+        // member is seated) rather than told the token is unknown.
+        Session fresh = new Session(token);
+        sessions.put(token, fresh);
         StreamSink sink = new StreamSink(stream, token);
         connection.attr(SINK).set(sink);
         stream.send(tokenEvent(token));
-        // Registered before the member is seated: its welcome may prompt a POST at once.
-        Session fresh = new Session(token);
-        sessions.put(token, fresh);
         fresh.member = room.join(connection, sink);
     }
 
@@ -137,8 +138,8 @@ final class SseMembers implements SseHandler {
     /**
      * {@code POST /chat/send}: the body's lines, said by the member whose token the request carries, on its
      * stream's executor. 204 when said; 404 for an unknown token; 410 when the member has left; 503 (retry)
-     * while its stream reconnects; 429 (retry) while too many of its lines are still on their way. On the
-     * POST's connection's executor.
+     * while its stream reconnects or it is being seated; 429 (retry) while too many of its lines are still on
+     * their way. On the POST's connection's executor.
      */
     CompletionStage<Response> post(Request request) {
         String token = request.header(WebChat.TOKEN_HEADER);
@@ -147,6 +148,9 @@ final class SseMembers implements SseHandler {
             return CompletableFuture.completedFuture(Response.text("no such chat session\n").withStatus(404));
         }
         ChatRoom.Member member = session.member;
+        if (member == null) {
+            return CompletableFuture.completedFuture(retryLater("joining"));
+        }
         String text = request.bodyText();
         CompletableFuture<Response> answer = new CompletableFuture<>();
         Connection stream = member.connection();
@@ -186,7 +190,7 @@ final class SseMembers implements SseHandler {
     /** One browser's membership across its streams. */
     private static final class Session {
         final String token;
-        /** The member on the latest stream; replaced when the browser comes back. */
+        /** The member on the latest stream (null until the first is seated); replaced when the browser comes back. */
         volatile ChatRoom.Member member;
 
         Session(String token) {
