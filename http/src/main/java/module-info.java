@@ -10,8 +10,6 @@ module dev.serverframework.http {
     requires transitive dev.serverframework.core;
     // HttpMethod, HttpHeaders, FullHttpRequest appear in the API.
     requires transitive io.netty.codec.http;
-    // permessage-deflate: its inflater reports a message over the size limit with a DecompressionException.
-    requires io.netty.codec.compression;
     requires org.slf4j;
 
     exports dev.serverframework.http;

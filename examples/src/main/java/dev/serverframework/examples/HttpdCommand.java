@@ -1,6 +1,7 @@
 package dev.serverframework.examples;
 
 import dev.serverframework.core.Protocol;
+import dev.serverframework.examples.bench.BroadcastEndpoint;
 import dev.serverframework.http.HttpProtocol;
 import dev.serverframework.http.Response;
 import dev.serverframework.metrics.MetricsRoutes;
@@ -13,8 +14,9 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * {@code httpd}: "Hello World!" at {@code /}, optionally a static directory under {@code /static}, and its
- * metrics at {@code /metrics} (Prometheus) and {@code /dashboard} unless {@code --no-metrics}.
+ * {@code httpd}: "Hello World!" at {@code /}, optionally a static directory under {@code /static} and
+ * {@code bench broadcast}'s endpoint ({@code --broadcast-bench}), and its metrics at {@code /metrics}
+ * (Prometheus) and {@code /dashboard} unless {@code --no-metrics}.
  */
 @Command(name = "httpd", mixinStandardHelpOptions = true,
         description = "HTTP/1.1 server: \"Hello World!\" at /, a static directory under /static, "
@@ -36,6 +38,12 @@ final class HttpdCommand implements Callable<Integer> {
             description = "Serve no /metrics or /dashboard and keep no request metrics.")
     boolean noMetrics;
 
+    @Option(names = "--broadcast-bench", negatable = false,
+            description = "Serve 'bench broadcast''s WebSocket endpoint at /ws and its control route "
+                    + "POST /ws/broadcast, which has the server broadcast to every socket on request: "
+                    + "for benchmarks only.")
+    boolean broadcastBench;
+
     @Mixin
     ServerOptions options;
 
@@ -52,6 +60,9 @@ final class HttpdCommand implements Callable<Integer> {
                 .get("/", req -> Response.bytes(HELLO, "text/plain"));
         if (staticDir != null) {
             http.staticFiles("/static", staticDir);
+        }
+        if (broadcastBench) {
+            BroadcastEndpoint.install(http, null);
         }
         if (!noMetrics) {
             // Routes and request metrics now; the server's own metrics bind once it has started.

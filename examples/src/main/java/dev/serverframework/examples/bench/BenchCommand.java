@@ -8,9 +8,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks: 'bench http' compares keep-alive and close under load; 'bench connections' "
                 + "holds N idle connections and measures latency and memory per connection; 'bench stop' asks a "
-                + "server to stop under keep-alive load and says how each connection ended.",
+                + "server to stop under keep-alive load and says how each connection ended; 'bench broadcast' has a "
+                + "server broadcast to N WebSockets and measures deliveries/s, latency and memory per connection.",
         subcommands = {HttpBenchCommand.class, ConnectionsBenchCommand.class, ConnectionsWorker.class,
-                StopProbeCommand.class})
+                StopProbeCommand.class, BroadcastBenchCommand.class, BroadcastWorker.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;

@@ -33,6 +33,11 @@ final class ChildServer implements AutoCloseable {
         return port;
     }
 
+    /** The child's process id, for its resident memory, its heap and its CPU time. */
+    long pid() {
+        return process.pid();
+    }
+
     /**
      * Starts {@code httpd} on a free loopback port with {@code options} and waits until it accepts
      * connections (at most {@code startTimeout}).

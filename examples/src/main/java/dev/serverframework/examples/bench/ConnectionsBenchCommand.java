@@ -114,26 +114,11 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
         boolean loopback = to.getAddress().isLoopbackAddress() && to.getAddress().getAddress().length == 4;
         Duration holdFor = OptionValues.duration(hold, "--hold");
         Duration timeoutEach = OptionValues.duration(timeout, "--timeout");
-        OpenFileLimits own = limits != null ? limits : OpenFileLimits.ofProcess("self");
-        if (own == null) {
-            own = OpenFileLimits.UNLIMITED;
-        }
         ServerReadings server = new ServerReadings(to, metricsPath, timeoutEach, serverPid, forceGc);
-        ServerSnapshot before = server.read();
+        ServerSnapshot before = server.first("--server-pid");
         boolean metrics = before.fromMetrics();
-        if (!metrics && serverPid == null) {
-            throw new IllegalArgumentException("the target serves no Prometheus text at " + metricsPath
-                    + ": give --server-pid PID so that its resident memory can be read from /proc/PID/status");
-        }
-        Long serverMax = null;
-        if (serverPid != null) {
-            OpenFileLimits serverLimits = OpenFileLimits.ofProcess(Long.toString(serverPid));
-            serverMax = serverLimits == null ? null : serverLimits.soft();
-        } else if (!Double.isNaN(before.maxFiles())) {
-            serverMax = (long) before.maxFiles();
-        }
-        ConnectionsPlan plan = ConnectionsPlan.of(count, perProcess, own, serverMax, loopback, sourceAddresses,
-                ConnectionsPlan.portsPerAddress());
+        ConnectionsPlan plan = ConnectionsPlan.of(count, perProcess, OpenFileLimits.own(limits),
+                server.maxFiles(before), loopback, sourceAddresses, ConnectionsPlan.portsPerAddress());
         List<String> notes = new ArrayList<>(plan.notes());
         if (!metrics) {
             notes.add("the target has no " + metricsPath + ": resident memory is from /proc/" + serverPid
@@ -197,14 +182,10 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
 
         /** Each process reports its opened connections: {@code OPENED <ok> <failed> <first error>}. */
         void opened(List<LoadProcess> processes, long boundMs) throws InterruptedException {
-            for (LoadProcess p : processes) {
-                String[] f = p.expect("OPENED", boundMs);
-                opened += Integer.parseInt(f[1]);
-                failed += Integer.parseInt(f[2]);
-                if (firstError == null && !f[3].equals("-")) {
-                    firstError = f[3].replace('_', ' ');
-                }
-            }
+            LoadPhase phase = LoadPhase.await(processes, "OPENED", boundMs);
+            opened = phase.ok();
+            failed = phase.failed();
+            firstError = phase.firstError();
         }
 
         /**

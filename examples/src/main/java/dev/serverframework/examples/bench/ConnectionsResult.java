@@ -91,15 +91,18 @@ public record ConnectionsResult(String target, int count, int processes, int sou
         return b.toString();
     }
 
-    private static void row(StringBuilder b, String k, String v) {
+    /** One row of a terminal table: the label left-aligned, then the value ({@code bench broadcast} too). */
+    static void row(StringBuilder b, String k, String v) {
         b.append(String.format(Locale.ROOT, "  %-32s %s%n", k, v));
     }
 
-    private static String mib(double v) {
+    /** Bytes in MiB, or "unknown" for NaN. */
+    static String mib(double v) {
         return Double.isNaN(v) ? "unknown" : String.format(Locale.ROOT, "%,.1f MiB", v / (1024 * 1024));
     }
 
-    private static String bytes(double v) {
+    /** Bytes, or "unknown" for NaN. */
+    static String bytes(double v) {
         return Double.isNaN(v) ? "unknown" : String.format(Locale.ROOT, "%,.0f B", v);
     }
 
@@ -140,7 +143,7 @@ public record ConnectionsResult(String target, int count, int processes, int sou
     }
 
     /** A JSON number, or null when unknown. */
-    private static String num(double d) {
+    static String num(double d) {
         return Double.isNaN(d) ? "null" : Json.number(d);
     }
 }

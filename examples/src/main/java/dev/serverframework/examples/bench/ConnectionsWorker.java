@@ -2,7 +2,7 @@ package dev.serverframework.examples.bench;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Spec;
 
 import java.io.BufferedReader;
@@ -41,23 +41,8 @@ public final class ConnectionsWorker implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--target", required = true)
-    String target;
-
-    @Option(names = "--path", defaultValue = "/")
-    String path;
-
-    @Option(names = "--count", required = true)
-    int count;
-
-    @Option(names = "--first-index", defaultValue = "0")
-    int firstIndex;
-
-    @Option(names = "--source-addresses", defaultValue = "1")
-    int sourceAddresses;
-
-    @Option(names = "--timeout-ms", defaultValue = "5000")
-    int timeoutMs;
+    @Mixin
+    LoadWorkerOptions options;
 
     private final byte[] buf = new byte[64 * 1024];
     private byte[] request;
@@ -68,20 +53,19 @@ public final class ConnectionsWorker implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
-        InetSocketAddress to = OptionValues.hostPort(target);
-        boolean bindSources = sourceAddresses > 1 && to.getAddress().isLoopbackAddress()
-                && to.getAddress().getAddress().length == 4;
-        request = ("GET " + path + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+        InetSocketAddress to = options.server();
+        int timeoutMs = options.timeoutMs;
+        request = options.request();
         int ok = 0;
         int failed = 0;
         String firstError = "-";
         try {
-            for (int i = 0; i < count; i++) {
+            for (int i = 0; i < options.count; i++) {
                 Socket s = new Socket();
                 try {
-                    if (bindSources) {
-                        int k = (firstIndex + i) % sourceAddresses;
-                        s.bind(new InetSocketAddress("127.0.0." + (1 + k), 0));
+                    InetSocketAddress source = options.source(to, i);
+                    if (source != null) {
+                        s.bind(source);
                     }
                     s.setTcpNoDelay(true);
                     s.setSoTimeout(timeoutMs);

@@ -8,16 +8,18 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
- * One child load process of {@code bench connections}: a JVM running {@code bench connections-worker}
- * ({@link ConnectionsWorker}) that holds its share of the connections and obeys one-line commands on its
- * stdin, answering each with one line on its stdout. Its stderr goes to {@code worker-N.log}. Used by the
- * thread that runs the benchmark; a daemon thread of its own reads the answers.
+ * One child load process of {@code bench connections} or {@code bench broadcast}: a JVM running a hidden
+ * worker command ({@link ConnectionsWorker}, {@link BroadcastWorker}) that holds its share of the
+ * connections and obeys one-line commands on its stdin, answering each with one line on its stdout. Its
+ * stderr goes to {@code worker-N.log}. Used by the thread that runs the benchmark; a daemon thread of its
+ * own reads the answers.
  */
 final class LoadProcess implements AutoCloseable {
     private final Process process;
@@ -53,9 +55,20 @@ final class LoadProcess implements AutoCloseable {
      */
     static LoadProcess start(int index, int first, int n, int sources, String target, String path,
                              Duration timeout, Path out) throws IOException {
-        List<String> cmd = ChildJvm.command(List.of("-Xmx256m", "-XX:+UseSerialGC"), List.of("bench",
-                "connections-worker", "--target=" + target, "--path=" + path, "--count=" + n,
-                "--first-index=" + first, "--source-addresses=" + sources, "--timeout-ms=" + timeout.toMillis()));
+        return start(index, n, List.of("connections-worker", "--target=" + target, "--path=" + path,
+                "--count=" + n, "--first-index=" + first, "--source-addresses=" + sources,
+                "--timeout-ms=" + timeout.toMillis()), out);
+    }
+
+    /**
+     * Starts load process {@code index}, holding {@code n} connections, as {@code bench <worker>}: the first
+     * of {@code worker} is the hidden worker command's name, the rest its options.
+     */
+    static LoadProcess start(int index, int n, List<String> worker, Path out) throws IOException {
+        List<String> arguments = new ArrayList<>();
+        arguments.add("bench");
+        arguments.addAll(worker);
+        List<String> cmd = ChildJvm.command(List.of("-Xmx256m", "-XX:+UseSerialGC"), arguments);
         Process p = new ProcessBuilder(cmd).redirectError(out.resolve("worker-" + index + ".log").toFile()).start();
         return new LoadProcess(p, index, n);
     }
@@ -63,6 +76,11 @@ final class LoadProcess implements AutoCloseable {
     /** How many connections this process holds. */
     int count() {
         return count;
+    }
+
+    /** The process's id, e.g. to read its CPU time. */
+    long pid() {
+        return process.pid();
     }
 
     /** Sends one command line. */

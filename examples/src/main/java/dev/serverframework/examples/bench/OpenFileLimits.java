@@ -34,6 +34,12 @@ public record OpenFileLimits(long soft, long hard) {
         return null;
     }
 
+    /** {@code injected} (a test's), else this process's limits, else {@link #UNLIMITED} when unreadable. */
+    static OpenFileLimits own(OpenFileLimits injected) {
+        OpenFileLimits own = injected != null ? injected : ofProcess("self");
+        return own != null ? own : UNLIMITED;
+    }
+
     /** "unlimited" or the number. */
     static String show(long limit) {
         return limit == Long.MAX_VALUE ? "unlimited" : Long.toString(limit);

@@ -12,7 +12,9 @@ import java.util.Locale;
  * {@code Content-Length} (or by the end of the connection when there is none), and reports a response whose
  * bytes do not match its framing as {@link ErrorKind#WRONG_LENGTH} instead of silently resynchronising, as a
  * general-purpose decoder would. Chunked responses are reported as {@link ErrorKind#BAD_RESPONSE} (not
- * supported). Not thread-safe: one instance per connection, used on that connection's event loop.
+ * supported). A {@code 101 Switching Protocols}, when it is the status expected, ends at its head and leaves
+ * the bytes after it, the new protocol's, in the buffer. Not thread-safe: one instance per connection, used
+ * on that connection's event loop.
  */
 final class ResponseParser {
     /** The result of one response: {@code kind == null} means a valid response. */
@@ -38,6 +40,8 @@ final class ResponseParser {
     private long remaining;
     private long bodyRead;
     private boolean bodyMismatch;
+    /** The response is the expected 101: what follows its head belongs to the protocol switched to. */
+    private boolean switching;
 
     /**
      * @param expectStatus the status a valid response has
@@ -59,6 +63,7 @@ final class ResponseParser {
         remaining = 0;
         bodyRead = 0;
         bodyMismatch = false;
+        switching = false;
     }
 
     /** True while a response has been asked for and has not fully arrived. */
@@ -196,7 +201,7 @@ final class ResponseParser {
     }
 
     private Outcome complete(ByteBuf in) {
-        if (in.isReadable()) {
+        if (in.isReadable() && !switching) {
             int extra = in.readableBytes();
             in.skipBytes(extra);
             state = State.IDLE;
@@ -289,6 +294,12 @@ final class ResponseParser {
         }
         if (http10 && !keepAlive10) {
             serverCloses = true;
+        }
+        if (status == 101 && expectStatus == 101) {
+            switching = true;
+            state = State.BODY_LENGTH;
+            remaining = 0;
+            return null;
         }
         if (status < 200) {
             return error(ErrorKind.BAD_RESPONSE, "informational status " + status + " not supported");

@@ -78,6 +78,30 @@ final class ServerReadings {
                 sum(text, "server_connections_open", null), rss);
     }
 
+    /**
+     * The first reading, before the load: it must say something, so a server without {@code /metrics}
+     * needs its pid.
+     *
+     * @throws IllegalArgumentException when the server serves no Prometheus text and its pid is unknown
+     */
+    ServerSnapshot first(String pidOption) {
+        ServerSnapshot s = read();
+        if (!s.fromMetrics() && serverPid == null) {
+            throw new IllegalArgumentException("the target serves no Prometheus text at " + metrics.getPath()
+                    + ": give " + pidOption + " PID so that its resident memory can be read from /proc/PID/status");
+        }
+        return s;
+    }
+
+    /** The server's open-file limit: from /proc/PID/limits when its pid is known, else its metrics; or null. */
+    Long maxFiles(ServerSnapshot reading) {
+        if (serverPid != null) {
+            OpenFileLimits limits = OpenFileLimits.ofProcess(Long.toString(serverPid));
+            return limits == null ? null : limits.soft();
+        }
+        return Double.isNaN(reading.maxFiles()) ? null : (long) reading.maxFiles();
+    }
+
     /** The sum of a Prometheus text sample over its series with {@code label}; NaN when absent. */
     private static double sum(String text, String name, String label) {
         double total = 0;

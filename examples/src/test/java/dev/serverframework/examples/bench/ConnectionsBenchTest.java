@@ -1,18 +1,10 @@
 package dev.serverframework.examples.bench;
 
-import dev.serverframework.core.Server;
-import dev.serverframework.http.HttpProtocol;
-import dev.serverframework.http.Response;
-import dev.serverframework.metrics.MetricsRoutes;
-import dev.serverframework.metrics.ServerMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,30 +21,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the server closes are reported; too low open-file limits give a message saying what to change.
  */
 class ConnectionsBenchTest {
-    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private Server server;
-    private ServerMetrics metrics;
+    private MeteredHttpd httpd;
 
     @AfterEach
     void stop() throws InterruptedException {
-        if (metrics != null) {
-            metrics.close();
+        if (httpd != null) {
+            httpd.close();
         }
-        if (server != null) {
-            server.stop();
-            server.awaitTermination();
-        }
-        registry.close();
     }
 
     private String startHttpd(Duration idleTimeout) {
-        HttpProtocol.Builder http = HttpProtocol.builder()
-                .get("/", req -> Response.bytes("Hello World!".getBytes(StandardCharsets.US_ASCII), "text/plain"));
-        MetricsRoutes.install(http, registry);
-        server = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).idleTimeout(idleTimeout)
-                .protocol(http.build()).build().start();
-        metrics = ServerMetrics.bind(server, registry);
-        return "127.0.0.1:" + server.port();
+        httpd = new MeteredHttpd(idleTimeout, http -> { });
+        return httpd.target();
     }
 
     private static ConnectionsBenchCommand command(String... args) {
@@ -142,6 +122,6 @@ class ConnectionsBenchTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, cmd::execute);
         assertTrue(e.getMessage().contains("soft 500, hard 800") && e.getMessage().contains("ulimit"),
                 e.getMessage());
-        assertTrue(server.statistics().accepted() <= 1, "only the /metrics scrape connected");
+        assertTrue(httpd.server().statistics().accepted() <= 1, "only the /metrics scrape connected");
     }
 }

@@ -96,4 +96,24 @@ class ResponseParserTest {
         // Bytes when no response is due.
         assertEquals(ErrorKind.WRONG_LENGTH, feed(p, "x").kind());
     }
+
+    @Test
+    void anExpected101EndsAtItsHeadAndLeavesTheNewProtocolsBytes() {
+        ResponseParser p = new ResponseParser(101, null, false);
+        p.expectResponse();
+        ByteBuf b = Unpooled.copiedBuffer("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\n\r\n\u0082\u0001x", StandardCharsets.ISO_8859_1);
+        try {
+            ResponseParser.Outcome o = p.feed(b);
+            assertTrue(o.ok(), String.valueOf(o));
+            assertFalse(o.serverCloses());
+            assertEquals(3, b.readableBytes(), "the frame after the head stays");
+        } finally {
+            b.release();
+        }
+        ResponseParser http = new ResponseParser(200, null, false);
+        http.expectResponse();
+        assertEquals(ErrorKind.BAD_RESPONSE, feed(http, "HTTP/1.1 101 Switching Protocols\r\n\r\n").kind(),
+                "a 101 nobody asked for is no answer");
+    }
 }

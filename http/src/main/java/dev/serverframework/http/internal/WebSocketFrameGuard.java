@@ -4,9 +4,10 @@ import dev.serverframework.http.websocket.WebSocket;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.DecoderException;
+import io.netty.handler.codec.CodecException;
+import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.compression.DecompressionException;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -19,7 +20,9 @@ import java.nio.charset.StandardCharsets;
  * error of the frame codecs before it into a
  * {@link WebSocketViolation} message with its close code, so that the protocol answers it in order with
  * the frames before, and drops everything after it. Also refuses reserved bits that no agreed extension
- * took (the inflater clears RSV1 of the messages it inflates). One per connection; on the I/O loop.
+ * took (the inflater clears RSV1 of the messages it inflates), and a whole message over the largest size: the
+ * frame decoder's limit on a compressed connection leaves room for deflate's overhead, so an uncompressed
+ * frame there is held to the limit here. One per connection; on the I/O loop.
  */
 final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
     private final int maxMessageSize;
@@ -40,6 +43,12 @@ final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
             violation(ctx, WebSocket.PROTOCOL_ERROR, "reserved bits set without an extension that defines them");
             return;
         }
+        if ((msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame)
+                && ((WebSocketFrame) msg).content().readableBytes() > maxMessageSize) {
+            ReferenceCountUtil.release(msg);
+            violation(ctx, WebSocket.MESSAGE_TOO_BIG, "message over " + maxMessageSize + " bytes");
+            return;
+        }
         // The whole message, once reassembled (and inflated): RFC 6455 8.1 lets the check wait for its end,
         // and Netty's per-fragment validator would cost every idle socket a handler of its own.
         if (msg instanceof TextWebSocketFrame text && !ByteBufUtil.isText(text.content(), StandardCharsets.UTF_8)) {
@@ -50,20 +59,48 @@ final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter {
         ctx.fireChannelRead(msg);
     }
 
+    /**
+     * Maps a codec's complaint to a close code. The complaint may come wrapped (a decoder wraps what a
+     * handler in it threw), so the cause chain is searched, outermost first, for a type that says which rule
+     * was broken. Once a violation is being answered, what the codecs still say about input that is
+     * discarded anyway is dropped: it is the same peer's same fault, not news. The aggregator's complaint
+     * that the connection ended in the middle of a message is no rule broken (the peer went away, or the
+     * server stopped): the socket's close code is the one of that end, 1006 or 1001, so it goes on to the
+     * framework, which counts it as an end in mid-message. So does anything else (an I/O error, which the
+     * framework counts and logs as the peer's doing, or a bug).
+     */
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        Throwable c = cause instanceof DecoderException && cause.getCause() != null ? cause.getCause() : cause;
-        if (c instanceof CorruptedWebSocketFrameException corrupted) {
+        CodecException other = find(cause, CodecException.class);
+        if (violated) {
+            if (other == null) {
+                ctx.fireExceptionCaught(cause);
+            }
+            return;
+        }
+        if (find(cause, PrematureChannelClosureException.class) != null) {
+            ctx.fireExceptionCaught(cause);
+            return;
+        }
+        CorruptedWebSocketFrameException corrupted = find(cause, CorruptedWebSocketFrameException.class);
+        if (corrupted != null) {
             violation(ctx, corrupted.closeStatus().code(), corrupted.getMessage());
-        } else if (c instanceof TooLongFrameException) {
+        } else if (find(cause, TooLongFrameException.class) != null) {
             violation(ctx, WebSocket.MESSAGE_TOO_BIG, "message over " + maxMessageSize + " bytes");
-        } else if (c instanceof DecompressionException && String.valueOf(c.getMessage()).contains("maximum size")) {
-            violation(ctx, WebSocket.MESSAGE_TOO_BIG, "inflated message over " + maxMessageSize + " bytes");
-        } else if (c instanceof DecoderException) {
-            violation(ctx, WebSocket.INVALID_PAYLOAD, "message cannot be decoded: " + c.getMessage());
+        } else if (other != null) {
+            violation(ctx, WebSocket.INVALID_PAYLOAD, "message cannot be decoded: " + other.getMessage());
         } else {
             ctx.fireExceptionCaught(cause);
         }
+    }
+
+    private static <T extends Throwable> T find(Throwable t, Class<T> type) {
+        for (int depth = 0; t != null && depth < 8; t = t.getCause(), depth++) {
+            if (type.isInstance(t)) {
+                return type.cast(t);
+            }
+        }
+        return null;
     }
 
     private void violation(ChannelHandlerContext ctx, int code, String reason) {

@@ -26,11 +26,12 @@ import java.time.Duration;
  *
  * <p><b>Pipeline.</b> Netty's frame codec, strict: client frames must be masked, reserved bits and
  * opcodes, control frames over 125 bytes or fragmented, and bad close codes are protocol errors (1002);
- * {@code permessage-deflate}'s inflater and deflater when agreed, the inflater held to the largest message;
- * fragments reassembled up to the largest message (1009); then the {@link WebSocketFrameGuard}, which checks
- * that a text message is UTF-8 (1007) and turns each of those errors into a {@link WebSocketViolation} in the
- * order of the frames. Four handlers, not Netty's five: an idle socket costs little more than an idle HTTP
- * connection.
+ * {@code permessage-deflate}'s inflater and deflater when agreed (RSV1 allowed on the first frame of a
+ * message only, the inflater held to the largest message); fragments reassembled up to the largest message
+ * (1009); then the {@link WebSocketFrameGuard}, which checks that a text message is UTF-8 (1007) and turns
+ * each of those errors into a {@link WebSocketViolation} in the order of the frames. No per-fragment UTF-8
+ * validator: it would cost every idle socket a handler, and RFC 6455 8.1 lets the check wait for the end of
+ * the message.
  *
  * <p><b>Callbacks.</b> Messages go to the {@link WebSocketHandler}; pings are answered with pongs; a close
  * from the peer is echoed and the connection closed (the server closes TCP first, RFC 6455 7.1.1); a
@@ -58,7 +59,11 @@ final class WebSocketProtocol implements Protocol<Object> {
                 // Errors become messages in the guard, so that the close goes through this protocol.
                 .closeOnProtocolViolation(false);
         this.plainFrames = config.allowExtensions(false).build();
-        this.extendedFrames = config.allowExtensions(true).build();
+        // A compressed frame may be a little larger than the message it inflates to (deflate stores what it
+        // cannot shrink, with a few bytes per block): a message within the limit must not be refused for it.
+        // The inflater holds the inflated message to the limit, and the guard an uncompressed one.
+        int max = options.maxMessageSize();
+        this.extendedFrames = config.allowExtensions(true).maxFramePayloadLength(max + (max >> 10) + 64).build();
     }
 
     WebSocketOptions options() {
@@ -75,7 +80,10 @@ final class WebSocketProtocol implements Protocol<Object> {
         return execution;
     }
 
-    /** The frame codecs, with the agreed extension's. On the I/O loop, as the connection switches. */
+    /**
+     * The frame codecs, with the agreed extension's, and the socket opened for sending. On the I/O loop, as
+     * the connection switches.
+     */
     @Override
     public void initPipeline(ChannelPipeline p) {
         WebSocketSession session = WebSocketSession.any(p.channel());
@@ -83,20 +91,26 @@ final class WebSocketProtocol implements Protocol<Object> {
         p.addLast("ws-encoder", ENCODER);
         p.addLast("ws-decoder", new WebSocket13FrameDecoder(extension == null ? plainFrames : extendedFrames));
         if (extension != null) {
-            p.addLast("ws-inflater", extension.newExtensionDecoder());
+            boolean noContext = extension.newReponseData().parameters().containsKey("client_no_context_takeover");
+            p.addLast("ws-inflater", new WebSocketInflater(options.maxMessageSize(), noContext));
             p.addLast("ws-deflater", extension.newExtensionEncoder());
         }
         p.addLast("ws-aggregator", new WebSocketFrameAggregator(options.maxMessageSize()));
         p.addLast("ws-guard", new WebSocketFrameGuard(options.maxMessageSize()));
+        if (session != null) {
+            // Open now, with the codecs in place and the 101 written before: the framework moves the connection
+            // to this route's service next, and then a broadcast to the service may reach it before onOpen
+            // has run on its worker. WebSocket.of must then give the socket, not null.
+            session.opened();
+        }
     }
 
-    /** Opens the socket: the idle timeout becomes the ping interval, and the handler hears of it. */
+    /** The socket is open: the idle timeout becomes the ping interval, and the handler hears of it. */
     @Override
     public void onOpen(Connection connection) {
         WebSocketSession session = WebSocketSession.any(connection);
         Duration idle = options.idleTimeout() != null ? options.idleTimeout() : connection.server().settings().idleTimeout();
         connection.idleTimeout(idle);
-        session.opened();
         handler.onOpen(session);
     }
 
@@ -149,10 +163,15 @@ final class WebSocketProtocol implements Protocol<Object> {
         }
     }
 
-    /** A protocol error of the peer: a close frame with its code (if none was sent yet), then the close. */
+    /**
+     * A protocol error of the peer: a close frame with its code (if none was sent yet), then the close; a
+     * peer that does not read that far within the close timeout is cut.
+     */
     private void violated(Connection connection, WebSocketSession session, WebSocketViolation violation) {
         connection.protocolError("WebSocket " + violation.code() + ": " + violation.reason());
-        session.startClosing(violation.code(), violation.reason());
+        if (session.startClosing(violation.code(), violation.reason())) {
+            session.cutAfterCloseTimeout();
+        }
         session.closed();
         connection.close();
         report(session, violation.code(), violation.reason());

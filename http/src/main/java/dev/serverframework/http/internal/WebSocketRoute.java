@@ -9,6 +9,7 @@ import dev.serverframework.http.websocket.WebSocketOptions;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
+import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketExtensionData;
@@ -42,7 +43,9 @@ public final class WebSocketRoute implements SwitchingRoute {
     public WebSocketRoute(WebSocketOptions options, WebSocketHandler handler) {
         this.options = options;
         this.handler = handler;
-        // The inflater may not produce more than a whole message may hold.
+        // Netty's handshaker agrees the parameters and makes the deflater; its inflater (whose allowance is
+        // the last argument) is not used: WebSocketProtocol puts a WebSocketInflater, with an exact limit, in
+        // its place.
         this.deflate = options.compression()
                 ? new PerMessageDeflateServerExtensionHandshaker(6, false, 15, false, false, options.maxMessageSize())
                 : null;
@@ -58,8 +61,11 @@ public final class WebSocketRoute implements SwitchingRoute {
         FullHttpRequest m = request.message();
         HttpHeaders h = m.headers();
         if (!h.containsValue(HttpHeaderNames.UPGRADE, "websocket", true)) {
-            return Outcome.refuse(refusal(HttpResponseStatus.UPGRADE_REQUIRED, "this is a WebSocket endpoint")
-                    .header(HttpHeaderNames.UPGRADE, "websocket"));
+            return Outcome.refuse(upgradeRequired("this is a WebSocket endpoint"));
+        }
+        if (!m.method().equals(HttpMethod.GET)) {
+            // The router hands a GET route HEAD too; a HEAD that asks to upgrade must not be switched.
+            return bad("a WebSocket handshake is a GET");
         }
         if (!m.protocolVersion().equals(HttpVersion.HTTP_1_1)) {
             return bad("a WebSocket handshake needs HTTP/1.1");
@@ -69,7 +75,7 @@ public final class WebSocketRoute implements SwitchingRoute {
         }
         List<String> versions = h.getAll(HttpHeaderNames.SEC_WEBSOCKET_VERSION);
         if (versions.size() != 1 || !VERSION.equals(versions.get(0).trim())) {
-            return Outcome.refuse(refusal(HttpResponseStatus.UPGRADE_REQUIRED, "only WebSocket version 13 is spoken here")
+            return Outcome.refuse(upgradeRequired("only WebSocket version 13 is spoken here")
                     .header(HttpHeaderNames.SEC_WEBSOCKET_VERSION, VERSION));
         }
         List<String> keys = h.getAll(HttpHeaderNames.SEC_WEBSOCKET_KEY);
@@ -116,6 +122,17 @@ public final class WebSocketRoute implements SwitchingRoute {
 
     private static Outcome bad(String why) {
         return Outcome.refuse(refusal(HttpResponseStatus.BAD_REQUEST, why));
+    }
+
+    /**
+     * A 426: it must name the protocol to upgrade to (RFC 9110 15.5.22), and a sender of {@code Upgrade}
+     * must list "upgrade" in {@code Connection} (RFC 9110 7.8), or a proxy may pass the field on as if it were
+     * meant for the next hop.
+     */
+    private static Response upgradeRequired(String why) {
+        return refusal(HttpResponseStatus.UPGRADE_REQUIRED, why)
+                .header(HttpHeaderNames.UPGRADE, "websocket")
+                .header(HttpHeaderNames.CONNECTION, "Upgrade");
     }
 
     private static Response refusal(HttpResponseStatus status, String why) {

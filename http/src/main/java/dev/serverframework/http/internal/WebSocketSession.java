@@ -7,6 +7,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -59,6 +60,8 @@ public final class WebSocketSession implements WebSocket {
     /** The close this side sent (code and reason), for {@code onClose}: written by the thread that closed. */
     private volatile int sentCode;
     private volatile String sentReason;
+    /** The write of the close frame this side sent; done once the transport has taken it. */
+    private volatile ChannelFuture closeWrite;
     /** Executor only: a ping went out that the peer has not answered. */
     boolean awaitingPong;
     /** Executor only: the handler has been told of the close. */
@@ -107,7 +110,10 @@ public final class WebSocketSession implements WebSocket {
         return e;
     }
 
-    /** The switch is done: sends are allowed from now on. On the connection's executor. */
+    /**
+     * The switch is done (the frame codecs are in place, behind the 101): sends are allowed from now on. On
+     * the I/O loop, before the framework counts the connection under the route's service.
+     */
     void opened() {
         STATE.compareAndSet(this, CONNECTING, OPEN);
     }
@@ -200,7 +206,7 @@ public final class WebSocketSession implements WebSocket {
         if (startClosing(POLICY_VIOLATION, "too slow: more than " + limit + " bytes queued")) {
             log.debug("WebSocket {} closed: more than {} bytes queued for it", connection.id(), limit);
             connection.close();
-            cutAfterCloseTimeout(true);
+            cutAfterCloseTimeout();
         }
     }
 
@@ -214,7 +220,7 @@ public final class WebSocketSession implements WebSocket {
             throw new IllegalArgumentException("a close reason is at most 123 bytes of UTF-8");
         }
         if (startClosing(code, reason)) {
-            cutAfterCloseTimeout(false);
+            cutAfterCloseTimeout();
         }
     }
 
@@ -232,18 +238,23 @@ public final class WebSocketSession implements WebSocket {
         } while (!STATE.compareAndSet(this, s, CLOSING));
         sentCode = code;
         sentReason = reason;
-        connection.write(new CloseWebSocketFrame(code, reason));
+        closeWrite = connection.write(new CloseWebSocketFrame(code, reason));
         return true;
     }
 
-    /** The peer has this long to answer a close (or read it): then the connection is closed, or cut. */
-    private void cutAfterCloseTimeout(boolean abort) {
+    /**
+     * The peer has this long to answer a close (and to read it): then a peer that has the close frame gets
+     * a graceful close (the end of stream, RFC 6455 7.1.1), and one that did not even read that far is cut,
+     * or it would hold the connection until the framework's much longer write-stall timeout.
+     */
+    void cutAfterCloseTimeout() {
         long nanos = protocol.options().closeTimeout().toNanos();
         connection.ioLoop().schedule(() -> {
-            if (abort) {
-                connection.abort();
-            } else {
+            ChannelFuture written = closeWrite;
+            if (written != null && written.isDone()) {
                 connection.close();
+            } else {
+                connection.abort();
             }
         }, nanos, TimeUnit.NANOSECONDS);
     }

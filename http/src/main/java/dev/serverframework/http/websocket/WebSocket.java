@@ -17,8 +17,9 @@ import java.util.Map;
  *
  * <p><b>Slow readers.</b> Bytes sent and not yet taken by the transport are counted; a send that would put
  * more than the route's {@link WebSocketOptions.Builder#maxQueuedBytes} in the queue closes the socket
- * instead, with code 1008 and a reason, ahead of the queue; a peer that does not read even that is cut
- * after the close timeout. So a broadcast never waits for, nor piles up memory behind, one slow client.
+ * instead: a close frame with code 1008 and a reason goes out after what is queued (never ahead of it,
+ * which would put messages after the close), and a peer that does not read even that is cut after the close
+ * timeout. So a broadcast never waits for, nor piles up memory behind, one slow client.
  */
 public interface WebSocket {
 
@@ -37,7 +38,9 @@ public interface WebSocket {
 
     /**
      * The WebSocket on this connection, or null when the connection is not one (or not yet: until the
-     * handler's {@link WebSocketHandler#onOpen} the connection is still HTTP). Any thread.
+     * switch from HTTP is done). Never null for a connection that {@code Server.each} or {@code count}
+     * finds under a WebSocket route's service, even one whose {@link WebSocketHandler#onOpen} has not run
+     * yet (a broadcast may reach a socket just before it). Any thread.
      */
     static WebSocket of(Connection connection) {
         return WebSocketSession.of(connection);
