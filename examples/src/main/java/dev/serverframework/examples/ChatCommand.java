@@ -1,22 +1,40 @@
 package dev.serverframework.examples;
 
+import dev.serverframework.core.Server;
 import dev.serverframework.core.ServerBuilder;
 import dev.serverframework.echo.ChatProtocol;
+import dev.serverframework.echo.ChatRoom;
+import dev.serverframework.examples.chat.WebChat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code chat}: a line-based chat room with /nick, /who and /quit. */
+/**
+ * {@code chat}: one chat room for line clients (nc, socat) on {@code --port} and browsers on
+ * {@code --http-port}. Two servers, one per port, seated in one {@link ChatRoom}: a line from either
+ * reaches the members of both.
+ */
 @Command(name = "chat", mixinStandardHelpOptions = true,
-        description = {"Chat server: each line goes to every other client, prefixed by the sender's name.",
-                "Commands: /nick NAME, /who, /quit. Try: socat - TCP:127.0.0.1:7008",
-                "Chat connections use --chat-idle-timeout instead of --idle-timeout."})
+        description = {"Chat server: each line goes to every other member, prefixed by the sender's name.",
+                "Line clients and browsers share one room. Commands: /nick NAME, /who, /quit.",
+                "Line clients: nc 127.0.0.1 7008 (or socat - TCP:127.0.0.1:7008).",
+                "Browsers: http://127.0.0.1:8008/ chats over WebSocket, or over SSE + POST where WebSocket "
+                        + "is missing (?transport=sse forces it).",
+                "Line clients use --chat-idle-timeout instead of --idle-timeout."})
 final class ChatCommand implements Callable<Integer> {
-    @Option(names = "--port", description = "TCP port (default: ${DEFAULT-VALUE}).", defaultValue = "7008")
+    @Option(names = "--port", description = "TCP port of line clients (default: ${DEFAULT-VALUE}).", defaultValue = "7008")
     int port;
+
+    @Option(names = "--http-port", paramLabel = "PORT",
+            description = "HTTP port of the web page, its WebSocket and its event stream (default: ${DEFAULT-VALUE}).",
+            defaultValue = "8008")
+    int httpPort;
 
     @Option(names = "--max-line", paramLabel = "BYTES",
             description = "Longest line; a longer one gets an error and a close (default: ${DEFAULT-VALUE}).",
@@ -29,30 +47,99 @@ final class ChatCommand implements Callable<Integer> {
     long maxPending;
 
     @Option(names = "--chat-idle-timeout", paramLabel = "SECONDS",
-            description = "Idle timeout of chat connections, 0 = the server's (default: ${DEFAULT-VALUE}).",
+            description = "Idle timeout of line clients, 0 = the server's (default: ${DEFAULT-VALUE}).",
             defaultValue = "600")
     long chatIdleSeconds;
+
+    @Option(names = "--history", paramLabel = "LINES",
+            description = "Last lines kept for browsers whose event stream reconnects (default: ${DEFAULT-VALUE}).",
+            defaultValue = "100")
+    int history;
+
+    @Option(names = "--away-grace", paramLabel = "SECONDS",
+            description = "How long a browser whose event stream broke keeps its seat (default: ${DEFAULT-VALUE}).",
+            defaultValue = "30")
+    long awayGraceSeconds;
 
     @Mixin
     ServerOptions options;
 
-    /** The chat protocol these options describe. */
+    private ChatRoom room;
+    private WebChat web;
+
+    /** The room both servers seat their members in, made on first use. */
+    ChatRoom room() {
+        if (room == null) {
+            room = ChatRoom.builder().maxLineLength(maxLine).history(history).build();
+        }
+        return room;
+    }
+
+    /** The line protocol these options describe, in the shared room. */
     ChatProtocol protocol() {
         return ChatProtocol.builder()
-                .maxLineLength(maxLine)
+                .room(room())
                 .maxPendingBytes(maxPending)
                 .idleTimeout(Duration.ofSeconds(chatIdleSeconds))
                 .build();
     }
 
-    /** The server these options describe, not yet started. */
+    /** The web chat these options describe, in the shared room, made on first use. */
+    WebChat web() {
+        if (web == null) {
+            web = WebChat.builder(room())
+                    .maxQueuedBytes(maxPending)
+                    .awayGrace(Duration.ofSeconds(awayGraceSeconds))
+                    .build();
+        }
+        return web;
+    }
+
+    /** The server of line clients these options describe, not yet started. */
     ServerBuilder server() {
         return options.builder(port, protocol());
     }
 
-    /** Runs the chat server until it is stopped. */
+    /**
+     * The server of browsers these options describe, not yet started. The process's metrics, if asked for,
+     * are the line server's: one metrics endpoint per process, started once.
+     */
+    ServerBuilder webServer() {
+        return options.builder(httpPort, web().protocol()).onInit(null).onFinish(null);
+    }
+
+    /** Runs both servers until they are stopped. */
     @Override
     public Integer call() throws Exception {
-        return ServerOptions.runUntilStopped(server().build(), "chat");
+        Server lines = server().build();
+        Server browsers = webServer().build();
+        lines.start();
+        try {
+            browsers.start();
+        } catch (RuntimeException e) {
+            lines.stop();
+            lines.awaitTermination();
+            throw e;
+        }
+        String host = lines.settings().bindAddress().getHostAddress();
+        System.out.printf("chat listening on %s:%d for line clients (transport %s, %d I/O threads, %d workers): nc %s %d%n",
+                host, lines.port(), lines.transport().name().toLowerCase(Locale.ROOT),
+                lines.settings().ioThreads(), lines.settings().workers(),
+                lines.settings().bindAddress().isAnyLocalAddress() ? "localhost" : host, lines.port());
+        System.out.printf("chat web page listening on %s:%d: open http://%s:%d/ (WebSocket %s; SSE %s + POST %s)%n",
+                host, browsers.port(), urlHost(browsers.settings().bindAddress()), browsers.port(),
+                WebChat.WEBSOCKET_PATH, WebChat.EVENTS_PATH, WebChat.SEND_PATH);
+        System.out.println("Ctrl-C stops it");
+        lines.awaitTermination();
+        browsers.awaitTermination();
+        return 0;
+    }
+
+    /** How a user reaches a bound address: localhost for a wildcard, brackets around IPv6. */
+    private static String urlHost(InetAddress bound) {
+        if (bound.isAnyLocalAddress()) {
+            return "localhost";
+        }
+        return bound instanceof Inet6Address ? "[" + bound.getHostAddress() + "]" : bound.getHostAddress();
     }
 }

@@ -1,0 +1,600 @@
+package dev.serverframework.echo;
+
+import dev.serverframework.core.Connection;
+import dev.serverframework.core.Server;
+import dev.serverframework.core.SettingChecks;
+import io.netty.util.AttributeKey;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+
+/**
+ * One chat room, whatever carries its members' lines: a TCP line client ({@link ChatProtocol}), a
+ * WebSocket, a Server-Sent Events stream. A transport seats a connection with {@link #join}, handing the
+ * room a {@link Sink} that writes lines in its own framing, and passes the member's lines to
+ * {@link #say}; the room does the rest: nicknames ({@code guest-ID} at first, {@code /nick NAME}),
+ * {@code /who}, {@code /quit}, join and leave lines (starting with {@code *}), errors ({@code error: ...}).
+ *
+ * <p><b>Broadcasts.</b> A line reaches the members through {@code Server.each} on service
+ * {@value #SERVICE}, each delivery on the receiver's own executor, so a slow receiver never holds up the
+ * sender or anyone else. The room broadcasts through every server one of its members has joined on, so
+ * members of a TCP server and of an HTTP server are in one room. Broadcasts are numbered and handed to
+ * {@code each} in that order under one lock, so every member receives the lines in the same order, that
+ * of their ids; the last {@link Builder#history} lines are kept, so that a member whose transport can
+ * resume ({@link #away}, {@link #rejoin}) gets what it missed exactly once. A sender with
+ * {@value #MAX_BROADCASTS_IN_FLIGHT} broadcasts not yet handed to every receiver is told to stop reading
+ * ({@link Sink#pauseInput}) until they are. A receiver too slow for its transport's limit is dropped:
+ * its sink says so by refusing a line, and the others are told it left (too slow).
+ *
+ * <p><b>Threads.</b> Thread-safe. Every method that takes a {@link Member} runs on that member's
+ * connection's executor (where its transport's callbacks run), unless it says otherwise: a member's
+ * own state is confined there, and its broadcasts keep their order.
+ */
+public final class ChatRoom {
+    /** The service name of every chat member's connection, whatever its transport: {@code each} reaches all. */
+    public static final String SERVICE = "chat";
+    /** Broadcasts of one sender that may wait for their receivers before the sender is no longer read. */
+    static final int MAX_BROADCASTS_IN_FLIGHT = 64;
+
+    private static final Logger log = LoggerFactory.getLogger(ChatRoom.class);
+    private static final AttributeKey<Member> MEMBER = AttributeKey.valueOf(ChatRoom.class, "member");
+    private static final Pattern NICKNAME = Pattern.compile("[\\p{L}\\p{N}_.-]{1,32}");
+    private static final Pattern LINE_BREAK = Pattern.compile("\r\n|\r|\n");
+    private static final String GUEST = "guest-";
+
+    /** Seated, gets lines and may speak. */
+    private static final int PRESENT = 0;
+    /** On its way out (quit, dropped, idle, stopping): gets no more lines, its own are ignored. */
+    private static final int LEAVING = 1;
+    /** Its connection is gone but it may come back ({@link #rejoin}): keeps its name, gets no lines. */
+    private static final int AWAY = 2;
+    /** Gone: its name is free and its leave announced. */
+    private static final int LEFT = 3;
+    /** Came back on another connection: a new {@link Member} took its place. */
+    private static final int MOVED = 4;
+
+    private final int maxLineLength;
+    private final int historySize;
+    /** Nickname to member; changed under {@link #names}, which also orders the state changes that free a name. */
+    private final ConcurrentHashMap<String, Member> nicknames = new ConcurrentHashMap<>();
+    private final Object names = new Object();
+    /** The servers the members joined on: a broadcast goes through each one's {@code each}. */
+    private final Set<Server> servers = new CopyOnWriteArraySet<>();
+    /** Numbers broadcasts and hands them to {@code each} in that order, so that every member sees one order. */
+    private final Object order = new Object();
+    private long lastLineId;
+    private final ArrayDeque<Line> history = new ArrayDeque<>();
+
+    /** A room with the default limits (see {@link Builder}). Any thread. */
+    public ChatRoom() {
+        this(new Builder());
+    }
+
+    private ChatRoom(Builder b) {
+        this.maxLineLength = b.maxLineLength;
+        this.historySize = b.history;
+    }
+
+    /** Starts building a room with other limits. Any thread. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The longest line a member may say, in bytes of UTF-8. Any thread. */
+    public int maxLineLength() {
+        return maxLineLength;
+    }
+
+    /** How many of the last lines the room keeps for members that come back. Any thread. */
+    public int historySize() {
+        return historySize;
+    }
+
+    /** The member seated on this connection, or null. Any thread. */
+    public Member member(Connection connection) {
+        Member m = connection.attr(MEMBER).get();
+        return m != null && m.room == this ? m : null;
+    }
+
+    /**
+     * The names of the members present or away, sorted. Any thread.
+     */
+    public List<String> names() {
+        List<String> list = new ArrayList<>(nicknames.keySet());
+        list.sort(null);
+        return list;
+    }
+
+    /**
+     * Seats a new member on {@code connection}, whose service must be {@value #SERVICE}: names it
+     * {@code guest-ID}, announces it to the others, then welcomes it. On the connection's executor.
+     */
+    public Member join(Connection connection, Sink sink) {
+        Objects.requireNonNull(sink, "sink");
+        Member me = new Member(this, connection.id(), connection, sink, GUEST + connection.id());
+        nicknames.put(me.name, me);
+        servers.add(connection.server());
+        connection.attr(MEMBER).set(me);
+        // The others are chosen before the welcome goes out: a client that connects after reading its
+        // welcome is never told of a join that happened before it. Lines numbered before the join are not
+        // for the newcomer, even those whose delivery reaches its executor after this.
+        synchronized (order) {
+            me.seen = lastLineId;
+            broadcast(me, "* " + me.name + " joined", false);
+        }
+        send(me, "* welcome, you are " + me.name + "; commands: /nick NAME, /who, /quit");
+        return me;
+    }
+
+    /**
+     * A line from the member: a command, or words for the others. Empty lines are ignored; a line longer
+     * than {@link #maxLineLength} gets an error and the member leaves; a member that is not present is not
+     * heard. On the member's executor.
+     */
+    public void say(Member me, String line) {
+        if (me.state.get() != PRESENT || line.isEmpty()) {
+            return;
+        }
+        // A char is at most 3 bytes of UTF-8, so most lines need no encoding to be measured.
+        if (line.length() > maxLineLength / 3 && line.getBytes(StandardCharsets.UTF_8).length > maxLineLength) {
+            tooLong(me, "line longer than " + maxLineLength + " bytes");
+        } else if (line.startsWith("/")) {
+            command(me, line);
+        } else {
+            broadcast(me, me.name + ": " + line, true);
+        }
+    }
+
+    /**
+     * A message that may hold several lines (a WebSocket message, a POST body): each line is said in turn,
+     * {@code \r\n}, {@code \r} and {@code \n} all ending one. On the member's executor.
+     */
+    public void sayLines(Member me, String text) {
+        for (String line : LINE_BREAK.split(text, -1)) {
+            say(me, line);
+        }
+    }
+
+    /**
+     * The member's transport met input over its limit: an error line with the reason, then the member
+     * leaves. A member already leaving only has its transport closed. On the member's executor.
+     */
+    public void tooLong(Member me, String reason) {
+        if (me.state.get() != PRESENT) {
+            me.sink.close();
+            return;
+        }
+        send(me, "error: " + reason);
+        leave(me);
+    }
+
+    private void command(Member me, String line) {
+        int space = line.indexOf(' ');
+        String command = space < 0 ? line : line.substring(0, space);
+        String argument = space < 0 ? "" : line.substring(space + 1).trim();
+        switch (command) {
+            case "/nick" -> nick(me, argument);
+            case "/who" -> who(me);
+            case "/quit" -> {
+                send(me, "* bye");
+                leave(me);
+            }
+            default -> send(me, "error: unknown command " + command + "; try /nick NAME, /who, /quit");
+        }
+    }
+
+    private void nick(Member me, String name) {
+        if (!NICKNAME.matcher(name).matches()) {
+            send(me, "error: a nickname is 1 to 32 letters, digits, '_', '-' or '.'");
+            return;
+        }
+        if (name.startsWith(GUEST)) {
+            send(me, "error: nicknames starting with " + GUEST + " are reserved");
+            return;
+        }
+        String old;
+        boolean taken = false;
+        synchronized (names) {
+            old = me.name;
+            if (me.state.get() != PRESENT) {
+                return; // taken over by a rejoin meanwhile
+            }
+            if (!name.equals(old)) {
+                taken = nicknames.putIfAbsent(name, me) != null;
+                if (!taken) {
+                    me.name = name;
+                    nicknames.remove(old, me);
+                }
+            }
+        }
+        if (name.equals(old)) {
+            send(me, "* you are already " + name);
+        } else if (taken) {
+            send(me, "error: nickname " + name + " is taken");
+        } else {
+            send(me, "* you are now " + name);
+            broadcast(me, "* " + old + " is now known as " + name, false);
+        }
+    }
+
+    /**
+     * Answers from the nickname table, at once: a reply gathered with {@code Server.each} would come
+     * after the answers to commands sent behind {@code /who} (and never after a {@code /quit}).
+     */
+    private void who(Member me) {
+        List<String> list = names();
+        send(me, "* " + list.size() + " online: " + String.join(", ", list));
+    }
+
+    /**
+     * The member leaves: its transport closes after the lines sent before, and its leave is announced
+     * when the transport reports the close ({@link #left}). Nothing for a member not present. On the
+     * member's executor.
+     */
+    public void leave(Member me) {
+        if (me.state.compareAndSet(PRESENT, LEAVING)) {
+            me.sink.close();
+        }
+    }
+
+    /**
+     * The member's connection was quiet for too long: it is told so and leaves. On the member's executor.
+     */
+    public void idle(Member me) {
+        if (me.state.get() == PRESENT) {
+            send(me, "* idle too long, closing");
+            leave(me);
+        }
+    }
+
+    /**
+     * The server is stopping and closes the member's connection itself: the member gets a goodbye and no
+     * more lines. On the member's executor.
+     */
+    public void serverStopping(Member me) {
+        if (me.state.compareAndSet(PRESENT, LEAVING)) {
+            send(me, "* server shutting down, goodbye");
+        }
+    }
+
+    /**
+     * The member's connection closed for good: its name is freed and its leave announced, unless a drop
+     * announced it already. Nothing for a member that was taken over by a {@link #rejoin}. On the member's
+     * executor.
+     */
+    public void left(Member me) {
+        synchronized (names) {
+            int s = me.state.get();
+            if (s == LEFT || s == MOVED) {
+                return;
+            }
+            me.state.set(LEFT);
+            nicknames.remove(me.name, me);
+        }
+        if (me.leaveAnnounced.compareAndSet(false, true)) {
+            broadcast(me, "* " + me.name + " left", false);
+        }
+    }
+
+    /**
+     * The member's connection closed, but its transport lets it come back ({@link #rejoin}): it keeps
+     * its name, nobody is told, and the lines meanwhile wait in the history. A member that was leaving
+     * leaves instead, as by {@link #left}. Returns whether the member is now away. On the member's executor.
+     */
+    public boolean away(Member me) {
+        if (me.state.compareAndSet(PRESENT, AWAY)) {
+            return true;
+        }
+        left(me);
+        return false;
+    }
+
+    /**
+     * An away member did not come back in time: it leaves, as by {@link #left}. Returns whether it left
+     * now (false when it came back or had left already). On the executor of the member's (closed)
+     * connection, which is where its leave line starts from.
+     */
+    public boolean expire(Member me) {
+        if (me.state.get() != AWAY) {
+            return false;
+        }
+        left(me);
+        return me.state.get() == LEFT;
+    }
+
+    /**
+     * A member comes back on a new connection (of service {@value #SERVICE}): a new member takes the
+     * place of {@code previous}, with its name, and nobody is told. It gets a welcome back, then every
+     * line numbered after {@code lastSeen} that it would have received, in order, from the history (with
+     * a notice when the history no longer reaches back that far), then the lines that follow, each once.
+     * A previous member still present (its client saw the old connection fail before the server did) is
+     * taken over: its transport is closed. Returns the new member, or null when {@code previous} has
+     * left (the caller then {@link #join}s). On the new connection's executor.
+     *
+     * @param lastSeen the id of the last line the client received, as its sink gave it ({@link Sink#send})
+     */
+    public Member rejoin(Member previous, Connection connection, Sink sink, long lastSeen) {
+        Objects.requireNonNull(sink, "sink");
+        if (previous.room != this) {
+            throw new IllegalArgumentException("member " + previous.name + " is not of this room");
+        }
+        Member me;
+        boolean takeOver;
+        synchronized (names) {
+            int s = previous.state.get();
+            if (s != AWAY && s != PRESENT) {
+                return null;
+            }
+            previous.state.set(MOVED);
+            takeOver = s == PRESENT;
+            me = new Member(this, previous.id, connection, sink, previous.name);
+            nicknames.replace(me.name, previous, me);
+        }
+        if (takeOver) {
+            previous.sink.close();
+        }
+        servers.add(connection.server());
+        connection.attr(MEMBER).set(me);
+        List<Line> missed = new ArrayList<>();
+        long from;
+        boolean gap;
+        synchronized (order) {
+            // A position from the client is only a hint: one past the last line (a forged header, say) is
+            // taken as the last line.
+            from = Math.min(Math.max(lastSeen, 0), lastLineId);
+            me.seen = lastLineId;
+            Line oldest = history.peekFirst();
+            gap = from < lastLineId && (oldest == null || oldest.id > from + 1);
+            for (Line line : history) {
+                if (line.id > from && line.isFor(me)) {
+                    missed.add(line);
+                }
+            }
+        }
+        // These private lines carry the position the client has really reached, so that a connection lost
+        // in the middle of the replay resumes where it broke off.
+        boolean open = sendAt(me, "* welcome back, you are " + me.name, from)
+                && (!gap || sendAt(me, "* some lines were missed while you were away", from));
+        for (int i = 0; open && i < missed.size(); i++) {
+            open = sendAt(me, missed.get(i).text, missed.get(i).id);
+        }
+        return me;
+    }
+
+    /**
+     * Sends a line to every member but the sender (and to the sender too when {@code echo} and its
+     * transport wants its own lines back), numbered, kept in the history. On the sender's executor.
+     */
+    private void broadcast(Member sender, String text, boolean echo) {
+        Connection origin = sender.connection;
+        if (++sender.broadcastsInFlight == MAX_BROADCASTS_IN_FLIGHT) {
+            sender.sink.pauseInput();
+        }
+        synchronized (order) {
+            Line line = new Line(++lastLineId, sender.id, echo, text);
+            if (historySize > 0) {
+                if (history.size() == historySize) {
+                    history.removeFirst();
+                }
+                history.addLast(line);
+            }
+            List<Server> through = List.copyOf(servers);
+            AtomicInteger remaining = new AtomicInteger(through.size());
+            // Each server's onFinish runs on the origin's executor, like this method, so the sender's count
+            // needs no lock; the last of them lets the sender be read again.
+            Runnable finished = () -> {
+                if (remaining.decrementAndGet() == 0 && sender.broadcastsInFlight-- == MAX_BROADCASTS_IN_FLIGHT) {
+                    sender.sink.resumeInput();
+                }
+            };
+            for (Server server : through) {
+                server.each(origin, SERVICE, target -> deliver(target, line), finished);
+            }
+            if (echo && sender.sink.echoesOwnLines()) {
+                // Through the origin's queue, behind the lines numbered before this one.
+                origin.server().task(origin.id(), target -> deliver(target, line), null);
+            }
+        }
+    }
+
+    /** On the target's executor: hands the line to the member, or drops it when its sink refuses. */
+    private void deliver(Connection target, Line line) {
+        Member m = member(target);
+        if (m == null || m.state.get() != PRESENT || line.id <= m.seen) {
+            return; // not yet welcomed, on its way out, or given this line already (a rejoin's replay)
+        }
+        m.seen = line.id;
+        if (line.isFor(m) && !m.sink.send(line.text, line.id)) {
+            dropped(m);
+        }
+    }
+
+    /** A private line, at the member's current position. */
+    private void send(Member me, String line) {
+        sendAt(me, line, me.seen);
+    }
+
+    /** Sends one line; a sink that refuses it drops a member present. Returns whether it took it. */
+    private boolean sendAt(Member me, String line, long position) {
+        if (me.sink.send(line, position)) {
+            return true;
+        }
+        dropped(me);
+        return false;
+    }
+
+    /**
+     * The member's transport refused a line: it reads too slowly and is being dropped (the transport says
+     * why to it and closes). The others are told now; nothing more goes to it.
+     */
+    private void dropped(Member m) {
+        if (!m.state.compareAndSet(PRESENT, LEAVING)) {
+            return;
+        }
+        m.leaveAnnounced.set(true);
+        log.debug("Chat member {} (connection {}) dropped: it reads too slowly", m.name, m.connection.id());
+        broadcast(m, "* " + m.name + " left (too slow)", false);
+    }
+
+    /**
+     * Runs {@code task} on the executor of the member's connection (open or closed), for callers on
+     * another thread (a timer): the room's methods run there. False when that executor has terminated (its
+     * server stopped). Any thread.
+     */
+    public boolean onExecutorOf(Member me, Runnable task) {
+        try {
+            me.connection.executor().execute(task);
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    /** One broadcast line: its number in the room's order, who said it, whether it goes back to them. */
+    private record Line(long id, long originId, boolean echo, String text) {
+        /** Whether a member gets this line: all but the origin, and the origin too when echoed. */
+        boolean isFor(Member m) {
+            return originId != m.id || echo && m.sink.echoesOwnLines();
+        }
+    }
+
+    /**
+     * How a transport writes a member's lines. Every method is called on the member's connection's
+     * executor.
+     */
+    public interface Sink {
+        /**
+         * Writes one line to the member, in the transport's framing.
+         *
+         * @param line     the text, without a line terminator
+         * @param position the id of the last room line this member has been handed (this line's own id for
+         *                 a room line): a transport that can resume sends it to its client (an SSE event
+         *                 id), which hands it back to {@link #rejoin} as {@code lastSeen}
+         * @return false when the member reads too slowly for the transport's limit and the transport has
+         *         begun to drop it (it tells its client and closes); the room then announces it left. A
+         *         transport already closing discards the line and returns true.
+         */
+        boolean send(String line, long position);
+
+        /**
+         * The member leaves: close once the lines sent before have gone out. Called on the member's
+         * executor, or on the new connection's when a {@link #rejoin} takes the member over.
+         */
+        void close();
+
+        /** The member has too many broadcasts in flight: take no more of its input. Default nothing. */
+        default void pauseInput() {
+        }
+
+        /** The member's broadcasts caught up: take its input again. Default nothing. */
+        default void resumeInput() {
+        }
+
+        /**
+         * Whether the member gets its own lines back, in the room's order: a web page shows them so; a
+         * terminal already shows what its user typed. Default false.
+         */
+        default boolean echoesOwnLines() {
+            return false;
+        }
+    }
+
+    /**
+     * A member of the room: one connection's seat. Its name may change ({@code /nick}); a member that
+     * comes back on another connection ({@link #rejoin}) is a new {@code Member} with the same name.
+     * Any thread may read it.
+     */
+    public static final class Member {
+        private final ChatRoom room;
+        /** The first connection's id, kept across rejoins: which lines were this member's. */
+        private final long id;
+        private final Connection connection;
+        private final Sink sink;
+        private volatile String name;
+        private final AtomicInteger state = new AtomicInteger(PRESENT);
+        private final AtomicBoolean leaveAnnounced = new AtomicBoolean();
+        /** Executor only: the id of the last room line handed to this member (or passed over). */
+        private long seen;
+        /** Executor only: this member's broadcasts not yet run on every receiver. */
+        private int broadcastsInFlight;
+
+        private Member(ChatRoom room, long id, Connection connection, Sink sink, String name) {
+            this.room = room;
+            this.id = id;
+            this.connection = connection;
+            this.sink = sink;
+            this.name = name;
+        }
+
+        /** The member's nickname. */
+        public String name() {
+            return name;
+        }
+
+        /** The connection the member is seated on. */
+        public Connection connection() {
+            return connection;
+        }
+
+        /** Whether the member is seated: it gets lines and may speak. */
+        public boolean isPresent() {
+            return state.get() == PRESENT;
+        }
+
+        /** Whether the member's connection is gone and it may still come back. */
+        public boolean isAway() {
+            return state.get() == AWAY;
+        }
+
+        /** Whether the member has left the room for good (its name is free). */
+        public boolean hasLeft() {
+            return state.get() == LEFT;
+        }
+
+        @Override
+        public String toString() {
+            return "Member[" + name + ", connection " + connection.id() + "]";
+        }
+    }
+
+    /** Limits of a {@link ChatRoom}. Not thread-safe; {@link #build()} makes the room. */
+    public static final class Builder {
+        private int maxLineLength = 1024;
+        private int history = 100;
+
+        private Builder() {
+        }
+
+        /** The longest line, in bytes of UTF-8; longer gets an error and the member leaves. Default 1024. */
+        public Builder maxLineLength(int bytes) {
+            this.maxLineLength = SettingChecks.atLeast("maxLineLength", bytes, 1);
+            return this;
+        }
+
+        /**
+         * How many of the last lines are kept for members that come back after losing their connection,
+         * 0 to 100,000. Default 100.
+         */
+        public Builder history(int lines) {
+            this.history = SettingChecks.range("history", lines, 0, 100_000);
+            return this;
+        }
+
+        /** The room with these limits. */
+        public ChatRoom build() {
+            return new ChatRoom(this);
+        }
+    }
+}
