@@ -3,6 +3,8 @@ package dev.serverframework.http;
 import dev.serverframework.core.Protocol.Execution;
 import dev.serverframework.core.Server;
 import dev.serverframework.core.testing.RawClient;
+import dev.serverframework.http.sse.SseHandler;
+import dev.serverframework.http.sse.SseStream;
 import dev.serverframework.http.websocket.WebSocket;
 import dev.serverframework.http.websocket.WebSocketHandler;
 import org.junit.jupiter.api.AfterEach;
@@ -177,6 +179,33 @@ class ProtocolSwitchTest {
             assertEquals(101, HttpTestSupport.read(c, true).status());
             HttpTestSupport.assertCleanEof(c);
             assertEquals(1006, closed.get(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Execution.class)
+    void aSecondSwitchPipelinedBehindTheFirstDoesNotSpoilIt(Execution mode) throws Exception {
+        LinkedBlockingQueue<String> opened = new LinkedBlockingQueue<>();
+        server = HttpTestSupport.start(HttpProtocol.builder().execution(mode)
+                .sse("/events", new SseHandler() {
+                    @Override
+                    public void onOpen(SseStream stream) {
+                        opened.add(stream.uri());
+                        stream.send("hi");
+                    }
+                })
+                .build());
+        try (RawClient c = new RawClient(server.port())) {
+            c.send(HttpTestSupport.get("/events?first") + HttpTestSupport.get("/events?second"));
+            HttpTestSupport.RawResponse head = HttpTestSupport.read(c, true);
+            assertEquals(200, head.status());
+            String line;
+            do {
+                line = c.readLine();
+            } while (!line.startsWith("data:"));
+            assertEquals("data: hi", line);
+            assertEquals("/events?first", opened.poll(5, TimeUnit.SECONDS));
+            assertNull(opened.poll(200, TimeUnit.MILLISECONDS), "the second request opened nothing");
         }
     }
 }

@@ -155,7 +155,8 @@ public final class ChannelConnection implements Connection {
     @Override
     public ChannelFuture write(Object message) {
         Objects.requireNonNull(message, "message");
-        if (flushesHeld && channel.eventLoop().inEventLoop()) {
+        // The loop test first: flushesHeld belongs to the loop, and other threads must not read it.
+        if (channel.eventLoop().inEventLoop() && flushesHeld) {
             flushPending = true;
             return channel.write(message);
         }

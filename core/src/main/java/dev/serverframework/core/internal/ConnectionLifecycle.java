@@ -322,8 +322,11 @@ final class ConnectionLifecycle implements ConnectionEvents {
         protocol = next;
         // onOpen is queued before the buffered bytes below, so the new protocol sees it first.
         runner.run(connection, () -> next.onOpen(connection));
+        // Read before the replay: an end of input an old codec held is replayed through the new codecs and
+        // reaches the next protocol that way, so it must not be told a second time below.
+        boolean endedBefore = inputEnded;
         ConnectionPipeline.replay(p, switched.leftovers());
-        if (inputEnded) {
+        if (endedBefore) {
             // The end of input went to the old protocol, which may have left it to this one: a stream
             // switched to must still learn that its peer has gone, after everything the peer sent.
             runner.run(connection, () -> next.onInputClosed(connection));

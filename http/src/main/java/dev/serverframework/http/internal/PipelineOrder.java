@@ -27,6 +27,8 @@ public final class PipelineOrder {
     private int requests;
     private boolean closing;
     private boolean inputClosed;
+    /** A route accepted to switch the connection to another protocol once its answer is out. */
+    private boolean switching;
     /** Writes the {@code 100 Continue} owed to the request being received; null when none is owed. */
     private Runnable owedContinue;
     /** The number of the request the owed {@code 100 Continue} is for: it goes out when all before it have. */
@@ -74,6 +76,16 @@ public final class PipelineOrder {
     /** True once a response that closes the connection has been decided on: later requests are dropped. */
     public boolean isClosing() {
         return closing;
+    }
+
+    /** A route accepted to take the connection out of HTTP: no other may (its answer will never go out). */
+    public void switching() {
+        switching = true;
+    }
+
+    /** Whether a route has accepted to switch the connection. */
+    public boolean isSwitching() {
+        return switching;
     }
 
     /** The client half-closed: no request will follow those admitted. */

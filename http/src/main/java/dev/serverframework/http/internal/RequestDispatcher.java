@@ -129,6 +129,12 @@ public final class RequestDispatcher {
 
     /** Asks a switching route about the request and answers it; true when the route accepted. */
     private boolean offerSwitch(Exchange ex, SwitchingRoute route, Request request) {
+        if (ex.order().isSwitching()) {
+            // A request pipelined behind an accepted switch will never be answered in HTTP; and its route must
+            // not prepare the connection over what the first one prepared.
+            respond(ex, ErrorResponses.response(HttpResponseStatus.BAD_REQUEST));
+            return false;
+        }
         SwitchingRoute.Outcome outcome;
         try {
             outcome = Objects.requireNonNull(route.accept(request), "switching route gave no outcome");
@@ -137,6 +143,7 @@ public final class RequestDispatcher {
         }
         if (outcome.next() != null) {
             ex.switchAfter(route, outcome.next());
+            ex.order().switching();
         }
         respond(ex, outcome.response());
         return outcome.next() != null;

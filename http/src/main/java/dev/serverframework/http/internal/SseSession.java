@@ -26,8 +26,9 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  *
  * <p><b>Framing.</b> Each event or comment is one write of one buffer: a chunk ({@code size CRLF bytes CRLF})
  * for an HTTP/1.1 client, the bare bytes for an HTTP/1.0 one. The end is the last chunk ({@code 0 CRLF CRLF})
- * then the close, or the close alone for HTTP/1.0; the close is written right behind the last chunk, so an
- * event that races the end is dropped by the closing connection and never follows it on the wire.
+ * then the close, or the close alone for HTTP/1.0; both are written in one task of the I/O loop, so an event
+ * that races the end goes out before them or is dropped by the closing connection, never after the last
+ * chunk.
  */
 public final class SseSession implements SseStream {
     private static final Logger log = LoggerFactory.getLogger(SseSession.class);
@@ -242,10 +243,24 @@ public final class SseSession implements SseStream {
                 return false;
             }
         } while (!STATE.compareAndSet(this, s, ENDED));
-        if (s == OPEN && chunked) {
-            connection.write(Unpooled.wrappedBuffer(LAST_CHUNK));
+        boolean lastChunk = s == OPEN && chunked;
+        // The last chunk and the close in one task of the I/O loop: an event another thread writes meanwhile
+        // comes before both or after the close, which drops it; never between them.
+        Runnable finish = () -> {
+            if (lastChunk) {
+                connection.write(Unpooled.wrappedBuffer(LAST_CHUNK));
+            }
+            connection.close();
+        };
+        if (connection.ioLoop().inEventLoop()) {
+            finish.run();
+        } else {
+            try {
+                connection.ioLoop().execute(finish);
+            } catch (RejectedExecutionException e) {
+                connection.abort();
+            }
         }
-        connection.close();
         return true;
     }
 

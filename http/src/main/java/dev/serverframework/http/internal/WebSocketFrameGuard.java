@@ -3,11 +3,13 @@ package dev.serverframework.http.internal;
 import dev.serverframework.http.websocket.WebSocket;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelPromise;
 import io.netty.handler.codec.CodecException;
 import io.netty.handler.codec.PrematureChannelClosureException;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.ContinuationWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
@@ -25,12 +27,14 @@ import java.nio.charset.StandardCharsets;
  * after it. Also refuses reserved bits that no agreed extension took (the inflater clears RSV1 of the
  * messages it inflates), and a frame over the largest message: the frame decoder's limit on a compressed
  * connection leaves room for deflate's overhead, so an uncompressed frame there is held to the limit here.
- * One handler for what Netty does in two (its UTF-8 validator is one more handler per idle socket). One per
- * connection; on the I/O loop.
+ * One handler for what Netty does in two (its UTF-8 validator is one more handler per idle socket). On the
+ * way out, it drops data frames written after a close frame. One per connection; on the I/O loop.
  */
-final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter implements ByteProcessor {
+final class WebSocketFrameGuard extends ChannelDuplexHandler implements ByteProcessor {
     private final int maxMessageSize;
     private boolean violated;
+    /** A close frame has gone out: data frames written after it are dropped (RFC 6455 5.5.1). */
+    private boolean closeSent;
     /** A fragmented text message is under way: its continuations are text. */
     private boolean inText;
     /** UTF-8 across a text message's fragments: continuation bytes still due, and the range of the next. */
@@ -65,6 +69,32 @@ final class WebSocketFrameGuard extends ChannelInboundHandlerAdapter implements 
             return;
         }
         ctx.fireChannelRead(msg);
+    }
+
+    /**
+     * Lets out frames in the order the I/O loop sees them, and no data frame after a close frame: a send that
+     * raced the close on another thread, and passed its check before the close, is dropped here (its write
+     * fails). Control frames still go out: a ping is answered until the peer's close has come. On the I/O loop.
+     */
+    @Override
+    public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
+        if (closeSent && isData(msg)) {
+            ReferenceCountUtil.release(msg);
+            if (!promise.isVoid()) {
+                promise.tryFailure(new IllegalStateException("the WebSocket is closing"));
+            }
+            return;
+        }
+        if (msg instanceof CloseWebSocketFrame) {
+            closeSent = true;
+        }
+        ctx.write(msg, promise);
+    }
+
+    /** A data frame: a message's frame, or a {@code PreparedMessage}'s bytes (never empty, unlike a marker). */
+    private static boolean isData(Object msg) {
+        return msg instanceof TextWebSocketFrame || msg instanceof BinaryWebSocketFrame
+                || msg instanceof ContinuationWebSocketFrame || msg instanceof ByteBuf b && b.isReadable();
     }
 
     /** Checks a data frame's text, carrying a character cut by a fragment's end into the next fragment. */

@@ -127,7 +127,9 @@ final class WebSocketProtocol implements Protocol<Object> {
                 handler.onBinary(session, binary.content());
             }
         } else if (message instanceof PingWebSocketFrame ping) {
-            if (session.state() == WebSocketSession.OPEN) {
+            // Answered until the peer's close has come (RFC 6455 5.5.2), also while ours waits for its answer.
+            int state = session.state();
+            if (state == WebSocketSession.OPEN || state == WebSocketSession.CLOSING) {
                 connection.write(new PongWebSocketFrame(ping.content().retain()));
             }
         } else if (message instanceof PongWebSocketFrame) {
@@ -151,9 +153,10 @@ final class WebSocketProtocol implements Protocol<Object> {
             return;
         }
         boolean ours = session.sentClose();
-        if (!ours) {
-            // Echoed with the peer's code (RFC 6455 5.5.1); a close without one gets a 1000.
-            session.startClosing(code < 0 ? WebSocket.NORMAL_CLOSURE : code, "");
+        if (!ours && session.startClosing(code < 0 ? WebSocket.NORMAL_CLOSURE : code, "")) {
+            // Echoed with the peer's code (RFC 6455 5.5.1); a close without one gets a 1000. A peer that
+            // stops reading after its close is cut after the close timeout, not after the write-stall one.
+            session.cutAfterCloseTimeout();
         }
         session.closed();
         connection.close();

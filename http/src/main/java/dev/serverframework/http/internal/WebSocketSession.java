@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
@@ -249,14 +250,19 @@ public final class WebSocketSession implements WebSocket {
      */
     void cutAfterCloseTimeout() {
         long nanos = protocol.options().closeTimeout().toNanos();
-        connection.ioLoop().schedule(() -> {
-            ChannelFuture written = closeWrite;
-            if (written != null && written.isDone()) {
-                connection.close();
-            } else {
-                connection.abort();
-            }
-        }, nanos, TimeUnit.NANOSECONDS);
+        try {
+            connection.ioLoop().schedule(() -> {
+                ChannelFuture written = closeWrite;
+                if (written != null && written.isDone()) {
+                    connection.close();
+                } else {
+                    connection.abort();
+                }
+            }, nanos, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            // The server's loops are shutting down: the stop closes every connection anyway.
+            connection.abort();
+        }
     }
 
     /** The closing handshake is over. */

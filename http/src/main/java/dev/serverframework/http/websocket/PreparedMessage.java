@@ -10,8 +10,9 @@ import java.util.Objects;
 /**
  * A WebSocket message encoded once into its frame, to be sent to many sockets: a server's frames are not
  * masked, so every receiver gets the same bytes, and a broadcast costs a buffer wrapper per receiver
- * instead of an encoding. Always sent uncompressed, which {@code permessage-deflate} allows. Immutable;
- * any thread.
+ * instead of an encoding. Always sent uncompressed, which {@code permessage-deflate} allows. The frame is
+ * kept in direct memory, which the garbage collector frees with the message: prepare a message once per
+ * broadcast, not once per receiver. Immutable; any thread.
  */
 public final class PreparedMessage {
     private static final int OPCODE_TEXT = 0x1;

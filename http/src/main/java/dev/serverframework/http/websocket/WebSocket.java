@@ -86,7 +86,7 @@ public interface WebSocket {
      * sent before, and the connection closes when the peer answers with its own, or after the route's close
      * timeout. Nothing more is sent or delivered after it. Does nothing on a socket already closing.
      *
-     * @param code   1000, 1001, 1003, 1007 to 1014, or 3000 to 4999 (RFC 6455 7.4)
+     * @param code   1000 to 1003, 1007 to 1014, or 3000 to 4999 (RFC 6455 7.4)
      * @param reason at most 123 bytes of UTF-8; may be empty
      * @throws IllegalArgumentException for a code a close frame may not carry, or a longer reason
      */

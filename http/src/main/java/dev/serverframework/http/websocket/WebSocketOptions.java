@@ -149,7 +149,11 @@ public final class WebSocketOptions {
             return this;
         }
 
-        /** The bytes that may wait for a slow reader before it is closed with 1008, at least 1; default 1 MiB. */
+        /**
+         * The bytes that may wait for a slow reader before it is closed with 1008, at least 1; default 1 MiB.
+         * Keep it above {@link #maxMessageSize} plus a 14-byte frame header: a smaller queue cannot take one
+         * message of the largest size, and closes even a fast reader that is sent one.
+         */
         public Builder maxQueuedBytes(long bytes) {
             this.maxQueuedBytes = SettingChecks.atLeast("maxQueuedBytes", bytes, 1);
             return this;
