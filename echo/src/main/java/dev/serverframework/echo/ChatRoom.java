@@ -8,15 +8,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
@@ -50,32 +46,17 @@ public final class ChatRoom {
 
     private static final Logger log = LoggerFactory.getLogger(ChatRoom.class);
     private static final AttributeKey<Member> MEMBER = AttributeKey.valueOf(ChatRoom.class, "member");
-    private static final Pattern NICKNAME = Pattern.compile("[\\p{L}\\p{N}_.-]{1,32}");
     private static final Pattern LINE_BREAK = Pattern.compile("\r\n|\r|\n");
-    private static final String GUEST = "guest-";
-
-    /** Seated, gets lines and may speak. */
-    private static final int PRESENT = 0;
-    /** On its way out (quit, dropped, idle, stopping): gets no more lines, its own are ignored. */
-    private static final int LEAVING = 1;
-    /** Its connection is gone but it may come back ({@link #rejoin}): keeps its name, gets no lines. */
-    private static final int AWAY = 2;
-    /** Gone: its name is free and its leave announced. */
-    private static final int LEFT = 3;
-    /** Came back on another connection: a new {@link Member} took its place. */
-    private static final int MOVED = 4;
 
     private final int maxLineLength;
-    private final int historySize;
-    /** Nickname to member; changed under {@link #names}, which also orders the state changes that free a name. */
-    private final ConcurrentHashMap<String, Member> nicknames = new ConcurrentHashMap<>();
-    private final Object names = new Object();
+    private final Nicknames nicknames = new Nicknames();
+    private final ChatCommands commands = new ChatCommands(this, nicknames);
     /** The servers the members joined on: a broadcast goes through each one's {@code each}. */
     private final Set<Server> servers = new CopyOnWriteArraySet<>();
     /** Numbers broadcasts and hands them to {@code each} in that order, so that every member sees one order. */
     private final Object order = new Object();
-    private long lastLineId;
-    private final ArrayDeque<Line> history = new ArrayDeque<>();
+    /** Guarded by {@link #order}, but for its size. */
+    private final RoomHistory history;
 
     /** A room with the default limits (see {@link Builder}). Any thread. */
     public ChatRoom() {
@@ -84,7 +65,7 @@ public final class ChatRoom {
 
     private ChatRoom(Builder b) {
         this.maxLineLength = b.maxLineLength;
-        this.historySize = b.history;
+        this.history = new RoomHistory(b.history);
     }
 
     /** Starts building a room with other limits. Any thread. */
@@ -99,7 +80,7 @@ public final class ChatRoom {
 
     /** How many of the last lines the room keeps for members that come back. Any thread. */
     public int historySize() {
-        return historySize;
+        return history.size();
     }
 
     /** The member seated on this connection, or null. Any thread. */
@@ -112,9 +93,7 @@ public final class ChatRoom {
      * The names of the members present or away, sorted. Any thread.
      */
     public List<String> names() {
-        List<String> list = new ArrayList<>(nicknames.keySet());
-        list.sort(null);
-        return list;
+        return nicknames.sorted();
     }
 
     /**
@@ -123,15 +102,15 @@ public final class ChatRoom {
      */
     public Member join(Connection connection, Sink sink) {
         Objects.requireNonNull(sink, "sink");
-        Member me = new Member(this, connection.id(), connection, sink, GUEST + connection.id());
-        nicknames.put(me.name, me);
+        Member me = new Member(this, connection.id(), connection, sink, Nicknames.GUEST + connection.id());
+        nicknames.add(me);
         servers.add(connection.server());
         connection.attr(MEMBER).set(me);
         // The others are chosen before the welcome goes out: a client that connects after reading its
         // welcome is never told of a join that happened before it. Lines numbered before the join are not
         // for the newcomer, even those whose delivery reaches its executor after this.
         synchronized (order) {
-            me.seen = lastLineId;
+            me.seen = history.lastLineId();
             broadcast(me, "* " + me.name + " joined", false);
         }
         send(me, "* welcome, you are " + me.name + "; commands: /nick NAME, /who, /quit");
@@ -144,14 +123,14 @@ public final class ChatRoom {
      * heard. On the member's executor.
      */
     public void say(Member me, String line) {
-        if (me.state.get() != PRESENT || line.isEmpty()) {
+        if (!me.state.isPresent() || line.isEmpty()) {
             return;
         }
         // A char is at most 3 bytes of UTF-8, so most lines need no encoding to be measured.
         if (line.length() > maxLineLength / 3 && line.getBytes(StandardCharsets.UTF_8).length > maxLineLength) {
             tooLong(me, "line longer than " + maxLineLength + " bytes");
         } else if (line.startsWith("/")) {
-            command(me, line);
+            commands.run(me, line);
         } else {
             broadcast(me, me.name + ": " + line, true);
         }
@@ -172,70 +151,12 @@ public final class ChatRoom {
      * leaves. A member already leaving only has its transport closed. On the member's executor.
      */
     public void tooLong(Member me, String reason) {
-        if (me.state.get() != PRESENT) {
+        if (!me.state.isPresent()) {
             me.sink.close();
             return;
         }
         send(me, "error: " + reason);
         leave(me);
-    }
-
-    private void command(Member me, String line) {
-        int space = line.indexOf(' ');
-        String command = space < 0 ? line : line.substring(0, space);
-        String argument = space < 0 ? "" : line.substring(space + 1).trim();
-        switch (command) {
-            case "/nick" -> nick(me, argument);
-            case "/who" -> who(me);
-            case "/quit" -> {
-                send(me, "* bye");
-                leave(me);
-            }
-            default -> send(me, "error: unknown command " + command + "; try /nick NAME, /who, /quit");
-        }
-    }
-
-    private void nick(Member me, String name) {
-        if (!NICKNAME.matcher(name).matches()) {
-            send(me, "error: a nickname is 1 to 32 letters, digits, '_', '-' or '.'");
-            return;
-        }
-        if (name.startsWith(GUEST)) {
-            send(me, "error: nicknames starting with " + GUEST + " are reserved");
-            return;
-        }
-        String old;
-        boolean taken = false;
-        synchronized (names) {
-            old = me.name;
-            if (me.state.get() != PRESENT) {
-                return; // taken over by a rejoin meanwhile
-            }
-            if (!name.equals(old)) {
-                taken = nicknames.putIfAbsent(name, me) != null;
-                if (!taken) {
-                    me.name = name;
-                    nicknames.remove(old, me);
-                }
-            }
-        }
-        if (name.equals(old)) {
-            send(me, "* you are already " + name);
-        } else if (taken) {
-            send(me, "error: nickname " + name + " is taken");
-        } else {
-            send(me, "* you are now " + name);
-            broadcast(me, "* " + old + " is now known as " + name, false);
-        }
-    }
-
-    /**
-     * Answers from the nickname table, at once: a reply gathered with {@code Server.each} would come
-     * after the answers to commands sent behind {@code /who} (and never after a {@code /quit}).
-     */
-    private void who(Member me) {
-        List<String> list = names();
-        send(me, "* " + list.size() + " online: " + String.join(", ", list));
     }
 
     /**
@@ -244,7 +165,7 @@ public final class ChatRoom {
      * member's executor.
      */
     public void leave(Member me) {
-        if (me.state.compareAndSet(PRESENT, LEAVING)) {
+        if (me.state.startLeaving()) {
             me.sink.close();
         }
     }
@@ -253,7 +174,7 @@ public final class ChatRoom {
      * The member's connection was quiet for too long: it is told so and leaves. On the member's executor.
      */
     public void idle(Member me) {
-        if (me.state.get() == PRESENT) {
+        if (me.state.isPresent()) {
             send(me, "* idle too long, closing");
             leave(me);
         }
@@ -264,7 +185,7 @@ public final class ChatRoom {
      * more lines. On the member's executor.
      */
     public void serverStopping(Member me) {
-        if (me.state.compareAndSet(PRESENT, LEAVING)) {
+        if (me.state.startLeaving()) {
             send(me, "* server shutting down, goodbye");
         }
     }
@@ -275,15 +196,10 @@ public final class ChatRoom {
      * executor.
      */
     public void left(Member me) {
-        synchronized (names) {
-            int s = me.state.get();
-            if (s == LEFT || s == MOVED) {
-                return;
-            }
-            me.state.set(LEFT);
-            nicknames.remove(me.name, me);
+        if (!nicknames.free(me)) {
+            return;
         }
-        if (me.leaveAnnounced.compareAndSet(false, true)) {
+        if (me.state.announceLeave()) {
             broadcast(me, "* " + me.name + " left", false);
         }
     }
@@ -294,7 +210,7 @@ public final class ChatRoom {
      * leaves instead, as by {@link #left}. Returns whether the member is now away. On the member's executor.
      */
     public boolean away(Member me) {
-        if (me.state.compareAndSet(PRESENT, AWAY)) {
+        if (me.state.goAway()) {
             return true;
         }
         left(me);
@@ -307,11 +223,11 @@ public final class ChatRoom {
      * connection, which is where its leave line starts from.
      */
     public boolean expire(Member me) {
-        if (me.state.get() != AWAY) {
+        if (!me.state.isAway()) {
             return false;
         }
         left(me);
-        return me.state.get() == LEFT;
+        return me.state.hasLeft();
     }
 
     /**
@@ -330,45 +246,29 @@ public final class ChatRoom {
         if (previous.room != this) {
             throw new IllegalArgumentException("member " + previous.name + " is not of this room");
         }
-        Member me;
-        boolean takeOver;
-        synchronized (names) {
-            int s = previous.state.get();
-            if (s != AWAY && s != PRESENT) {
-                return null;
-            }
-            previous.state.set(MOVED);
-            takeOver = s == PRESENT;
-            me = new Member(this, previous.id, connection, sink, previous.name);
-            nicknames.replace(me.name, previous, me);
+        Nicknames.Handover handover = nicknames.handOver(previous,
+                name -> new Member(this, previous.id, connection, sink, name));
+        if (handover == null) {
+            return null;
         }
-        if (takeOver) {
+        Member me = handover.successor();
+        if (handover.tookOver()) {
             previous.sink.close();
         }
         servers.add(connection.server());
         connection.attr(MEMBER).set(me);
-        List<Line> missed = new ArrayList<>();
-        long from;
-        boolean gap;
+        RoomHistory.Replay replay;
         synchronized (order) {
-            // A position from the client is only a hint: one past the last line (a forged header, say) is
-            // taken as the last line.
-            from = Math.min(Math.max(lastSeen, 0), lastLineId);
-            me.seen = lastLineId;
-            Line oldest = history.peekFirst();
-            gap = from < lastLineId && (oldest == null || oldest.id > from + 1);
-            for (Line line : history) {
-                if (line.id > from && line.isFor(me)) {
-                    missed.add(line);
-                }
-            }
+            replay = history.replay(me, lastSeen);
+            me.seen = history.lastLineId();
         }
         // These private lines carry the position the client has really reached, so that a connection lost
         // in the middle of the replay resumes where it broke off.
-        boolean open = sendAt(me, "* welcome back, you are " + me.name, from)
-                && (!gap || sendAt(me, "* some lines were missed while you were away", from));
+        List<RoomHistory.Line> missed = replay.missed();
+        boolean open = sendAt(me, "* welcome back, you are " + me.name, replay.from())
+                && (!replay.gap() || sendAt(me, "* some lines were missed while you were away", replay.from()));
         for (int i = 0; open && i < missed.size(); i++) {
-            open = sendAt(me, missed.get(i).text, missed.get(i).id);
+            open = sendAt(me, missed.get(i).text(), missed.get(i).id());
         }
         return me;
     }
@@ -377,26 +277,18 @@ public final class ChatRoom {
      * Sends a line to every member but the sender (and to the sender too when {@code echo} and its
      * transport wants its own lines back), numbered, kept in the history. On the sender's executor.
      */
-    private void broadcast(Member sender, String text, boolean echo) {
+    void broadcast(Member sender, String text, boolean echo) {
         Connection origin = sender.connection;
-        if (++sender.broadcastsInFlight == MAX_BROADCASTS_IN_FLIGHT) {
-            sender.sink.pauseInput();
-        }
+        sender.inFlight.started();
         synchronized (order) {
-            Line line = new Line(++lastLineId, sender.id, echo, text);
-            if (historySize > 0) {
-                if (history.size() == historySize) {
-                    history.removeFirst();
-                }
-                history.addLast(line);
-            }
+            RoomHistory.Line line = history.add(sender.id, echo, text);
             List<Server> through = List.copyOf(servers);
             AtomicInteger remaining = new AtomicInteger(through.size());
             // Each server's onFinish runs on the origin's executor, like this method, so the sender's count
             // needs no lock; the last of them lets the sender be read again.
             Runnable finished = () -> {
-                if (remaining.decrementAndGet() == 0 && sender.broadcastsInFlight-- == MAX_BROADCASTS_IN_FLIGHT) {
-                    sender.sink.resumeInput();
+                if (remaining.decrementAndGet() == 0) {
+                    sender.inFlight.finished();
                 }
             };
             for (Server server : through) {
@@ -410,19 +302,19 @@ public final class ChatRoom {
     }
 
     /** On the target's executor: hands the line to the member, or drops it when its sink refuses. */
-    private void deliver(Connection target, Line line) {
+    private void deliver(Connection target, RoomHistory.Line line) {
         Member m = member(target);
-        if (m == null || m.state.get() != PRESENT || line.id <= m.seen) {
+        if (m == null || !m.state.isPresent() || line.id() <= m.seen) {
             return; // not yet welcomed, on its way out, or given this line already (a rejoin's replay)
         }
-        m.seen = line.id;
-        if (line.isFor(m) && !m.sink.send(line.text, line.id)) {
+        m.seen = line.id();
+        if (line.isFor(m) && !m.sink.send(line.text(), line.id())) {
             dropped(m);
         }
     }
 
-    /** A private line, at the member's current position. */
-    private void send(Member me, String line) {
+    /** A private line, at the member's current position. On the member's executor. */
+    void send(Member me, String line) {
         sendAt(me, line, me.seen);
     }
 
@@ -440,10 +332,10 @@ public final class ChatRoom {
      * why to it and closes). The others are told now; nothing more goes to it.
      */
     private void dropped(Member m) {
-        if (!m.state.compareAndSet(PRESENT, LEAVING)) {
+        if (!m.state.startLeaving()) {
             return;
         }
-        m.leaveAnnounced.set(true);
+        m.state.markLeaveAnnounced();
         log.debug("Chat member {} (connection {}) dropped: it reads too slowly", m.name, m.connection.id());
         broadcast(m, "* " + m.name + " left (too slow)", false);
     }
@@ -459,14 +351,6 @@ public final class ChatRoom {
             return true;
         } catch (RejectedExecutionException e) {
             return false;
-        }
-    }
-
-    /** One broadcast line: its number in the room's order, who said it, whether it goes back to them. */
-    private record Line(long id, long originId, boolean echo, String text) {
-        /** Whether a member gets this line: all but the origin, and the origin too when echoed. */
-        boolean isFor(Member m) {
-            return originId != m.id || echo && m.sink.echoesOwnLines();
         }
     }
 
@@ -517,18 +401,18 @@ public final class ChatRoom {
      * Any thread may read it.
      */
     public static final class Member {
-        private final ChatRoom room;
+        final ChatRoom room;
         /** The first connection's id, kept across rejoins: which lines were this member's. */
-        private final long id;
-        private final Connection connection;
-        private final Sink sink;
-        private volatile String name;
-        private final AtomicInteger state = new AtomicInteger(PRESENT);
-        private final AtomicBoolean leaveAnnounced = new AtomicBoolean();
+        final long id;
+        final Connection connection;
+        final Sink sink;
+        /** Changed under the {@link Nicknames} lock, on the member's executor. */
+        volatile String name;
+        final MemberState state = new MemberState();
         /** Executor only: the id of the last room line handed to this member (or passed over). */
-        private long seen;
+        long seen;
         /** Executor only: this member's broadcasts not yet run on every receiver. */
-        private int broadcastsInFlight;
+        final BroadcastsInFlight inFlight;
 
         private Member(ChatRoom room, long id, Connection connection, Sink sink, String name) {
             this.room = room;
@@ -536,6 +420,7 @@ public final class ChatRoom {
             this.connection = connection;
             this.sink = sink;
             this.name = name;
+            this.inFlight = new BroadcastsInFlight(sink);
         }
 
         /** The member's nickname. */
@@ -550,17 +435,17 @@ public final class ChatRoom {
 
         /** Whether the member is seated: it gets lines and may speak. */
         public boolean isPresent() {
-            return state.get() == PRESENT;
+            return state.isPresent();
         }
 
         /** Whether the member's connection is gone and it may still come back. */
         public boolean isAway() {
-            return state.get() == AWAY;
+            return state.isAway();
         }
 
         /** Whether the member has left the room for good (its name is free). */
         public boolean hasLeft() {
-            return state.get() == LEFT;
+            return state.hasLeft();
         }
 
         @Override
