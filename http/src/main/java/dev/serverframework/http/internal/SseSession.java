@@ -6,7 +6,6 @@ import dev.serverframework.http.sse.SseStream;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -14,9 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * One connection's Server-Sent Events stream: what the request said (target, path parameters,
@@ -30,9 +27,9 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  * that races the end goes out before them or is dropped by the closing connection, never after the last
  * chunk.
  */
-public final class SseSession implements SseStream {
+public final class SseSession extends CountedWrites implements SseStream {
     private static final Logger log = LoggerFactory.getLogger(SseSession.class);
-    private static final AttributeKey<SseSession> KEY = AttributeKey.valueOf(SseSession.class, "session");
+    private static final ConnectionSlot<SseSession> SLOT = new ConnectionSlot<>(SseSession.class);
 
     /** Accepted, the head on its way: nothing may be sent yet. */
     static final int CONNECTING = 0;
@@ -47,10 +44,7 @@ public final class SseSession implements SseStream {
 
     private static final AtomicIntegerFieldUpdater<SseSession> STATE =
             AtomicIntegerFieldUpdater.newUpdater(SseSession.class, "state");
-    private static final AtomicLongFieldUpdater<SseSession> QUEUED =
-            AtomicLongFieldUpdater.newUpdater(SseSession.class, "queued");
 
-    private final Connection connection;
     private final SseProtocol protocol;
     private final String uri;
     private final Map<String, String> pathParams;
@@ -58,7 +52,6 @@ public final class SseSession implements SseStream {
     /** HTTP/1.1: every write is a chunk, and the end is the last chunk. HTTP/1.0: the close ends the body. */
     private final boolean chunked;
     private volatile int state;
-    private volatile long queued;
     /** Executor only: bytes the client sent on the stream, all discarded. */
     long discarded;
     /** Executor only: the handler has been told of the close. */
@@ -66,7 +59,7 @@ public final class SseSession implements SseStream {
 
     SseSession(Connection connection, SseProtocol protocol, String uri, Map<String, String> pathParams,
                String lastEventId, boolean chunked) {
-        this.connection = connection;
+        super(connection);
         this.protocol = protocol;
         this.uri = uri;
         this.pathParams = pathParams;
@@ -79,28 +72,26 @@ public final class SseSession implements SseStream {
      * its head still waits for its turn. Any thread.
      */
     public static SseSession of(Connection connection) {
-        SseSession s = connection.attr(KEY).get();
+        SseSession s = SLOT.get(connection);
         return s == null || s.state == CONNECTING ? null : s;
     }
 
     /** The session of the connection, whatever its state; null when there is none. */
     static SseSession any(Connection connection) {
-        return connection.attr(KEY).get();
+        return SLOT.get(connection);
     }
 
     /** The session of the channel (a connection's attributes are its channel's), whatever its state. */
     static SseSession any(Channel channel) {
-        return channel.attr(KEY).get();
+        return SLOT.get(channel);
     }
 
     static void attach(Connection connection, SseSession session) {
-        connection.attr(KEY).set(session);
+        SLOT.set(connection, session);
     }
 
-    @SuppressWarnings("deprecation")
     static void detach(Connection connection) {
-        // Removed, not set to null: an emptied attribute would keep its slot on the connection.
-        connection.attr(KEY).getAndRemove();
+        SLOT.remove(connection);
     }
 
     /**
@@ -187,13 +178,12 @@ public final class SseSession implements SseStream {
     private boolean enqueue(byte[] body) {
         int bytes = chunked ? body.length + Integer.toHexString(body.length).length() + 4 : body.length;
         long limit = protocol.options().maxQueuedBytes();
-        if (QUEUED.addAndGet(this, bytes) > limit) {
-            QUEUED.addAndGet(this, -bytes);
+        // Checked before the framed buffer is made: a refused event costs no allocation.
+        if (queuedBytes() + bytes > limit) {
             tooSlow(limit);
             return false;
         }
-        connection.write(frame(body, bytes)).addListener(f -> QUEUED.addAndGet(this, -bytes));
-        return true;
+        return writeCounted(frame(body, bytes), bytes, limit);
     }
 
     /** The write of one event: a chunk for HTTP/1.1, in one buffer; the shared bytes themselves for HTTP/1.0. */
@@ -213,16 +203,11 @@ public final class SseSession implements SseStream {
      * The client reads too slowly: the stream ends after what is queued, the connection closes after it, and
      * is cut if the client has not read it all within the drop grace.
      */
-    private void tooSlow(long limit) {
+    @Override
+    void tooSlow(long limit) {
         if (end()) {
             log.debug("SSE stream {} ended: more than {} bytes queued for it", connection.id(), limit);
-            long nanos = protocol.options().dropGrace().toNanos();
-            try {
-                connection.ioLoop().schedule(connection::abort, nanos, TimeUnit.NANOSECONDS);
-            } catch (RejectedExecutionException e) {
-                // The I/O loop is gone: the connection went with it.
-                connection.abort();
-            }
+            afterDelay(protocol.options().dropGrace().toNanos(), connection::abort);
         }
     }
 
@@ -272,11 +257,6 @@ public final class SseSession implements SseStream {
     @Override
     public boolean isOpen() {
         return state == OPEN && connection.isOpen();
-    }
-
-    @Override
-    public long queuedBytes() {
-        return queued;
     }
 
     @Override

@@ -12,18 +12,13 @@ import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtension;
-import io.netty.util.AttributeKey;
-import io.netty.util.ReferenceCountUtil;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.Objects;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
-import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
  * One connection's WebSocket state: what the handshake agreed, where the closing handshake is, and how many
@@ -31,9 +26,9 @@ import java.util.concurrent.atomic.AtomicLongFieldUpdater;
  * connection attribute; the sending side is thread-safe, the receiving side runs on the connection's
  * executor (through {@link WebSocketProtocol}).
  */
-public final class WebSocketSession implements WebSocket {
+public final class WebSocketSession extends CountedWrites implements WebSocket {
     private static final Logger log = LoggerFactory.getLogger(WebSocketSession.class);
-    private static final AttributeKey<WebSocketSession> KEY = AttributeKey.valueOf(WebSocketSession.class, "session");
+    private static final ConnectionSlot<WebSocketSession> SLOT = new ConnectionSlot<>(WebSocketSession.class);
 
     /** Accepted, the 101 on its way: nothing may be sent yet. */
     static final int CONNECTING = 0;
@@ -45,10 +40,7 @@ public final class WebSocketSession implements WebSocket {
 
     private static final AtomicIntegerFieldUpdater<WebSocketSession> STATE =
             AtomicIntegerFieldUpdater.newUpdater(WebSocketSession.class, "state");
-    private static final AtomicLongFieldUpdater<WebSocketSession> QUEUED =
-            AtomicLongFieldUpdater.newUpdater(WebSocketSession.class, "queued");
 
-    private final Connection connection;
     private final WebSocketProtocol protocol;
     private final String uri;
     private final Map<String, String> pathParams;
@@ -57,7 +49,6 @@ public final class WebSocketSession implements WebSocket {
     private WebSocketServerExtension extension;
     private final boolean compressed;
     private volatile int state;
-    private volatile long queued;
     /** The close this side sent (code and reason), for {@code onClose}: written by the thread that closed. */
     private volatile int sentCode;
     private volatile String sentReason;
@@ -70,7 +61,7 @@ public final class WebSocketSession implements WebSocket {
 
     WebSocketSession(Connection connection, WebSocketProtocol protocol, String uri, Map<String, String> pathParams,
                      String subprotocol, WebSocketServerExtension extension) {
-        this.connection = connection;
+        super(connection);
         this.protocol = protocol;
         this.uri = uri;
         this.pathParams = pathParams;
@@ -81,27 +72,26 @@ public final class WebSocketSession implements WebSocket {
 
     /** The session of a connection that is a WebSocket (open, closing or closed), or null. Any thread. */
     public static WebSocketSession of(Connection connection) {
-        WebSocketSession s = connection.attr(KEY).get();
+        WebSocketSession s = SLOT.get(connection);
         return s == null || s.state == CONNECTING ? null : s;
     }
 
     /** The session of the connection, whatever its state; null when there is none. */
     static WebSocketSession any(Connection connection) {
-        return connection.attr(KEY).get();
+        return SLOT.get(connection);
     }
 
     /** The session of the channel (a connection's attributes are its channel's), whatever its state. */
     static WebSocketSession any(Channel channel) {
-        return channel.attr(KEY).get();
+        return SLOT.get(channel);
     }
 
     static void attach(Connection connection, WebSocketSession session) {
-        connection.attr(KEY).set(session);
+        SLOT.set(connection, session);
     }
 
-    @SuppressWarnings("deprecation")
     static void detach(Connection connection) {
-        connection.attr(KEY).getAndRemove();
+        SLOT.remove(connection);
     }
 
     /** Hands the agreed extension to the pipeline's builder once, and forgets it (its handshaker state is big). */
@@ -188,22 +178,15 @@ public final class WebSocketSession implements WebSocket {
      * instead. Counts the frame's bytes until the transport has taken them.
      */
     private boolean enqueue(Object frame, int bytes) {
-        long limit = protocol.options().maxQueuedBytes();
-        if (QUEUED.addAndGet(this, bytes) > limit) {
-            QUEUED.addAndGet(this, -bytes);
-            ReferenceCountUtil.release(frame);
-            tooSlow(limit);
-            return false;
-        }
-        connection.write(frame).addListener(f -> QUEUED.addAndGet(this, -bytes));
-        return true;
+        return writeCounted(frame, bytes, protocol.options().maxQueuedBytes());
     }
 
     /**
      * The peer reads too slowly: a 1008 close frame goes out after what is queued, the connection closes
      * after it, and is cut if the peer has not read it all within the close timeout.
      */
-    private void tooSlow(long limit) {
+    @Override
+    void tooSlow(long limit) {
         if (startClosing(POLICY_VIOLATION, "too slow: more than " + limit + " bytes queued")) {
             log.debug("WebSocket {} closed: more than {} bytes queued for it", connection.id(), limit);
             connection.close();
@@ -249,20 +232,14 @@ public final class WebSocketSession implements WebSocket {
      * or it would hold the connection until the framework's much longer write-stall timeout.
      */
     void cutAfterCloseTimeout() {
-        long nanos = protocol.options().closeTimeout().toNanos();
-        try {
-            connection.ioLoop().schedule(() -> {
-                ChannelFuture written = closeWrite;
-                if (written != null && written.isDone()) {
-                    connection.close();
-                } else {
-                    connection.abort();
-                }
-            }, nanos, TimeUnit.NANOSECONDS);
-        } catch (RejectedExecutionException e) {
-            // The server's loops are shutting down: the stop closes every connection anyway.
-            connection.abort();
-        }
+        afterDelay(protocol.options().closeTimeout().toNanos(), () -> {
+            ChannelFuture written = closeWrite;
+            if (written != null && written.isDone()) {
+                connection.close();
+            } else {
+                connection.abort();
+            }
+        });
     }
 
     /** The closing handshake is over. */
@@ -286,11 +263,6 @@ public final class WebSocketSession implements WebSocket {
     @Override
     public boolean isOpen() {
         return state == OPEN && connection.isOpen();
-    }
-
-    @Override
-    public long queuedBytes() {
-        return queued;
     }
 
     @Override
