@@ -27,7 +27,7 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * that races the end goes out before them or is dropped by the closing connection, never after the last
  * chunk.
  */
-public final class SseSession extends CountedWrites implements SseStream {
+public final class SseSession extends SwitchedSession implements SseStream {
     private static final Logger log = LoggerFactory.getLogger(SseSession.class);
     private static final ConnectionSlot<SseSession> SLOT = new ConnectionSlot<>(SseSession.class);
 
@@ -46,8 +46,6 @@ public final class SseSession extends CountedWrites implements SseStream {
             AtomicIntegerFieldUpdater.newUpdater(SseSession.class, "state");
 
     private final SseProtocol protocol;
-    private final String uri;
-    private final Map<String, String> pathParams;
     private final String lastEventId;
     /** HTTP/1.1: every write is a chunk, and the end is the last chunk. HTTP/1.0: the close ends the body. */
     private final boolean chunked;
@@ -59,10 +57,8 @@ public final class SseSession extends CountedWrites implements SseStream {
 
     SseSession(Connection connection, SseProtocol protocol, String uri, Map<String, String> pathParams,
                String lastEventId, boolean chunked) {
-        super(connection);
+        super(connection, uri, pathParams);
         this.protocol = protocol;
-        this.uri = uri;
-        this.pathParams = pathParams;
         this.lastEventId = lastEventId;
         this.chunked = chunked;
     }
@@ -105,21 +101,6 @@ public final class SseSession extends CountedWrites implements SseStream {
 
     int state() {
         return state;
-    }
-
-    @Override
-    public Connection connection() {
-        return connection;
-    }
-
-    @Override
-    public String uri() {
-        return uri;
-    }
-
-    @Override
-    public Map<String, String> pathParams() {
-        return pathParams;
     }
 
     @Override
@@ -261,6 +242,6 @@ public final class SseSession extends CountedWrites implements SseStream {
 
     @Override
     public String toString() {
-        return "SseStream[connection " + connection.id() + ", " + uri + "]";
+        return "SseStream[connection " + connection.id() + ", " + uri() + "]";
     }
 }

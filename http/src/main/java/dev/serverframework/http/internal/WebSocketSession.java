@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
  * connection attribute; the sending side is thread-safe, the receiving side runs on the connection's
  * executor (through {@link WebSocketProtocol}).
  */
-public final class WebSocketSession extends CountedWrites implements WebSocket {
+public final class WebSocketSession extends SwitchedSession implements WebSocket {
     private static final Logger log = LoggerFactory.getLogger(WebSocketSession.class);
     private static final ConnectionSlot<WebSocketSession> SLOT = new ConnectionSlot<>(WebSocketSession.class);
 
@@ -42,8 +42,6 @@ public final class WebSocketSession extends CountedWrites implements WebSocket {
             AtomicIntegerFieldUpdater.newUpdater(WebSocketSession.class, "state");
 
     private final WebSocketProtocol protocol;
-    private final String uri;
-    private final Map<String, String> pathParams;
     private final String subprotocol;
     /** The agreed extension until the pipeline is built; then null, and {@link #compressed} says it was. */
     private WebSocketServerExtension extension;
@@ -61,10 +59,8 @@ public final class WebSocketSession extends CountedWrites implements WebSocket {
 
     WebSocketSession(Connection connection, WebSocketProtocol protocol, String uri, Map<String, String> pathParams,
                      String subprotocol, WebSocketServerExtension extension) {
-        super(connection);
+        super(connection, uri, pathParams);
         this.protocol = protocol;
-        this.uri = uri;
-        this.pathParams = pathParams;
         this.subprotocol = subprotocol;
         this.extension = extension;
         this.compressed = extension != null;
@@ -111,21 +107,6 @@ public final class WebSocketSession extends CountedWrites implements WebSocket {
 
     int state() {
         return state;
-    }
-
-    @Override
-    public Connection connection() {
-        return connection;
-    }
-
-    @Override
-    public String uri() {
-        return uri;
-    }
-
-    @Override
-    public Map<String, String> pathParams() {
-        return pathParams;
     }
 
     @Override
@@ -267,6 +248,6 @@ public final class WebSocketSession extends CountedWrites implements WebSocket {
 
     @Override
     public String toString() {
-        return "WebSocket[connection " + connection.id() + ", " + uri + "]";
+        return "WebSocket[connection " + connection.id() + ", " + uri() + "]";
     }
 }

@@ -3,26 +3,48 @@ package dev.serverframework.http.internal;
 import dev.serverframework.core.Connection;
 import io.netty.util.ReferenceCountUtil;
 
+import java.util.Map;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLongFieldUpdater;
 
 /**
- * The sending side that WebSocket and Server-Sent Events share: writes counted as queued until the transport
- * has taken them, a limit past which the peer is too slow (the subclass ends it in its protocol's way), and
- * a timer that ends the connection when the peer has not let it close in time. The count is a field of the
- * session, not an object of its own: idle connections are many. Thread-safe.
+ * What the session of a connection that HTTP switched away (a WebSocket, a Server-Sent Events stream) holds
+ * whatever its protocol: the request that opened it (target and path parameters), and its sending side:
+ * writes counted as queued until the transport has taken them, a limit past which the peer is too slow (the
+ * subclass ends it in its protocol's way), and a timer that ends the connection when the peer has not let
+ * it close in time. The count is a field of the session, not an object of its own: idle connections are
+ * many. Thread-safe.
  */
-abstract class CountedWrites {
-    private static final AtomicLongFieldUpdater<CountedWrites> QUEUED =
-            AtomicLongFieldUpdater.newUpdater(CountedWrites.class, "queued");
+abstract class SwitchedSession {
+    private static final AtomicLongFieldUpdater<SwitchedSession> QUEUED =
+            AtomicLongFieldUpdater.newUpdater(SwitchedSession.class, "queued");
 
     /** The connection written to. */
     final Connection connection;
+    private final String uri;
+    private final Map<String, String> pathParams;
     private volatile long queued;
 
-    CountedWrites(Connection connection) {
+    SwitchedSession(Connection connection, String uri, Map<String, String> pathParams) {
         this.connection = connection;
+        this.uri = uri;
+        this.pathParams = pathParams;
+    }
+
+    /** The connection underneath. Any thread. */
+    public final Connection connection() {
+        return connection;
+    }
+
+    /** The target of the request that opened the session, path and query. Any thread. */
+    public final String uri() {
+        return uri;
+    }
+
+    /** The path parameters of the route template that request matched. Any thread. */
+    public final Map<String, String> pathParams() {
+        return pathParams;
     }
 
     /**
