@@ -7,6 +7,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.util.concurrent.ScheduledFuture;
 
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -26,6 +29,8 @@ public final class Server {
     private final ServerRuntime runtime;
     private final Broadcasts broadcasts;
     private final TaskScheduler scheduler;
+    /** Subscriptions on this server's workers, ended when it stops. */
+    private final Set<Subscription> workerSubscriptions = ConcurrentHashMap.newKeySet();
 
     Server(ServerSettings settings) {
         this.runtime = new ServerRuntime(this, settings);
@@ -48,6 +53,11 @@ public final class Server {
     public Server start() {
         runtime.start();
         ServerSettings settings = runtime.settings();
+        settings.pubSub().start();
+        runtime.whenTerminated(() -> {
+            workerSubscriptions.forEach(Subscription::cancel);
+            settings.pubSub().close();
+        });
         if (settings.onTick() != null) {
             runEvery(settings.tickPeriod(), 0, () -> settings.onTick().accept(this));
         }
@@ -145,6 +155,67 @@ public final class Server {
      */
     public ScheduledFuture<?> runEvery(Duration period, long repetitions, Runnable task) {
         return scheduler.runEvery(period, repetitions, task);
+    }
+
+    // ---- publish/subscribe ----
+
+    /** This server's publish/subscribe ({@link ServerBuilder#pubSub}). */
+    public PubSub pubSub() {
+        return runtime.settings().pubSub();
+    }
+
+    /**
+     * Publishes {@code message} on {@code channel} through this server's {@link PubSub}: every subscriber in
+     * this process gets it on its executor, and the engine carries it to the other processes (at most once).
+     * Never blocks.
+     *
+     * @param message the bytes, shared with every subscriber: the caller must not change them afterwards
+     * @return how many subscribers in this process it was handed to
+     */
+    public int publish(String channel, byte[] message) {
+        return pubSub().publish(channel, message);
+    }
+
+    /**
+     * Runs {@code task} on one of this server's workers (always the same one, so one message at a time and
+     * in the order they arrive) for every message of {@code channel}, from this process or another, until
+     * cancelled or the server stops.
+     *
+     * @throws IllegalStateException before {@link #start()}
+     */
+    public Subscription subscribe(String channel, Consumer<PubSubMessage> task) {
+        WorkerGroup workers = runtime.workerGroup();
+        if (workers == null) {
+            throw new IllegalStateException("subscribe(channel, task) needs the server's workers: start it first");
+        }
+        Subscription s = pubSub().subscribe(channel, workers.next(), task);
+        workerSubscriptions.add(s);
+        return new Subscription() {
+            @Override
+            public String channel() {
+                return s.channel();
+            }
+
+            @Override
+            public void cancel() {
+                s.cancel();
+                workerSubscriptions.remove(s);
+            }
+
+            @Override
+            public boolean isActive() {
+                return s.isActive();
+            }
+        };
+    }
+
+    /**
+     * Calls {@code handler} on the connection's executor for every message of {@code channel} until the
+     * subscription is cancelled or the connection closes: a protocol's SUBSCRIBE.
+     */
+    public Subscription subscribe(Connection connection, String channel,
+                                  BiConsumer<Connection, PubSubMessage> handler) {
+        return pubSub().subscribe(connection, channel, handler);
     }
 
     /** Open connections of {@code service}, or of all services when it is null. */

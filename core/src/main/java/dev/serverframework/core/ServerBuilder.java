@@ -40,6 +40,7 @@ public final class ServerBuilder {
     int writeBufferLowWaterMark = 32 * 1024;
     int writeBufferHighWaterMark = 64 * 1024;
     SslContext sslContext;
+    PubSub pubSub;
     boolean shutdownHook = true;
     Consumer<Server> onInit;
     Consumer<Server> onFinish;
@@ -201,6 +202,16 @@ public final class ServerBuilder {
             throw new IllegalArgumentException("tls needs a server SslContext, got a client one");
         }
         this.sslContext = context;
+        return this;
+    }
+
+    /**
+     * The publish/subscribe this server's {@link Server#publish} and {@link Server#subscribe} use: pass one
+     * {@link PubSub} to several servers to share its channels (and its engine's links), or one over a Redis
+     * engine to reach other processes. Default: an in-process one of this server's own.
+     */
+    public ServerBuilder pubSub(PubSub pubSub) {
+        this.pubSub = Objects.requireNonNull(pubSub, "pubSub");
         return this;
     }
 

@@ -29,6 +29,7 @@ public final class ServerSettings {
     private final int writeBufferLowWaterMark;
     private final int writeBufferHighWaterMark;
     private final SslContext sslContext;
+    private final PubSub pubSub;
     private final boolean shutdownHook;
     private final Consumer<Server> onInit;
     private final Consumer<Server> onFinish;
@@ -56,6 +57,7 @@ public final class ServerSettings {
         this.writeBufferLowWaterMark = b.writeBufferLowWaterMark;
         this.writeBufferHighWaterMark = b.writeBufferHighWaterMark;
         this.sslContext = b.sslContext;
+        this.pubSub = b.pubSub != null ? b.pubSub : PubSub.inProcess();
         this.shutdownHook = b.shutdownHook;
         this.onInit = b.onInit;
         this.onFinish = b.onFinish;
@@ -152,6 +154,11 @@ public final class ServerSettings {
     /** TLS context, or {@code null} for plain TCP. */
     public SslContext sslContext() {
         return sslContext;
+    }
+
+    /** The publish/subscribe of this server: the one given, or an in-process one of its own. */
+    public PubSub pubSub() {
+        return pubSub;
     }
 
     /** Whether SIGINT/SIGTERM stop the server gracefully. */

@@ -296,6 +296,11 @@ public final class ChannelConnection implements Connection {
         return channel.isActive() && !lifecycle.isHijacked();
     }
 
+    /** Runs {@code action} on the I/O loop once the channel has closed (at once if it has). Any thread. */
+    public void whenClosed(Runnable action) {
+        channel.closeFuture().addListener(f -> action.run());
+    }
+
     @Override
     public <T> Attribute<T> attr(AttributeKey<T> key) {
         return channel.attr(key);

@@ -54,6 +54,8 @@ public final class ServerRuntime {
     private volatile Transport transport;
     private volatile Thread shutdownHook;
     private volatile int port = -1;
+    /** Run once the server has stopped, before {@code onFinish}. */
+    private final List<Runnable> whenTerminated = new CopyOnWriteArrayList<>();
 
     /** @param server the face of this runtime, handed to callbacks that take a {@link Server} */
     public ServerRuntime(Server server, ServerSettings settings) {
@@ -145,6 +147,14 @@ public final class ServerRuntime {
         port = bindPort;
     }
 
+    /**
+     * Runs {@code action} once the server has stopped (threads released), before {@code onFinish}; for what a
+     * server holds beyond its threads. Register before {@link #start()} returns.
+     */
+    public void whenTerminated(Runnable action) {
+        whenTerminated.add(action);
+    }
+
     /** Begins a graceful stop on a thread of its own (see {@link StopSequence}); returns at once. */
     public void stop() {
         if (state.compareAndSet(State.NEW, State.TERMINATED)) {
@@ -211,6 +221,13 @@ public final class ServerRuntime {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException alreadyShuttingDown) {
                 // the JVM is exiting; the hook runs or has run
+            }
+        }
+        for (Runnable action : whenTerminated) {
+            try {
+                action.run();
+            } catch (RuntimeException e) {
+                log.warn("Releasing a resource of the server on port {} failed: {}", port, e.toString());
             }
         }
         if (settings.onFinish() != null) {
