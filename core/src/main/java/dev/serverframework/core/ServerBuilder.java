@@ -27,6 +27,7 @@ public final class ServerBuilder {
     int workers = Runtime.getRuntime().availableProcessors();
     int ioThreads = Runtime.getRuntime().availableProcessors();
     int listeners = 1;
+    boolean reusePort;
     Protocol<?> protocol;
     Duration idleTimeout = Duration.ofSeconds(5);
     int maxConnections = AUTO;
@@ -96,6 +97,17 @@ public final class ServerBuilder {
      */
     public ServerBuilder listeners(int listeners) {
         this.listeners = range("listeners", listeners, 1, 64);
+        return this;
+    }
+
+    /**
+     * Whether the listening sockets take SO_REUSEPORT even when there is only one, so that other processes
+     * that set it too bind the same port and the kernel spreads connections over them all (several instances
+     * on one machine, sharing their channels through a {@link PubSub} over Redis). Needs a native transport
+     * (epoll or io_uring). Default false; {@link #listeners} above 1 sets it anyway.
+     */
+    public ServerBuilder reusePort(boolean reusePort) {
+        this.reusePort = reusePort;
         return this;
     }
 

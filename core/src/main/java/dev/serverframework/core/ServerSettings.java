@@ -16,6 +16,7 @@ public final class ServerSettings {
     private final int workers;
     private final int ioThreads;
     private final int listeners;
+    private final boolean reusePort;
     private final Protocol<?> protocol;
     private final Duration idleTimeout;
     private final int maxConnections;
@@ -44,6 +45,7 @@ public final class ServerSettings {
         this.workers = b.workers;
         this.ioThreads = b.ioThreads;
         this.listeners = b.listeners;
+        this.reusePort = b.reusePort || b.listeners > 1;
         this.protocol = b.protocol;
         this.idleTimeout = b.idleTimeout;
         this.maxConnections = maxConnections;
@@ -89,6 +91,11 @@ public final class ServerSettings {
     /** Listening sockets on the same port (SO_REUSEPORT when more than one). */
     public int listeners() {
         return listeners;
+    }
+
+    /** Whether the listening sockets take SO_REUSEPORT (asked for, or more than one listener). */
+    public boolean reusePort() {
+        return reusePort;
     }
 
     /** Protocol of new connections. */

@@ -84,9 +84,10 @@ public final class ServerRuntime {
         }
         try {
             transport = TransportSupport.resolve(settings.transport());
-            if (settings.listeners() > 1 && transport == Transport.NIO) {
-                throw new IllegalStateException("listeners(" + settings.listeners() + ") needs SO_REUSEPORT, "
-                        + "which only the native transports (epoll, io_uring) offer; the transport here is NIO");
+            if (settings.reusePort() && transport == Transport.NIO) {
+                throw new IllegalStateException((settings.listeners() > 1 ? "listeners(" + settings.listeners() + ")"
+                        : "reusePort(true)") + " needs SO_REUSEPORT, which only the native transports (epoll, "
+                        + "io_uring) offer; the transport here is NIO");
             }
             workerGroup = WorkerGroup.builder()
                     .threads(settings.workers())
@@ -128,7 +129,7 @@ public final class ServerRuntime {
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
                         settings.writeBufferLowWaterMark(), settings.writeBufferHighWaterMark()))
                 .childHandler(new ServerChannelInitializer(this));
-        if (settings.listeners() > 1) {
+        if (settings.reusePort()) {
             // The one option object of Netty's Unix transports: epoll's and io_uring's listeners both take it.
             b.option(UnixChannelOption.SO_REUSEPORT, true);
         }
