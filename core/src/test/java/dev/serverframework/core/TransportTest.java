@@ -222,6 +222,40 @@ class TransportTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(value = Transport.class, names = {"EPOLL", "IO_URING"})
+    void twoServersWithReusePortShareOnePortAndBothServe(Transport transport) throws IOException {
+        assumeAvailable(transport);
+        Server first = build(local().transport(transport).reusePort(true)).start();
+        Server second = build(local().transport(transport).reusePort(true).port(first.port())).start();
+        assertEquals(first.port(), second.port());
+        assertEquals(2, listeningSockets(first.port()), "LISTEN sockets on 127.0.0.1:" + first.port());
+
+        // The kernel spreads connections over both: with enough of them, each server gets some.
+        List<RawClient> clients = new ArrayList<>();
+        try {
+            for (int i = 0; i < 64 && (first.count(null) == 0 || second.count(null) == 0); i++) {
+                RawClient c = new RawClient(first.port());
+                clients.add(c);
+                c.send("client " + i + "\n");
+                assertEquals("client " + i, c.readLine());
+            }
+            assertTrue(first.count(null) > 0 && second.count(null) > 0,
+                    "connections per server: " + first.count(null) + " and " + second.count(null));
+        } finally {
+            clients.forEach(RawClient::close);
+        }
+    }
+
+    @Test
+    void reusePortWithNioFailsFastAtStart() {
+        Server server = build(local().transport(Transport.NIO).reusePort(true));
+        IllegalStateException e = assertThrows(IllegalStateException.class, server::start);
+        assertTrue(e.getMessage().contains("reusePort(true)") && e.getMessage().contains("SO_REUSEPORT"),
+                e.getMessage());
+        assertFalse(server.isRunning());
+    }
+
     @Test
     void oneListenerIsOneListeningSocket() throws IOException {
         Server server = build(local()).start();

@@ -1,0 +1,286 @@
+package dev.serverframework.core;
+
+import dev.serverframework.core.testing.Await;
+import dev.serverframework.core.testing.LineProtocol;
+import dev.serverframework.core.testing.RawClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Publish/subscribe within one process: servers sharing a {@link PubSub}, connection and worker
+ * subscriptions, order per publisher, what the engine hears, and the PubSub's life with its servers.
+ *
+ * <p>The test protocol's lines: {@code sub CH} subscribes the connection (answers {@code subscribed CH}),
+ * {@code unsub CH}, {@code pub CH TEXT} publishes (answers {@code published N}); a message reaches a
+ * subscribed client as {@code message CH TEXT}.
+ */
+class PubSubTest {
+    private final List<Server> servers = new ArrayList<>();
+    private final List<RawClient> clients = new ArrayList<>();
+    private final Map<Long, Map<String, Subscription>> subscriptions = new ConcurrentHashMap<>();
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        clients.forEach(RawClient::close);
+        for (Server s : servers) {
+            s.stop();
+            s.awaitTermination();
+        }
+    }
+
+    private Server start(PubSub pubSub) {
+        Server s = Server.builder().port(0).bindAddress("127.0.0.1").workers(2).ioThreads(1).shutdownHook(false)
+                .pubSub(pubSub).protocol(new LineProtocol("pubsub", this::onLine)).build();
+        servers.add(s);
+        return s.start();
+    }
+
+    private void onLine(Connection c, String line) {
+        String[] words = line.split(" ", 3);
+        Map<String, Subscription> mine = subscriptions.computeIfAbsent(c.id(), id -> new ConcurrentHashMap<>());
+        switch (words[0]) {
+            case "sub" -> {
+                mine.put(words[1], c.server().subscribe(c, words[1],
+                        (target, m) -> target.write("message " + m.channel() + " " + m.text() + "\n")));
+                c.write("subscribed " + words[1] + "\n");
+            }
+            case "unsub" -> {
+                mine.remove(words[1]).cancel();
+                c.write("unsubscribed " + words[1] + "\n");
+            }
+            case "pub" -> c.write("published "
+                    + c.server().publish(words[1], words[2].getBytes(StandardCharsets.UTF_8)) + "\n");
+            default -> c.write("unknown\n");
+        }
+    }
+
+    private RawClient client(Server s) {
+        RawClient c = new RawClient(s.port());
+        clients.add(c);
+        return c;
+    }
+
+    @Test
+    void aMessagePublishedOnOneServerReachesTheSubscribersOfEveryServerSharingThePubSub() {
+        PubSub shared = PubSub.inProcess();
+        Server a = start(shared);
+        Server b = start(shared);
+        RawClient onA = client(a).send("sub news\n");
+        RawClient onB = client(b).send("sub news\n");
+        RawClient other = client(b).send("sub sport\n");
+        assertEquals("subscribed news", onA.readLine());
+        assertEquals("subscribed news", onB.readLine());
+        assertEquals("subscribed sport", other.readLine());
+
+        RawClient publisher = client(a).send("pub news hello there\n");
+        assertEquals("published 2", publisher.readLine());
+        assertEquals("message news hello there", onA.readLine());
+        assertEquals("message news hello there", onB.readLine());
+        // A publisher subscribed to its own channel gets the message after its callback's reply: the
+        // delivery is a task queued behind the callback on the connection's executor.
+        other.send("pub sport goal\n");
+        assertEquals("published 1", other.readLine());
+        assertEquals("message sport goal", other.readLine());
+        assertEquals(2, shared.published());
+        assertEquals(0, shared.received());
+        assertEquals(PubSubEngine.State.LOCAL, shared.state());
+    }
+
+    @Test
+    void messagesOfOnePublisherArriveInOrderAndUnsubscribeStopsThem() {
+        Server s = start(PubSub.inProcess());
+        RawClient subscriber = client(s).send("sub n\n");
+        assertEquals("subscribed n", subscriber.readLine());
+        RawClient publisher = client(s);
+        StringBuilder burst = new StringBuilder();
+        for (int i = 0; i < 500; i++) {
+            burst.append("pub n ").append(i).append('\n');
+        }
+        publisher.send(burst.toString());
+        for (int i = 0; i < 500; i++) {
+            assertEquals("message n " + i, subscriber.readLine());
+            assertEquals("published 1", publisher.readLine());
+        }
+        subscriber.send("unsub n\n");
+        assertEquals("unsubscribed n", subscriber.readLine());
+        publisher.send("pub n after\n");
+        assertEquals("published 0", publisher.readLine());
+        // Nothing for the subscriber but the answer to its own next line.
+        subscriber.send("pub other x\n");
+        assertEquals("published 0", subscriber.readLine());
+    }
+
+    @Test
+    void aClosedConnectionsSubscriptionsEndAndTheEngineHearsOfTheLastOne() {
+        RecordingEngine engine = new RecordingEngine();
+        PubSub pubSub = PubSub.over(engine);
+        Server s = start(pubSub);
+        RawClient first = client(s).send("sub room\n");
+        RawClient second = client(s).send("sub room\n");
+        assertEquals("subscribed room", first.readLine());
+        assertEquals("subscribed room", second.readLine());
+        assertEquals(List.of("subscribe room"), engine.calls);
+        assertEquals(2, pubSub.subscribers("room"));
+
+        first.close();
+        Await.until("the closed connection's subscription ends", () -> pubSub.subscribers("room") == 1);
+        assertEquals(List.of("subscribe room"), engine.calls);
+        second.reset();
+        Await.until("the engine hears the last subscription end",
+                () -> engine.calls.equals(List.of("subscribe room", "unsubscribe room")));
+        assertFalse(pubSub.hasSubscribers("room"));
+    }
+
+    @Test
+    void messagesFromTheEngineReachLocalSubscribersAndLocalOnesGoToTheEngine() {
+        RecordingEngine engine = new RecordingEngine();
+        PubSub pubSub = PubSub.over(engine);
+        Server s = start(pubSub);
+        RawClient subscriber = client(s).send("sub feed\n");
+        assertEquals("subscribed feed", subscriber.readLine());
+
+        engine.receiver.get().received("feed", "from afar".getBytes(StandardCharsets.UTF_8));
+        assertEquals("message feed from afar", subscriber.readLine());
+        assertEquals(1, pubSub.received());
+
+        subscriber.send("pub feed from here\n");
+        assertEquals("published 1", subscriber.readLine());
+        assertEquals("message feed from here", subscriber.readLine());
+        assertEquals("publish feed from here", engine.calls.get(engine.calls.size() - 1));
+
+        engine.receiver.get().dropped(3);
+        assertEquals(3, pubSub.dropped());
+    }
+
+    @Test
+    void aWorkerSubscriptionRunsOneMessageAtATimeInOrderAndSurvivesAThrowingTask() throws Exception {
+        Server s = start(PubSub.inProcess());
+        List<String> seen = new CopyOnWriteArrayList<>();
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger overlaps = new AtomicInteger();
+        Subscription sub = s.subscribe("jobs", m -> {
+            if (running.incrementAndGet() > 1) {
+                overlaps.incrementAndGet();
+            }
+            try {
+                if (m.text().equals("boom")) {
+                    throw new IllegalStateException("a subscriber's own failure");
+                }
+                seen.add(m.text());
+            } finally {
+                running.decrementAndGet();
+            }
+        });
+        Thread[] publishers = new Thread[2];
+        for (int p = 0; p < publishers.length; p++) {
+            String name = "p" + p;
+            publishers[p] = new Thread(() -> {
+                for (int i = 0; i < 2_000; i++) {
+                    s.publish("jobs", (name + " " + i).getBytes(StandardCharsets.UTF_8));
+                }
+            });
+            publishers[p].start();
+        }
+        for (Thread t : publishers) {
+            t.join(10_000);
+            assertFalse(t.isAlive(), "publishing never blocks");
+        }
+        s.publish("jobs", "boom".getBytes(StandardCharsets.UTF_8));
+        s.publish("jobs", "after".getBytes(StandardCharsets.UTF_8));
+        Await.until("every message is seen", () -> seen.size() == 4_001);
+        assertEquals("after", seen.get(4_000));
+        assertEquals(0, overlaps.get());
+        for (int p = 0; p < publishers.length; p++) {
+            String prefix = "p" + p + " ";
+            List<String> mine = seen.stream().filter(x -> x.startsWith(prefix)).toList();
+            for (int i = 0; i < mine.size(); i++) {
+                assertEquals(prefix + i, mine.get(i), "publisher " + p + "'s order");
+            }
+        }
+        assertTrue(sub.isActive());
+        sub.cancel();
+        assertFalse(sub.isActive());
+        assertFalse(s.pubSub().hasSubscribers("jobs"));
+    }
+
+    @Test
+    void theEngineStartsWithTheFirstServerAndClosesWithTheLast() throws InterruptedException {
+        RecordingEngine engine = new RecordingEngine();
+        PubSub pubSub = PubSub.over(engine);
+        Server a = start(pubSub);
+        Server b = start(pubSub);
+        Subscription onA = a.subscribe("x", m -> { });
+        assertEquals(1, engine.starts.get());
+        a.stop();
+        a.awaitTermination();
+        assertFalse(onA.isActive(), "a stopped server's worker subscriptions end");
+        assertEquals(0, engine.closes.get());
+        b.stop();
+        b.awaitTermination();
+        assertEquals(1, engine.closes.get());
+        Server late = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).pubSub(pubSub)
+                .protocol(new LineProtocol("late", (c, l) -> { })).build();
+        IllegalStateException e = assertThrows(IllegalStateException.class, late::start);
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+    }
+
+    @Test
+    void aWorkerSubscriptionNeedsAStartedServer() {
+        Server s = Server.builder().port(0).shutdownHook(false).protocol(new LineProtocol("x", (c, l) -> { })).build();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> s.subscribe("ch", m -> { }));
+        assertTrue(e.getMessage().contains("start"), e.getMessage());
+    }
+
+    /** An engine that records what the PubSub tells it, and lets a test play the other processes. */
+    private static final class RecordingEngine implements PubSubEngine {
+        final List<String> calls = new CopyOnWriteArrayList<>();
+        final AtomicReference<Receiver> receiver = new AtomicReference<>();
+        final AtomicInteger starts = new AtomicInteger();
+        final AtomicInteger closes = new AtomicInteger();
+
+        @Override
+        public void start(Receiver r) {
+            starts.incrementAndGet();
+            receiver.set(r);
+        }
+
+        @Override
+        public void subscribe(String channel) {
+            calls.add("subscribe " + channel);
+        }
+
+        @Override
+        public void unsubscribe(String channel) {
+            calls.add("unsubscribe " + channel);
+        }
+
+        @Override
+        public void publish(String channel, byte[] message) {
+            calls.add("publish " + channel + " " + new String(message, StandardCharsets.UTF_8));
+        }
+
+        @Override
+        public State state() {
+            return closes.get() > 0 ? State.CLOSED : State.CONNECTED;
+        }
+
+        @Override
+        public void close() {
+            closes.incrementAndGet();
+        }
+    }
+}
