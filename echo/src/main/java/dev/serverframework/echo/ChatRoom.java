@@ -30,12 +30,10 @@ import java.util.regex.Pattern;
  * ({@link Sink#pauseInput}) until they are. A receiver too slow for its transport's limit is dropped:
  * its sink says so by refusing a line, and the others are told it left (too slow).
  *
- * <p><b>Several instances.</b> A room built with {@link Builder#channel} is relayed through publish/subscribe
- * ({@link RoomRelay}): every line it broadcasts (words, joins, leaves, nickname changes) is also published on
- * that channel, through the {@code PubSub} of the server its first member joined on, and the lines the rooms
- * of other instances publish there are broadcast to its members, numbered and kept like its own; each
- * instance's lines keep their order. Nicknames are unique per instance, and {@code /who} lists this
- * instance's members only.
+ * <p><b>Several instances.</b> A room built with {@link Builder#channel} is relayed through pub/sub
+ * ({@link RoomRelay}): its lines (words, joins, leaves, nickname changes) are published, and those of the
+ * other instances' rooms are broadcast here, each instance's in their order. Nicknames are unique per
+ * instance; {@code /who} lists this instance's members only.
  *
  * <p><b>Threads.</b> Thread-safe. Every method that takes a {@link Member} runs on that member's
  * connection's executor (where its transport's callbacks run), unless it says otherwise: a member's
@@ -264,10 +262,7 @@ public final class ChatRoom {
         return me;
     }
 
-    /**
-     * Sends a line to every member but the sender (and to the sender too when {@code echo} and its
-     * transport wants its own lines back); see {@link RoomBroadcasts#broadcast}. On the sender's executor.
-     */
+    /** Sends a line to the members: {@link RoomBroadcasts#broadcast}. On the sender's executor. */
     void broadcast(Member sender, String text, boolean echo) {
         broadcasts.broadcast(sender, text, echo);
     }
