@@ -58,8 +58,10 @@ final class ChatCommands {
     }
 
     /**
-     * Answers from the nickname table, at once: a reply gathered with {@code Server.each} would come
-     * after the answers to commands sent behind {@code /who} (and never after a {@code /quit}).
+     * Answers from this instance's nickname table: members of other instances of a relayed room are not
+     * listed (they have no seat here; asking them would take a round of replies over pub/sub). At once: a
+     * reply gathered with {@code Server.each} would come after the answers to commands sent behind
+     * {@code /who} (and never after a {@code /quit}).
      */
     private void who(Member me) {
         List<String> list = nicknames.sorted();

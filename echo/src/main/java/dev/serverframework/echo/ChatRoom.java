@@ -1,7 +1,6 @@
 package dev.serverframework.echo;
 
 import dev.serverframework.core.Connection;
-import dev.serverframework.core.Server;
 import dev.serverframework.core.SettingChecks;
 import io.netty.util.AttributeKey;
 import org.slf4j.Logger;
@@ -10,10 +9,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Objects;
-import java.util.Set;
-import java.util.concurrent.CopyOnWriteArraySet;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
@@ -25,14 +21,19 @@ import java.util.regex.Pattern;
  *
  * <p><b>Broadcasts.</b> A line reaches the members through {@code Server.each} on service
  * {@value #SERVICE}, each delivery on the receiver's own executor, so a slow receiver never holds up the
- * sender or anyone else. The room broadcasts through every server one of its members has joined on, so
- * members of a TCP server and of an HTTP server are in one room. Broadcasts are numbered and handed to
+ * sender or anyone else ({@link RoomBroadcasts}). The room broadcasts through every server one of its
+ * members has joined on, so members of a TCP server and of an HTTP server are in one room. Broadcasts are numbered and handed to
  * {@code each} in that order under one lock, so every member receives the lines in the same order, that
  * of their ids; the last {@link Builder#history} lines are kept, so that a member whose transport can
  * resume ({@link #away}, {@link #rejoin}) gets what it missed exactly once. A sender with
  * {@value #MAX_BROADCASTS_IN_FLIGHT} broadcasts not yet handed to every receiver is told to stop reading
  * ({@link Sink#pauseInput}) until they are. A receiver too slow for its transport's limit is dropped:
  * its sink says so by refusing a line, and the others are told it left (too slow).
+ *
+ * <p><b>Several instances.</b> A room built with {@link Builder#channel} is relayed through pub/sub
+ * ({@link RoomRelay}): its lines (words, joins, leaves, nickname changes) are published, and those of the
+ * other instances' rooms are broadcast here, each instance's in their order. Nicknames are unique per
+ * instance; {@code /who} lists this instance's members only.
  *
  * <p><b>Threads.</b> Thread-safe. Every method that takes a {@link Member} runs on that member's
  * connection's executor (where its transport's callbacks run), unless it says otherwise: a member's
@@ -51,12 +52,7 @@ public final class ChatRoom {
     private final int maxLineLength;
     private final Nicknames nicknames = new Nicknames();
     private final ChatCommands commands = new ChatCommands(this, nicknames);
-    /** The servers the members joined on: a broadcast goes through each one's {@code each}. */
-    private final Set<Server> servers = new CopyOnWriteArraySet<>();
-    /** Numbers broadcasts and hands them to {@code each} in that order, so that every member sees one order. */
-    private final Object order = new Object();
-    /** Guarded by {@link #order}, but for its size. */
-    private final RoomHistory history;
+    private final RoomBroadcasts broadcasts;
 
     /** A room with the default limits (see {@link Builder}). Any thread. */
     public ChatRoom() {
@@ -65,7 +61,7 @@ public final class ChatRoom {
 
     private ChatRoom(Builder b) {
         this.maxLineLength = b.maxLineLength;
-        this.history = new RoomHistory(b.history);
+        this.broadcasts = new RoomBroadcasts(this, b.history, b.channel);
     }
 
     /** Starts building a room with other limits. Any thread. */
@@ -80,7 +76,7 @@ public final class ChatRoom {
 
     /** How many of the last lines the room keeps for members that come back. Any thread. */
     public int historySize() {
-        return history.size();
+        return broadcasts.historySize();
     }
 
     /** The member seated on this connection, or null. Any thread. */
@@ -90,7 +86,7 @@ public final class ChatRoom {
     }
 
     /**
-     * The names of the members present or away, sorted. Any thread.
+     * The names of this instance's members present or away, sorted. Any thread.
      */
     public List<String> names() {
         return nicknames.sorted();
@@ -98,21 +94,18 @@ public final class ChatRoom {
 
     /**
      * Seats a new member on {@code connection}, whose service must be {@value #SERVICE}: names it
-     * {@code guest-ID}, announces it to the others, then welcomes it. On the connection's executor.
+     * {@code guest-ID}, announces it to the others, then welcomes it. A relayed room subscribes to its
+     * channel through the connection's server if it is not subscribed yet. On the connection's executor.
      */
     public Member join(Connection connection, Sink sink) {
         Objects.requireNonNull(sink, "sink");
         Member me = new Member(this, connection.id(), connection, sink, Nicknames.GUEST + connection.id());
         nicknames.add(me);
-        servers.add(connection.server());
+        broadcasts.seatedOn(connection);
         connection.attr(MEMBER).set(me);
         // The others are chosen before the welcome goes out: a client that connects after reading its
-        // welcome is never told of a join that happened before it. Lines numbered before the join are not
-        // for the newcomer, even those whose delivery reaches its executor after this.
-        synchronized (order) {
-            me.seen = history.lastLineId();
-            broadcast(me, "* " + me.name + " joined", false);
-        }
+        // welcome is never told of a join that happened before it.
+        broadcasts.joined(me, "* " + me.name + " joined");
         send(me, "* welcome, you are " + me.name + "; commands: /nick NAME, /who, /quit");
         return me;
     }
@@ -255,13 +248,9 @@ public final class ChatRoom {
         if (handover.tookOver()) {
             previous.sink.close();
         }
-        servers.add(connection.server());
+        broadcasts.seatedOn(connection);
         connection.attr(MEMBER).set(me);
-        RoomHistory.Replay replay;
-        synchronized (order) {
-            replay = history.replay(me, lastSeen);
-            me.seen = history.lastLineId();
-        }
+        RoomHistory.Replay replay = broadcasts.rejoined(me, lastSeen);
         // These private lines carry the position the client has really reached, so that a connection lost
         // in the middle of the replay resumes where it broke off.
         List<RoomHistory.Line> missed = replay.missed();
@@ -273,44 +262,9 @@ public final class ChatRoom {
         return me;
     }
 
-    /**
-     * Sends a line to every member but the sender (and to the sender too when {@code echo} and its
-     * transport wants its own lines back), numbered, kept in the history. On the sender's executor.
-     */
+    /** Sends a line to the members: {@link RoomBroadcasts#broadcast}. On the sender's executor. */
     void broadcast(Member sender, String text, boolean echo) {
-        Connection origin = sender.connection;
-        sender.inFlight.started();
-        synchronized (order) {
-            RoomHistory.Line line = history.add(sender.id, echo, text);
-            List<Server> through = List.copyOf(servers);
-            AtomicInteger remaining = new AtomicInteger(through.size());
-            // Each server's onFinish runs on the origin's executor, like this method, so the sender's count
-            // needs no lock; the last of them lets the sender be read again.
-            Runnable finished = () -> {
-                if (remaining.decrementAndGet() == 0) {
-                    sender.inFlight.finished();
-                }
-            };
-            for (Server server : through) {
-                server.each(origin, SERVICE, target -> deliver(target, line), finished);
-            }
-            if (echo && sender.sink.echoesOwnLines()) {
-                // Through the origin's queue, behind the lines numbered before this one.
-                origin.server().task(origin.id(), target -> deliver(target, line), null);
-            }
-        }
-    }
-
-    /** On the target's executor: hands the line to the member, or drops it when its sink refuses. */
-    private void deliver(Connection target, RoomHistory.Line line) {
-        Member m = member(target);
-        if (m == null || !m.state.isPresent() || line.id() <= m.seen) {
-            return; // not yet welcomed, on its way out, or given this line already (a rejoin's replay)
-        }
-        m.seen = line.id();
-        if (line.isFor(m) && !m.sink.send(line.text(), line.id())) {
-            dropped(m);
-        }
+        broadcasts.broadcast(sender, text, echo);
     }
 
     /** A private line, at the member's current position. On the member's executor. */
@@ -331,7 +285,7 @@ public final class ChatRoom {
      * The member's transport refused a line: it reads too slowly and is being dropped (the transport says
      * why to it and closes). The others are told now; nothing more goes to it.
      */
-    private void dropped(Member m) {
+    void dropped(Member m) {
         if (!m.state.startLeaving()) {
             return;
         }
@@ -458,6 +412,7 @@ public final class ChatRoom {
     public static final class Builder {
         private int maxLineLength = 1024;
         private int history = 100;
+        private String channel;
 
         private Builder() {
         }
@@ -474,6 +429,18 @@ public final class ChatRoom {
          */
         public Builder history(int lines) {
             this.history = SettingChecks.range("history", lines, 0, 100_000);
+            return this;
+        }
+
+        /**
+         * Relays the room on pub/sub {@code channel}: the rooms of all instances on it are one room (see
+         * {@link ChatRoom}). Default: not relayed.
+         */
+        public Builder channel(String channel) {
+            this.channel = Objects.requireNonNull(channel, "channel");
+            if (channel.isEmpty()) {
+                throw new IllegalArgumentException("channel must not be empty");
+            }
             return this;
         }
 

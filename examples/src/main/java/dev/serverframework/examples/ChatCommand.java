@@ -18,7 +18,8 @@ import java.util.concurrent.Callable;
 /**
  * {@code chat}: one chat room for line clients (nc, socat) on {@code --port} and browsers on
  * {@code --http-port}. Two servers, one per port, seated in one {@link ChatRoom}: a line from either
- * reaches the members of both.
+ * reaches the members of both. Both servers share the process's one pub/sub ({@link ServerOptions#pubSub}),
+ * through which the room is relayed, so instances on one {@code --redis} share the room.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Chat server: each line goes to every other member, prefixed by the sender's name.",
@@ -26,7 +27,9 @@ import java.util.concurrent.Callable;
                 "Line clients: nc 127.0.0.1 7008 (or socat - TCP:127.0.0.1:7008).",
                 "Browsers: http://127.0.0.1:8008/ chats over WebSocket, or over SSE + POST where WebSocket "
                         + "is missing (?transport=sse forces it).",
-                "Line clients use --chat-idle-timeout instead of --idle-timeout."})
+                "Line clients use --chat-idle-timeout instead of --idle-timeout.",
+                "With --redis, the instances on that Redis share the room (channel --room-channel); "
+                        + "/who lists this instance's members."})
 final class ChatCommand implements Callable<Integer> {
     @Option(names = "--port", description = "TCP port of line clients (default: ${DEFAULT-VALUE}).", defaultValue = "7008")
     int port;
@@ -61,6 +64,11 @@ final class ChatCommand implements Callable<Integer> {
             defaultValue = "30")
     long awayGraceSeconds;
 
+    @Option(names = "--room-channel", paramLabel = "NAME",
+            description = "Pub/sub channel the room is relayed on, shared with the other instances "
+                    + "(default: ${DEFAULT-VALUE}).", defaultValue = "chat")
+    String roomChannel;
+
     @Mixin
     ServerOptions options;
 
@@ -70,7 +78,8 @@ final class ChatCommand implements Callable<Integer> {
     /** The room both servers seat their members in, made on first use. */
     ChatRoom room() {
         if (room == null) {
-            room = ChatRoom.builder().maxLineLength(maxLine).history(history).build();
+            // Relayed through the servers' one pub/sub (ServerOptions.pubSub), in-process or Redis.
+            room = ChatRoom.builder().maxLineLength(maxLine).history(history).channel(roomChannel).build();
         }
         return room;
     }
@@ -129,6 +138,7 @@ final class ChatCommand implements Callable<Integer> {
         System.out.printf("chat web page listening on %s:%d: open http://%s:%d/ (WebSocket %s; SSE %s + POST %s)%n",
                 host, browsers.port(), urlHost(browsers.settings().bindAddress()), browsers.port(),
                 WebChat.WEBSOCKET_PATH, WebChat.EVENTS_PATH, WebChat.SEND_PATH);
+        System.out.println(options.pubSubLine() + ", room channel " + roomChannel);
         System.out.println("Ctrl-C stops it");
         lines.awaitTermination();
         browsers.awaitTermination();

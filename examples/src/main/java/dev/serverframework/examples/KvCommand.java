@@ -13,7 +13,10 @@ import java.util.concurrent.Callable;
 
 /** {@code kv}: a Redis-compatible key-value server; redis-cli and redis-benchmark work against it. */
 @Command(name = "kv", mixinStandardHelpOptions = true, defaultValueProvider = KvCommand.Defaults.class,
-        description = "Redis-compatible key-value server (RESP2): try redis-cli -p PORT.")
+        description = {"Redis-compatible key-value server (RESP2): try redis-cli -p PORT.",
+                "PUBLISH/SUBSCRIBE channels are shared with the other instances on the same --redis; "
+                        + "PUBLISH's count is this instance's subscribers (as Redis Cluster's is the node's). "
+                        + "Channel names must be valid UTF-8."})
 final class KvCommand implements Callable<Integer> {
     @Option(names = "--port", description = "TCP port (default: ${DEFAULT-VALUE}).", defaultValue = "6380")
     int port;
@@ -49,6 +52,7 @@ final class KvCommand implements Callable<Integer> {
                     .register(options.registry());
         }
         var builder = options.builder(port, kv);
+        System.out.println(options.pubSubLine());
         return ServerOptions.runUntilStopped(builder.build(), "kv");
     }
 

@@ -1,6 +1,7 @@
 package dev.serverframework.examples;
 
 import dev.serverframework.core.Protocol;
+import dev.serverframework.core.PubSub;
 import dev.serverframework.core.Server;
 import dev.serverframework.core.ServerBuilder;
 import dev.serverframework.core.Transport;
@@ -59,6 +60,17 @@ public final class ServerOptions {
                     + "The system property serverframework.transport overrides it.")
     Transport transport;
 
+    @Option(names = "--redis", paramLabel = "URI", converter = PubSubOption.UriConverter.class,
+            description = "Share pub/sub channels (kv's PUBLISH/SUBSCRIBE, the chat room) with the other "
+                    + "instances using this Redis: redis://HOST:PORT or rediss://HOST:PORT (default: this "
+                    + "process only).")
+    String redis;
+
+    @Option(names = "--reuse-port",
+            description = "Set SO_REUSEPORT so that several processes can listen on one port, e.g. instances "
+                    + "sharing channels through --redis (default: off).")
+    boolean reusePort;
+
     @Option(names = "--metrics-port", paramLabel = "M",
             description = "Serve Prometheus /metrics and the live /dashboard on this port (default: off).")
     Integer metricsPort;
@@ -66,6 +78,24 @@ public final class ServerOptions {
     /** The process's metrics, made by {@link #registry()} when a command wants them. */
     private PrometheusMeterRegistry registry;
     private MetricsServer metricsServer;
+    /** The process's pub/sub, made by {@link #pubSub()}: every server of a command shares it. */
+    private PubSub pubSub;
+
+    /**
+     * The pub/sub every server these options build uses, made on first use from {@code --redis}; the chat
+     * command's two servers thus share one. On the starting thread.
+     */
+    PubSub pubSub() {
+        if (pubSub == null) {
+            pubSub = PubSubOption.pubSubFor(redis);
+        }
+        return pubSub;
+    }
+
+    /** The start-up line about pub/sub, e.g. {@code pub/sub: in-process}. */
+    String pubSubLine() {
+        return "pub/sub: " + PubSubOption.describe(redis);
+    }
 
     /** The registry the server's metrics go to, made on first use; the server binds to it when it starts. */
     PrometheusMeterRegistry registry() {
@@ -98,6 +128,8 @@ public final class ServerOptions {
                 .bindAddress(bind)
                 .protocol(protocol)
                 .listeners(listeners)
+                .reusePort(reusePort)
+                .pubSub(pubSub())
                 .idleTimeout(Duration.ofSeconds(idleTimeoutSeconds))
                 .writeStallTimeout(Duration.ofSeconds(writeStallTimeoutSeconds))
                 .lingerTimeout(Duration.ofMillis(lingerTimeoutMillis))

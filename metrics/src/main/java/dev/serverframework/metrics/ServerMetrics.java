@@ -34,7 +34,8 @@ import java.util.WeakHashMap;
  * }</pre>
  *
  * <p>That is {@link ConnectionMetrics}, {@link ByteMetrics}, {@link WorkerMetrics} and
- * {@link BroadcastMetrics} for the server, Micrometer's {@link NettyEventExecutorMetrics} for its I/O
+ * {@link BroadcastMetrics} for the server, {@link PubSubMetrics} for its pub/sub (once per registry when
+ * servers share one), Micrometer's {@link NettyEventExecutorMetrics} for its I/O
  * event loops, and, once per registry, Micrometer's {@link NettyAllocatorMetrics} for Netty's default
  * allocator and its JVM and system binders (memory, GC, threads, class loading, processor, file
  * descriptors, uptime). HTTP metrics are bound to the protocol instead: {@link HttpMetrics#install}.
@@ -60,6 +61,7 @@ public final class ServerMetrics implements AutoCloseable {
         bytes.bindTo(registry);
         broadcasts.bindTo(registry);
         new WorkerMetrics(server.workerGroup(), tags).bindTo(registry);
+        PubSubMetrics.bindOnce(server.pubSub(), registry, tags);
         new NettyEventExecutorMetrics(server.ioGroup(), tags).bindTo(registry);
         describe(registry, "netty.eventexecutor.tasks.pending", "Tasks waiting in an I/O event loop's queue");
         bindProcess(registry);

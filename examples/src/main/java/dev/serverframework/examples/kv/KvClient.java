@@ -2,14 +2,15 @@ package dev.serverframework.examples.kv;
 
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Protocol;
+import dev.serverframework.core.Subscription;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.util.AttributeKey;
 
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Set;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -19,12 +20,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p><b>Reply order.</b> Replies of one read batch are copied into one buffer and written at the batch's
  * end (one write however many pipelined commands the read held). While a protocol switch is pending, replies
- * are held back, so a client never sees a subscribe confirmation before PUBLISH's {@code Server.each} can
- * reach it; the switch's {@code onOpen} releases them.
+ * are held back, and so are published messages that arrive meanwhile, behind them; the switch's {@code onOpen}
+ * releases them in order.
  *
- * <p>Used only on the connection's executor (its callbacks and the {@code Server.each} tasks that deliver
- * published messages run there), so it needs no locks; {@link #backlog} alone is also changed by write
- * completions on the I/O loop.
+ * <p>Used only on the connection's executor (its callbacks and its subscriptions' handlers run there), so it
+ * needs no locks; {@link #backlog} alone is also changed by write completions on the I/O loop.
  */
 final class KvClient {
     private static final AttributeKey<KvClient> CLIENT = AttributeKey.valueOf(KvClient.class, "client");
@@ -32,8 +32,8 @@ final class KvClient {
     private static final int BATCH_COPY_LIMIT = 1024;
 
     private final Connection connection;
-    /** Channels this client is subscribed to; non-empty = RESP2 subscribe mode. */
-    final Set<String> channels = new LinkedHashSet<>();
+    /** This client's subscriptions by channel, in the order subscribed; non-empty = RESP2 subscribe mode. */
+    final Map<String, Subscription> channels = new LinkedHashMap<>();
     /** Bytes of published messages written to this subscriber and not yet sent. */
     final AtomicLong backlog = new AtomicLong();
     /** CLIENT SETNAME's name, or null. */

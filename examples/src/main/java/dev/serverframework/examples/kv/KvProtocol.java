@@ -46,9 +46,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * operations, cheaper than the hand-off to a worker thread would be; running on the I/O loop also lets
  * the replies to one read's pipelined commands go out in one flush at the end of the read.
  *
- * <p><b>Pub/sub.</b> A connection that subscribes switches ({@link Connection#switchProtocol}) to a
- * second instance of this protocol whose service is {@link #SUBSCRIBER_SERVICE}, which PUBLISH's
- * {@code Server.each} reaches; when its last channel goes, it switches back ({@link PubSubCommands}).
+ * <p><b>Pub/sub.</b> PUBLISH and SUBSCRIBE go through the server's publish/subscribe
+ * ({@code Server.publish}, {@code Server.subscribe}): kv servers built on one {@code PubSub}, or several kv
+ * processes on the Redis engine, share their channels. PUBLISH answers with the number of subscribers in
+ * <em>this</em> process that got the message, as Redis Cluster answers with its node's own count; channel
+ * names must be valid UTF-8 (an error otherwise), so that they name the same channel in Redis. A connection
+ * that subscribes switches ({@link Connection#switchProtocol}) to a second instance of this protocol whose
+ * service is {@link #SUBSCRIBER_SERVICE}; when its last channel goes, it switches back
+ * ({@link PubSubCommands}).
  *
  * <p>Thread-safe: one instance serves every connection.
  */

@@ -1,37 +1,49 @@
 package dev.serverframework.examples.kv;
 
 import dev.serverframework.core.Connection;
-import io.netty.buffer.ByteBuf;
+import dev.serverframework.core.PubSubMessage;
+import dev.serverframework.core.Server;
+import dev.serverframework.core.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.concurrent.ConcurrentHashMap;
-
-import static dev.serverframework.examples.kv.CommandTable.key;
 
 /**
- * PUBLISH, SUBSCRIBE and UNSUBSCRIBE, and the delivery of published messages.
+ * PUBLISH, SUBSCRIBE and UNSUBSCRIBE over the server's publish/subscribe ({@link Server#publish},
+ * {@link Server#subscribe(Connection, String, java.util.function.BiConsumer)}), so that several kv instances
+ * built on one {@code PubSub} (in one process) or on the Redis engine (across processes) share channels.
  *
  * <p>A client that subscribes switches ({@link Connection#switchProtocol}) to the subscriber view of the kv
- * protocol, whose service is {@link KvProtocol#SUBSCRIBER_SERVICE}; PUBLISH reaches exactly those connections
- * with one {@code Server.each(origin, SUBSCRIBER_SERVICE, task, onFinish)}, each task on its subscriber's
- * executor checking that subscriber's own channels, so no lock is shared between connections and a plain kv
- * connection never gets a task. When its last channel goes, the client switches back. A subscriber that lets
- * more than the backlog limit of messages pile up unread is dropped, like Redis's pub/sub output buffer limit.
+ * protocol, whose service is {@link KvProtocol#SUBSCRIBER_SERVICE}; when its last channel goes, it switches
+ * back. Each channel of a client is one {@link Subscription}, whose handler runs on the client's executor:
+ * a message that arrives while the switch is pending is held behind the confirmation ({@link KvClient}). A
+ * subscriber that lets more than the backlog limit of messages pile up unread is dropped, like Redis's
+ * pub/sub output buffer limit.
  *
- * <p>Thread-safe: the subscriber counts are a concurrent map; everything else is the calling client's, on its
- * executor.
+ * <p><b>PUBLISH's count</b> is the number of subscribers in <em>this process</em> the message was handed to
+ * (every server sharing the {@code PubSub} counts); subscribers of other instances, reached through the
+ * engine, are not counted, as Redis Cluster's PUBLISH counts only the node's own subscribers.
+ *
+ * <p><b>Channel names</b> are bytes in RESP and text in the pub/sub API (and in Redis for the engine). A name
+ * is decoded as UTF-8, so a channel named by redis-cli and one named here are the same channel on a real
+ * Redis; a name that is not valid UTF-8 could not be carried exactly and gets an error instead of being
+ * mangled into another channel's name.
+ *
+ * <p>Thread-safe: it holds no state of its own; each client's is used on that client's executor.
  */
 final class PubSubCommands {
     private static final Logger log = LoggerFactory.getLogger(PubSubCommands.class);
+    static final String INVALID_CHANNEL =
+            "ERR channel names must be valid UTF-8 (channels are shared with other instances as text)";
 
     private final KvProtocol normal;
     private final KvProtocol subscriber;
     private final long maxSubscriberBacklog;
-    /** Subscribers per channel, for PUBLISH's count and to skip the broadcast when there are none. */
-    private final ConcurrentHashMap<String, Integer> subscriberCounts = new ConcurrentHashMap<>();
 
     /**
      * @param normal               the kv protocol a client without subscriptions runs
@@ -51,55 +63,62 @@ final class PubSubCommands {
         table.add("unsubscribe", -1, true, this::unsubscribe);
     }
 
-    /** The client's connection closed: its subscriptions no longer count. On its executor. */
+    /**
+     * The client's connection closed: its subscriptions end (the pub/sub would end them with the connection
+     * anyway; cancelling here ends them before anything else can be delivered). On its executor.
+     */
     void closed(KvClient client) {
-        for (String channel : client.channels) {
-            subscriberCounts.computeIfPresent(channel, (k, n) -> n == 1 ? null : n - 1);
-        }
+        client.channels.values().forEach(Subscription::cancel);
         client.channels.clear();
     }
 
-    /**
-     * PUBLISH: one {@code Server.each} over the subscriber service (only connections subscribed to
-     * something), each task on its subscriber's executor checking that subscriber's own channels. The
-     * reply counts the channel's subscribers now, as Redis does.
-     */
+    /** PUBLISH: through the server's pub/sub; the reply counts this process's subscribers it reached. */
     private void publish(KvClient client, byte[][] a) {
-        String channel = key(a[1]);
-        int receivers = subscriberCounts.getOrDefault(channel, 0);
-        if (receivers > 0) {
-            ByteBuf message = Resp.message(a[1], a[2]);
-            Connection origin = client.connection();
-            // Each subscriber writes a duplicate of one buffer; the last reference goes when all are done.
-            origin.server().each(origin, KvProtocol.SUBSCRIBER_SERVICE, target -> deliver(target, channel, message),
-                    message::release);
+        String channel = channelName(a[1]);
+        if (channel == null) {
+            client.reply(Resp.error(INVALID_CHANNEL));
+            return;
         }
+        int receivers = client.connection().server().publish(channel, a[2]);
         client.reply(Resp.integer(receivers));
     }
 
-    /** On the subscriber's executor. */
-    private void deliver(Connection target, String channel, ByteBuf message) {
-        KvClient t = KvClient.of(target);
-        if (t == null || t.isClosing() || !t.channels.contains(channel)) {
+    /** A message of one of the client's channels: on the client's executor. */
+    private void deliver(KvClient client, byte[] channel, PubSubMessage message) {
+        if (client.isClosing()) {
             return;
         }
-        int size = message.readableBytes();
-        if (t.backlog.addAndGet(size) > maxSubscriberBacklog) {
+        byte[] payload = message.bytes();
+        int size = payload.length + channel.length + 40;
+        if (client.backlog.addAndGet(size) > maxSubscriberBacklog) {
             // Redis's client-output-buffer-limit for pub/sub: a subscriber that does not read is dropped
             // instead of growing the server's memory without bound.
-            log.info("Connection {}: subscriber fell {} bytes behind; dropping it", target.id(), t.backlog.get());
+            Connection target = client.connection();
+            log.info("Connection {}: subscriber fell {} bytes behind; dropping it", target.id(), client.backlog.get());
             target.protocolError("subscriber output backlog over " + maxSubscriberBacklog + " bytes");
-            t.abort();
+            client.abort();
             return;
         }
-        t.deliver(message.retainedDuplicate(), size);
+        client.deliver(Resp.messageSharing(channel, payload), size);
     }
 
     private void subscribe(KvClient client, byte[][] a) {
+        String[] names = new String[a.length];
         for (int i = 1; i < a.length; i++) {
-            String channel = key(a[i]);
-            if (client.channels.add(channel)) {
-                subscriberCounts.merge(channel, 1, Integer::sum);
+            names[i] = channelName(a[i]);
+            if (names[i] == null) {
+                // checked before any is subscribed, so the command is all or nothing
+                client.reply(Resp.error(INVALID_CHANNEL));
+                return;
+            }
+        }
+        Server server = client.connection().server();
+        for (int i = 1; i < a.length; i++) {
+            String channel = names[i];
+            if (!client.channels.containsKey(channel)) {
+                byte[] name = a[i];
+                client.channels.put(channel,
+                        server.subscribe(client.connection(), channel, (c, m) -> deliver(client, name, m)));
             }
             client.switchProtocolIfNeeded(normal, subscriber);
             client.reply(Resp.subscription("subscribe", a[i], client.channels.size()));
@@ -111,22 +130,38 @@ final class PubSubCommands {
             if (client.channels.isEmpty()) {
                 client.reply(Resp.subscription("unsubscribe", null, 0));
             }
-            for (String channel : new ArrayList<>(client.channels)) {
-                unsubscribe(client, channel);
+            for (String channel : new ArrayList<>(client.channels.keySet())) {
+                unsubscribe(client, channel, channel.getBytes(StandardCharsets.UTF_8));
             }
         } else {
             for (int i = 1; i < a.length; i++) {
-                unsubscribe(client, key(a[i]));
+                // A name that is not UTF-8 cannot have been subscribed: only the confirmation is due.
+                unsubscribe(client, channelName(a[i]), a[i]);
             }
         }
         client.switchProtocolIfNeeded(normal, subscriber);
     }
 
-    private void unsubscribe(KvClient client, String channel) {
-        if (client.channels.remove(channel)) {
-            subscriberCounts.computeIfPresent(channel, (k, n) -> n == 1 ? null : n - 1);
+    private void unsubscribe(KvClient client, String channel, byte[] name) {
+        Subscription s = channel == null ? null : client.channels.remove(channel);
+        if (s != null) {
+            s.cancel();
         }
-        client.reply(Resp.subscription("unsubscribe", channel.getBytes(StandardCharsets.ISO_8859_1),
-                client.channels.size()));
+        client.reply(Resp.subscription("unsubscribe", name, client.channels.size()));
+    }
+
+    /**
+     * A channel name as the pub/sub API and Redis take it: the bytes decoded as UTF-8, which encodes back to
+     * the same bytes; null when they are not valid UTF-8.
+     */
+    static String channelName(byte[] bytes) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 }

@@ -125,14 +125,21 @@ final class Resp {
         return b.writeBytes(CRLF);
     }
 
-    /** A message delivered to subscribers: {@code *3 $message $channel $payload}. */
-    static ByteBuf message(byte[] channel, byte[] payload) {
-        ByteBuf b = ALLOC.directBuffer(48 + channel.length + payload.length);
-        writeArrayHeader(b, 3);
-        writeBulk(b, "message".getBytes(StandardCharsets.US_ASCII));
-        writeBulk(b, channel);
-        writeBulk(b, payload);
-        return b;
+    /**
+     * A published message as subscribers get it, {@code *3 $message $channel $payload}, without copying the
+     * payload: a small header of its own and the payload's bytes wrapped, so the bytes of one message are
+     * shared by all its subscribers however many there are. The payload must not change afterwards (a
+     * published message's never does).
+     */
+    static ByteBuf messageSharing(byte[] channel, byte[] payload) {
+        ByteBuf header = ALLOC.directBuffer(40 + channel.length);
+        writeArrayHeader(header, 3);
+        writeBulk(header, "message".getBytes(StandardCharsets.US_ASCII));
+        writeBulk(header, channel);
+        header.writeByte('$');
+        writeDecimal(header, payload.length);
+        header.writeBytes(CRLF);
+        return Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(payload), Unpooled.wrappedBuffer(CRLF));
     }
 
     /** An array of bulk strings given as text (e.g. CONFIG GET's name/value pairs, subscriber PING). */

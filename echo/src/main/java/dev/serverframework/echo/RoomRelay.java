@@ -1,0 +1,81 @@
+package dev.serverframework.echo;
+
+import dev.serverframework.core.PubSub;
+import dev.serverframework.core.PubSubMessage;
+import dev.serverframework.core.Server;
+import dev.serverframework.core.Subscription;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.function.Consumer;
+
+/**
+ * Relays a room's lines through publish/subscribe, so that the rooms of several instances on one channel
+ * are one room: every line the room broadcasts is published (UTF-8 text), and every line another room
+ * published is handed to {@code relayed}, which broadcasts it to this room's members.
+ *
+ * <p>The relay subscribes through the first server a member joins on ({@link Server#subscribe(String,
+ * Consumer)}: one of that server's workers, so relayed lines keep the order they arrive in), and publishes
+ * through that server's {@link PubSub}; servers whose members share a room should share a {@code PubSub}.
+ * When that subscription ends (its server stopped), the next member to join, on any server, renews it.
+ *
+ * <p><b>No line twice.</b> The pub/sub hands a message published in this process back to this process's
+ * subscribers, this room among them; the room broadcast its own lines already. Those are recognised by
+ * identity (the published array is the one delivered) and skipped; a line of another room in this process
+ * (another {@code ChatRoom} on the same {@code PubSub}) and every line of another process are relayed.
+ *
+ * <p>Thread-safe.
+ */
+final class RoomRelay {
+    private final String channel;
+    private final Consumer<String> relayed;
+    /** Lines this room published and has not seen come back: identity keys, forgotten if they never do. */
+    private final Map<byte[], Boolean> own = Collections.synchronizedMap(new WeakHashMap<>());
+    /** Guarded by this. */
+    private Subscription subscription;
+    private volatile PubSub pubSub;
+
+    /**
+     * @param channel the pub/sub channel the rooms share
+     * @param relayed broadcasts a line of another room to this room's members; called on the subscription's
+     *                worker, one line at a time, in the order they arrive
+     */
+    RoomRelay(String channel, Consumer<String> relayed) {
+        this.channel = channel;
+        this.relayed = relayed;
+    }
+
+    /**
+     * A member joined on {@code server}: subscribes through it, unless the relay is subscribed already. On
+     * the member's executor (any thread would do).
+     */
+    synchronized void joinedOn(Server server) {
+        if (subscription == null || !subscription.isActive()) {
+            pubSub = server.pubSub();
+            subscription = server.subscribe(channel, this::received);
+        }
+    }
+
+    /**
+     * Publishes a line the room has just broadcast to its own members. The caller holds the room's order
+     * lock, so lines leave in the room's order. Never blocks.
+     */
+    void publish(String text) {
+        PubSub p = pubSub;
+        if (p != null) {
+            byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+            own.put(bytes, Boolean.TRUE);
+            p.publish(channel, bytes);
+        }
+    }
+
+    /** On the subscription's worker. */
+    private void received(PubSubMessage message) {
+        if (message.local() && own.remove(message.bytes()) != null) {
+            return; // this room's own line, which it broadcast itself
+        }
+        relayed.accept(message.text());
+    }
+}

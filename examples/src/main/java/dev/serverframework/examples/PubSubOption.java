@@ -1,0 +1,72 @@
+package dev.serverframework.examples;
+
+import dev.serverframework.core.PubSub;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+
+/**
+ * {@code --redis}: which publish/subscribe the example servers of one process share. The one place that
+ * turns the option into a {@link PubSub}, so that the Redis engine plugs in here alone.
+ */
+final class PubSubOption {
+    private PubSubOption() {
+    }
+
+    /**
+     * The pub/sub for {@code --redis}: in-process when it is absent (null). Called once per process, on the
+     * starting thread, by {@link ServerOptions#pubSub()}.
+     *
+     * @param redisUri a URI {@link UriConverter} accepted, or null
+     * @throws IllegalStateException when a Redis URI is given and this build has no Redis engine
+     */
+    static PubSub pubSubFor(String redisUri) {
+        if (redisUri == null) {
+            return PubSub.inProcess();
+        }
+        throw new IllegalStateException("--redis needs the Redis engine");
+    }
+
+    /** How the start-up lines name the pub/sub: {@code in-process}, or the Redis URI without its password. */
+    static String describe(String redisUri) {
+        if (redisUri == null) {
+            return "in-process (this process's servers only)";
+        }
+        URI uri = URI.create(redisUri);
+        // A password in the URI must not reach a terminal or a log.
+        return uri.getRawUserInfo() == null ? redisUri : redisUri.replace(uri.getRawUserInfo() + "@", "***@");
+    }
+
+    /**
+     * Checks {@code --redis} as picocli parses it, so a bad value is a usage error naming the option before
+     * anything starts: {@code redis://} or {@code rediss://} (TLS), a host, an optional port.
+     */
+    static final class UriConverter implements ITypeConverter<String> {
+        @Override
+        public String convert(String value) {
+            URI uri;
+            try {
+                uri = new URI(value);
+            } catch (URISyntaxException e) {
+                throw new TypeConversionException(expected(value) + ": " + e.getReason());
+            }
+            String scheme = uri.getScheme();
+            if (scheme == null || !(scheme.equals("redis") || scheme.equals("rediss"))) {
+                throw new TypeConversionException(expected(value) + ": the scheme must be redis or rediss");
+            }
+            if (uri.getHost() == null) {
+                throw new TypeConversionException(expected(value) + ": no host");
+            }
+            if (uri.getPort() == 0 || uri.getPort() > 65535) {
+                throw new TypeConversionException(expected(value) + ": port out of range");
+            }
+            return value;
+        }
+
+        private static String expected(String value) {
+            return "expected redis://HOST[:PORT] or rediss://HOST[:PORT] but was '" + value + "'";
+        }
+    }
+}
