@@ -39,19 +39,22 @@ final class LinkState {
         state = State.CONNECTED;
     }
 
-    /** A connection is not up; {@code cause} says why, as far as known. */
-    synchronized void down(String cause) {
+    /**
+     * A connection is not up; {@code cause} says why, null when nothing failed (yet): a first connection
+     * still being made, or one closed by Redis without an error.
+     */
+    synchronized void down(Throwable cause) {
         switch (state) {
             case CONNECTED -> {
                 state = State.DISCONNECTED;
                 log.warn("Redis pub/sub lost its connection to {}: {}; reconnecting, messages for other processes "
-                        + "are dropped meanwhile", address, cause);
+                        + "are dropped meanwhile", address, describe(cause));
             }
             case CONNECTING -> {
                 if (!warnedConnecting && cause != null) {
                     warnedConnecting = true;
                     log.warn("Redis pub/sub cannot connect to {} yet: {}; retrying, messages for other processes "
-                            + "are dropped meanwhile", address, cause);
+                            + "are dropped meanwhile", address, describe(cause));
                 }
             }
             default -> {

@@ -42,12 +42,23 @@ final class RedisLinks {
     static final RedisCodec<String, byte[]> CODEC = RedisCodec.of(StringCodec.UTF8, ByteArrayCodec.INSTANCE);
     static final long TICK_MS = 100;
 
+    static {
+        // Lettuce would warn at every connection that both epoll and io_uring are available, then take epoll;
+        // saying "no io_uring" up front gives the same transport without the noise. Read once, when Lettuce's
+        // IOUringProvider loads; a value the application set is kept.
+        if (System.getProperty("io.lettuce.core.iouring") == null) {
+            System.setProperty("io.lettuce.core.iouring", "false");
+        }
+    }
+
     private final RedisSettings settings;
     private final RedisPubSubListener<String, byte[]> listener;
     private final Consumer<StatefulRedisPubSubConnection<String, byte[]>> onConnected;
     private final LinkState state;
     /** Counts Lettuce's connect and disconnect events: a change seen while up means it reconnected. */
     private final AtomicLong linkEvents = new AtomicLong();
+    /** Counts disconnect events alone: one seen while up means the link really bounced (for the log). */
+    private final AtomicLong disconnects = new AtomicLong();
     private volatile Throwable lastCause;
     private volatile boolean closed;
     private volatile StatefulRedisConnection<String, byte[]> publisher;
@@ -64,6 +75,7 @@ final class RedisLinks {
     private long nextAttempt = System.nanoTime();
     private Duration backoff;
     private long seenEvents = -1;
+    private long seenDisconnects;
 
     RedisLinks(RedisSettings settings, RedisPubSubListener<String, byte[]> listener,
                Consumer<StatefulRedisPubSubConnection<String, byte[]>> onConnected) {
@@ -92,7 +104,7 @@ final class RedisLinks {
     synchronized void start() {
         resources = DefaultClientResources.builder()
                 .ioThreadPoolSize(settings.ioThreads())
-                .computationThreadPoolSize(1)
+                .computationThreadPoolSize(2) // Lettuce's minimum
                 .reconnectDelay(Delay.exponential(settings.reconnectMin(), settings.reconnectMax(), 2,
                         TimeUnit.MILLISECONDS))
                 .build();
@@ -115,6 +127,7 @@ final class RedisLinks {
 
             @Override
             public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+                disconnects.incrementAndGet();
                 linkEvents.incrementAndGet();
                 nudge();
             }
@@ -157,15 +170,17 @@ final class RedisLinks {
         if (p != null && p.isOpen() && s != null && s.isOpen()) {
             long events = linkEvents.get();
             if (events != seenEvents) {
-                boolean bounced = seenEvents != -1;
+                long lost = disconnects.get();
+                boolean bounced = seenEvents != -1 && lost != seenDisconnects;
                 seenEvents = events;
+                seenDisconnects = lost;
                 lastCause = null;
                 backoff = settings.reconnectMin();
                 state.connected(bounced);
                 onConnected.accept(s);
             }
         } else {
-            state.down(LinkState.describe(lastCause));
+            state.down(lastCause);
         }
     }
 
@@ -209,7 +224,7 @@ final class RedisLinks {
         backoff = doubled.compareTo(settings.reconnectMax()) > 0 ? settings.reconnectMax() : doubled;
         log.debug("Redis pub/sub: connecting to {} failed ({}); next attempt in {} ms",
                 settings.address(), LinkState.describe(cause), backoff.toMillis());
-        state.down(LinkState.describe(cause));
+        state.down(cause);
     }
 
     /** Closes both connections and Lettuce's threads, waiting a few seconds at most. */
