@@ -27,8 +27,13 @@ module dev.serverframework.core {
     requires static io.netty.transport.classes.io_uring;
     requires static io.netty.transport.io_uring.linux.x86_64;
     requires org.slf4j;
+    // The Redis pub/sub engine (dev.serverframework.core.redis) only: Lettuce is an optional dependency, so
+    // static; an application that uses RedisEngine adds lettuce-core (module lettuce.core). No class outside
+    // that package names a Lettuce type.
+    requires static lettuce.core;
     // com.sun.management.UnixOperatingSystemMXBean: the process's open-file limit.
     requires jdk.management;
 
     exports dev.serverframework.core;
+    exports dev.serverframework.core.redis;
 }
