@@ -72,6 +72,9 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     ServerOptions options;
 
+    @Mixin
+    RedisOption redis;
+
     private ChatRoom room;
     private WebChat web;
 
@@ -106,7 +109,7 @@ final class ChatCommand implements Callable<Integer> {
 
     /** The server of line clients these options describe, not yet started. */
     ServerBuilder server() {
-        return options.builder(port, protocol());
+        return options.clusteredBy(redis).builder(port, protocol());
     }
 
     /**
@@ -114,7 +117,7 @@ final class ChatCommand implements Callable<Integer> {
      * are the line server's: one metrics endpoint per process, started once.
      */
     ServerBuilder webServer() {
-        return options.builder(httpPort, web().protocol()).onInit(null).onFinish(null);
+        return options.clusteredBy(redis).builder(httpPort, web().protocol()).onInit(null).onFinish(null);
     }
 
     /** Runs both servers until they are stopped. */

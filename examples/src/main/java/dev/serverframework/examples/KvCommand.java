@@ -40,6 +40,9 @@ final class KvCommand implements Callable<Integer> {
     @Mixin
     ServerOptions options;
 
+    @Mixin
+    RedisOption redis;
+
     /** Runs the kv server until it is stopped. */
     @Override
     public Integer call() throws Exception {
@@ -51,7 +54,7 @@ final class KvCommand implements Callable<Integer> {
                     .description("Bytes of unfinished requests the kv connections hold")
                     .register(options.registry());
         }
-        var builder = options.builder(port, kv);
+        var builder = options.clusteredBy(redis).builder(port, kv);
         System.out.println(options.pubSubLine());
         return ServerOptions.runUntilStopped(builder.build(), "kv");
     }

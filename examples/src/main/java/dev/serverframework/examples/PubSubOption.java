@@ -1,6 +1,7 @@
 package dev.serverframework.examples;
 
 import dev.serverframework.core.PubSub;
+import dev.serverframework.core.redis.RedisEngine;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -20,13 +21,12 @@ final class PubSubOption {
      * starting thread, by {@link ServerOptions#pubSub()}.
      *
      * @param redisUri a URI {@link UriConverter} accepted, or null
-     * @throws IllegalStateException when a Redis URI is given and this build has no Redis engine
      */
     static PubSub pubSubFor(String redisUri) {
         if (redisUri == null) {
             return PubSub.inProcess();
         }
-        throw new IllegalStateException("--redis needs the Redis engine");
+        return PubSub.over(RedisEngine.create(redisUri));
     }
 
     /** How the start-up lines name the pub/sub: {@code in-process}, or the Redis URI without its password. */

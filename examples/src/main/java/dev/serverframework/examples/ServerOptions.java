@@ -60,11 +60,8 @@ public final class ServerOptions {
                     + "The system property serverframework.transport overrides it.")
     Transport transport;
 
-    @Option(names = "--redis", paramLabel = "URI", converter = PubSubOption.UriConverter.class,
-            description = "Share pub/sub channels (kv's PUBLISH/SUBSCRIBE, the chat room) with the other "
-                    + "instances using this Redis: redis://HOST:PORT or rediss://HOST:PORT (default: this "
-                    + "process only).")
-    String redis;
+    /** {@code --redis} of the commands that take it ({@link RedisOption}); null: in-process. */
+    private String redis;
 
     @Option(names = "--reuse-port",
             description = "Set SO_REUSEPORT so that several processes can listen on one port, e.g. instances "
@@ -90,6 +87,18 @@ public final class ServerOptions {
             pubSub = PubSubOption.pubSubFor(redis);
         }
         return pubSub;
+    }
+
+    /**
+     * Clusters the servers these options build through the Redis that {@code option} names, if any. Call it
+     * before the first {@link #builder}; commands whose servers share channels (chat, kv) do.
+     */
+    ServerOptions clusteredBy(RedisOption option) {
+        if (pubSub != null && !java.util.Objects.equals(redis, option.uri)) {
+            throw new IllegalStateException("the pub/sub was made before --redis was applied");
+        }
+        this.redis = option.uri;
+        return this;
     }
 
     /** The start-up line about pub/sub, e.g. {@code pub/sub: in-process}. */

@@ -1,6 +1,8 @@
 package dev.serverframework.examples;
 
+import dev.serverframework.core.PubSub;
 import dev.serverframework.core.PubSubEngine;
+import dev.serverframework.core.redis.RedisEngine;
 import dev.serverframework.core.Server;
 import dev.serverframework.core.testing.Await;
 import dev.serverframework.core.testing.RawClient;
@@ -34,12 +36,22 @@ class PubSubOptionCommandsTest {
     }
 
     @Test
-    void aGoodRedisUriIsTakenAndNeedsTheEngine() {
+    void aGoodRedisUriClustersThroughTheRedisEngineAndHidesItsPassword() {
         ChatCommand chat = new ChatCommand();
         new CommandLine(chat).parseArgs("--redis", "rediss://user:secret@redis.example:6380");
-        IllegalStateException e = assertThrows(IllegalStateException.class, chat.options::pubSub);
-        assertEquals("--redis needs the Redis engine", e.getMessage());
+        PubSub pubSub = chat.options.clusteredBy(chat.redis).pubSub();
+        assertTrue(pubSub.engine() instanceof RedisEngine, pubSub.engine().toString());
         assertEquals("pub/sub: rediss://***@redis.example:6380", chat.options.pubSubLine(), "no password shown");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"httpd", "echo"})
+    void serversWithNothingToShareDoNotTakeRedis(String command) {
+        StringWriter err = new StringWriter();
+        int status = new CommandLine(new Main()).setErr(new PrintWriter(err)).setOut(new PrintWriter(new StringWriter()))
+                .execute(command, "--redis", "redis://127.0.0.1:6379", "--port", "0", "--bind", "127.0.0.1");
+        assertEquals(2, status, err.toString());
+        assertTrue(err.toString().contains("--redis"), err.toString());
     }
 
     @Test

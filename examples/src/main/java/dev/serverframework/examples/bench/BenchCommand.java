@@ -9,9 +9,10 @@ import picocli.CommandLine.Spec;
         description = "Benchmarks: 'bench http' compares keep-alive and close under load; 'bench connections' "
                 + "holds N idle connections and measures latency and memory per connection; 'bench stop' asks a "
                 + "server to stop under keep-alive load and says how each connection ended; 'bench broadcast' has a "
-                + "server broadcast to N WebSockets and measures deliveries/s, latency and memory per connection.",
+                + "server broadcast to N WebSockets and measures deliveries/s, latency and memory per connection; 'bench pubsub' measures "
+                + "cross-instance publish/subscribe latency through Redis.",
         subcommands = {HttpBenchCommand.class, ConnectionsBenchCommand.class, ConnectionsWorker.class,
-                StopProbeCommand.class, BroadcastBenchCommand.class, BroadcastWorker.class})
+                StopProbeCommand.class, BroadcastBenchCommand.class, BroadcastWorker.class, PubSubBenchCommand.class})
 public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
