@@ -30,11 +30,16 @@ final class ChildCommand implements AutoCloseable {
 
     /** Starts {@code Main <args> --port 0 --bind 127.0.0.1} and waits until it says where it listens. */
     static ChildCommand start(String... args) throws IOException, InterruptedException {
+        return startOnPort(0, args);
+    }
+
+    /** Starts {@code Main <args> --port PORT --bind 127.0.0.1} and waits until it says where it listens. */
+    static ChildCommand startOnPort(int port, String... args) throws IOException, InterruptedException {
         Path output = Files.createTempFile("example-command", ".log");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
         cmd.addAll(List.of(args));
-        cmd.addAll(List.of("--port", "0", "--bind", "127.0.0.1"));
+        cmd.addAll(List.of("--port", Integer.toString(port), "--bind", "127.0.0.1"));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(output.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (System.nanoTime() < deadline && p.isAlive()) {

@@ -11,6 +11,7 @@ import io.lettuce.core.RedisClient;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.codec.ByteArrayCodec;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +38,11 @@ class RedisEngineTest {
 
     private RedisServerProcess redis;
     private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @BeforeAll
+    static void redisServerIsInstalled() {
+        RedisServerProcess.assumeInstalled();
+    }
 
     @BeforeEach
     void startRedis() throws Exception {
