@@ -111,7 +111,7 @@ public final class PubSubBenchCommand implements Callable<Integer> {
             Histogram all = new Histogram(TimeUnit.SECONDS.toNanos(60), 3);
             histograms.forEach(all::add);
             System.out.printf(Locale.ROOT, "pub/sub through %s: %d instances, %,d msg/s of %d bytes, %s measured "
-                            + "after %s warm-up%n", uri, instances, rate, size, measured, warm);
+                            + "after %s warm-up%n", uri, instances, rate, size, duration, warmup);
             System.out.printf(Locale.ROOT, "published %,d (%,d measured), dropped %,d; deliveries %,d of %,d expected%n",
                     sent, measuredSent, engines.get(0).dropped(), all.getTotalCount(), expected);
             System.out.printf(Locale.ROOT, "latency ms: p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f%n",
