@@ -50,7 +50,7 @@ echo "Redis on 127.0.0.1:$REDIS_PORT; chat instances on 7101-7103 / 8101-8103; n
 echo "logs in $RUN"
 if [ "${1:-}" = bench ]; then
   java -jar "$JAR" bench http --target http://127.0.0.1:8008/ -c 1,32 --modes keepalive -d 10s --warmup 5s \
-    --out "$RUN/bench"
+    --out "$RUN/bench" --no-progress
 else
   echo "Ctrl-C stops everything"
   wait
