@@ -22,7 +22,9 @@ import java.util.function.Consumer;
  * get this process's messages. Messages of one publishing thread reach each subscriber in the order they
  * were published; messages of different publishers may interleave. Across processes the guarantee is the
  * engine's: for Redis, <em>at most once</em> (a message published while Redis is unreachable, or lost with a
- * connection, is dropped and counted in {@link #dropped()}, never retried).
+ * connection, is dropped and counted in {@link #dropped()}, never retried). Memory stays bounded both ways: the
+ * engine bounds what waits to go out, and a subscriber with {@link #MAX_QUEUED_DELIVERIES} deliveries waiting
+ * on its executor misses what comes next ({@link #overflowed()}).
  *
  * <p><b>Life.</b> {@link #start()} and {@link #close()} are counted: the engine starts at the first start
  * and closes at the last close. A server starts its {@code PubSub} when it starts and closes it when it has
@@ -31,6 +33,12 @@ import java.util.function.Consumer;
  * <p>Thread-safe: every method may be called from any thread.
  */
 public final class PubSub {
+    /**
+     * Deliveries that may wait on one subscription's executor. A subscriber slower than what is published
+     * to it misses what comes past this ({@link #overflowed()}), so that it cannot fill the heap with tasks.
+     */
+    public static final int MAX_QUEUED_DELIVERIES = 10_000;
+
     private static final Logger log = LoggerFactory.getLogger(PubSub.class);
 
     private final PubSubEngine engine;
@@ -41,10 +49,24 @@ public final class PubSub {
     private final LongAdder published = new LongAdder();
     private final LongAdder received = new LongAdder();
     private final LongAdder dropped = new LongAdder();
+    private final LongAdder overflowed = new LongAdder();
+    private final ChannelSubscribers.Owner owner = new ChannelSubscribers.Owner() {
+        @Override
+        public void cancelled(ChannelSubscribers.Subscriber s) {
+            remove(s);
+        }
+
+        @Override
+        public void overflowed(ChannelSubscribers.Subscriber s) {
+            overflowed.increment();
+        }
+    };
     /** Guarded by this. */
     private int users;
     /** Guarded by this. */
     private boolean closed;
+    /** Whether the engine has started: before, what would go to other processes is counted as dropped. */
+    private volatile boolean started;
 
     private PubSub(PubSubEngine engine) {
         this.engine = Objects.requireNonNull(engine, "engine");
@@ -73,7 +95,11 @@ public final class PubSub {
         Objects.requireNonNull(message, "message");
         published.increment();
         int local = deliver(new PubSubMessage(channel, message, true));
-        engine.publish(channel, message);
+        if (started) {
+            engine.publish(channel, message);
+        } else {
+            dropped.increment(); // no link to other processes yet (no server has started it)
+        }
         return local;
     }
 
@@ -85,7 +111,7 @@ public final class PubSub {
     public Subscription subscribe(String channel, Executor executor, Consumer<PubSubMessage> task) {
         Objects.requireNonNull(executor, "executor");
         Objects.requireNonNull(task, "task");
-        return add(new ChannelSubscribers.OnExecutor(this::remove, channel, executor, task));
+        return add(new ChannelSubscribers.OnExecutor(owner, channel, MAX_QUEUED_DELIVERIES, executor, task));
     }
 
     /**
@@ -96,8 +122,8 @@ public final class PubSub {
     public Subscription subscribe(Connection connection, String channel, BiConsumer<Connection, PubSubMessage> handler) {
         Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(handler, "handler");
-        ChannelSubscribers.OfConnection s =
-                new ChannelSubscribers.OfConnection(this::remove, channel, connection, handler);
+        ChannelSubscribers.OfConnection s = new ChannelSubscribers.OfConnection(owner, channel,
+                MAX_QUEUED_DELIVERIES, connection, handler);
         add(s);
         s.cancelWhenClosed();
         return s;
@@ -132,6 +158,14 @@ public final class PubSub {
         return dropped.sum();
     }
 
+    /**
+     * Messages not handed to a subscriber because it already had {@link #MAX_QUEUED_DELIVERIES} waiting on its
+     * executor: it reads slower than its channel is published to.
+     */
+    public long overflowed() {
+        return overflowed.sum();
+    }
+
     /** Where the engine stands. */
     public PubSubEngine.State state() {
         return engine.state();
@@ -151,9 +185,11 @@ public final class PubSub {
         if (closed) {
             throw new IllegalStateException("this PubSub (engine " + engine + ") was closed by its last user");
         }
-        if (users++ == 0) {
-            engine.start(new EngineReceiver());
+        if (users == 0) {
+            engine.start(new EngineReceiver()); // counted only once it started: a failed start starts nothing
+            started = true;
         }
+        users++;
     }
 
     /** Counts one user less; the last closes the engine. A server calls it when it has stopped. */
@@ -163,6 +199,7 @@ public final class PubSub {
                 return;
             }
             closed = true;
+            started = false;
         }
         try {
             engine.close();

@@ -47,17 +47,26 @@ public final class Server {
      * Binds the listening sockets and starts the threads; returns once the server accepts connections,
      * after {@code onInit} has run on this thread.
      *
-     * @throws IllegalStateException when started twice, when the port cannot be bound, or when the
-     *                               settings ask for something this machine cannot do
+     * @throws IllegalStateException when started twice, when the port cannot be bound, when the
+     *                               settings ask for something this machine cannot do, or when its
+     *                               {@link PubSub} was closed by its last user
      */
     public Server start() {
-        runtime.start();
         ServerSettings settings = runtime.settings();
+        // The pub/sub first, so that a PubSub that cannot start leaves no server listening, and so that the
+        // first connection can already publish; it is released with the server, or at once if binding fails.
         settings.pubSub().start();
+        // Registered before the server runs: a stop (a signal) right after it is bound still releases it.
         runtime.whenTerminated(() -> {
             workerSubscriptions.forEach(Subscription::cancel);
             settings.pubSub().close();
         });
+        try {
+            runtime.start();
+        } catch (RuntimeException e) {
+            settings.pubSub().close(); // a server that never ran does not terminate through finish()
+            throw e;
+        }
         if (settings.onTick() != null) {
             runEvery(settings.tickPeriod(), 0, () -> settings.onTick().accept(this));
         }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -236,6 +237,36 @@ class PubSubTest {
                 .protocol(new LineProtocol("late", (c, l) -> { })).build();
         IllegalStateException e = assertThrows(IllegalStateException.class, late::start);
         assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertFalse(late.isRunning(), "a server whose PubSub cannot start is not left listening");
+        assertEquals(-1, late.port());
+        assertEquals(1, engine.starts.get());
+        assertEquals(1, engine.closes.get());
+    }
+
+    @Test
+    void aSubscriberThatFallsTooFarBehindMissesMessagesInsteadOfFillingTheHeap() throws Exception {
+        Server s = start(PubSub.inProcess());
+        CountDownLatch stuck = new CountDownLatch(1);
+        AtomicInteger seen = new AtomicInteger();
+        s.subscribe("firehose", m -> {
+            try {
+                stuck.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            seen.incrementAndGet();
+        });
+        int total = PubSub.MAX_QUEUED_DELIVERIES + 500;
+        int handed = 0;
+        for (int i = 0; i < total; i++) {
+            handed += s.publish("firehose", new byte[]{(byte) i});
+        }
+        stuck.countDown();
+        long overflowed = s.pubSub().overflowed();
+        assertTrue(overflowed >= 499, "missed while " + PubSub.MAX_QUEUED_DELIVERIES + " waited: " + overflowed);
+        assertEquals(total, handed + overflowed, "every message either handed over or counted as missed");
+        int expected = handed;
+        Await.until("what was handed over is delivered", () -> seen.get() == expected);
     }
 
     @Test

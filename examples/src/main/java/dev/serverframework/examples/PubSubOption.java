@@ -6,7 +6,6 @@ import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
 import java.net.URI;
-import java.net.URISyntaxException;
 
 /**
  * {@code --redis}: which publish/subscribe the example servers of one process share. The one place that
@@ -46,27 +45,12 @@ final class PubSubOption {
     static final class UriConverter implements ITypeConverter<String> {
         @Override
         public String convert(String value) {
-            URI uri;
             try {
-                uri = new URI(value);
-            } catch (URISyntaxException e) {
-                throw new TypeConversionException(expected(value) + ": " + e.getReason());
+                RedisEngine.builder(value); // the engine's own check, so the option and the API agree
+                return value;
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage());
             }
-            String scheme = uri.getScheme();
-            if (scheme == null || !(scheme.equals("redis") || scheme.equals("rediss"))) {
-                throw new TypeConversionException(expected(value) + ": the scheme must be redis or rediss");
-            }
-            if (uri.getHost() == null) {
-                throw new TypeConversionException(expected(value) + ": no host");
-            }
-            if (uri.getPort() == 0 || uri.getPort() > 65535) {
-                throw new TypeConversionException(expected(value) + ": port out of range");
-            }
-            return value;
-        }
-
-        private static String expected(String value) {
-            return "expected redis://HOST[:PORT] or rediss://HOST[:PORT] but was '" + value + "'";
         }
     }
 }

@@ -32,7 +32,7 @@ class PubSubOptionCommandsTest {
                 .execute("kv", "--redis", uri, "--port", "0", "--bind", "127.0.0.1");
         assertEquals(2, status, "picocli's status for a usage error");
         assertTrue(err.toString().contains("--redis"), err.toString());
-        assertTrue(err.toString().contains("redis://HOST[:PORT]"), err.toString());
+        assertTrue(err.toString().contains("expected e.g. redis://127.0.0.1:6379"), err.toString());
     }
 
     @Test

@@ -69,6 +69,9 @@ public final class PubSubMetrics implements MeterBinder {
         FunctionCounter.builder("pubsub.dropped", pubSub, PubSub::dropped).tags(tags)
                 .description("Messages of this process the engine could not send to the other processes")
                 .register(registry);
+        FunctionCounter.builder("pubsub.overflowed", pubSub, PubSub::overflowed).tags(tags)
+                .description("Messages a subscriber missed: it had " + PubSub.MAX_QUEUED_DELIVERIES
+                        + " deliveries waiting already").register(registry);
         for (PubSubEngine.State state : PubSubEngine.State.values()) {
             Gauge.builder("pubsub.engine.state", pubSub, p -> p.state() == state ? 1 : 0)
                     .tags(tags).tag("state", state.name().toLowerCase(Locale.ROOT))

@@ -60,6 +60,7 @@ class PubSubMetricsTest {
         assertEquals(List.of(3.0), values(samples, "pubsub_published_total", null), "published, counted once");
         assertEquals(List.of(0.0), values(samples, "pubsub_received_total", null));
         assertEquals(List.of(0.0), values(samples, "pubsub_dropped_total", null));
+        assertEquals(List.of(0.0), values(samples, "pubsub_overflowed_total", null));
         assertEquals(List.of(1.0), values(samples, "pubsub_engine_state", "local"));
         assertEquals(List.of(0.0), values(samples, "pubsub_engine_state", "connected"));
         assertEquals(List.of(0.0), values(samples, "pubsub_engine_state", "disconnected"));

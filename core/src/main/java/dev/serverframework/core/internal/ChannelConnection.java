@@ -9,6 +9,7 @@ import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelPromise;
 import io.netty.channel.DefaultFileRegion;
 import io.netty.handler.ssl.SslHandler;
@@ -296,9 +297,14 @@ public final class ChannelConnection implements Connection {
         return channel.isActive() && !lifecycle.isHijacked();
     }
 
-    /** Runs {@code action} on the I/O loop once the channel has closed (at once if it has). Any thread. */
-    public void whenClosed(Runnable action) {
-        channel.closeFuture().addListener(f -> action.run());
+    /**
+     * Runs {@code action} on the I/O loop once the channel has closed (at once if it has). Returns what takes
+     * the action off again, for an owner that no longer needs it. Any thread.
+     */
+    public Runnable whenClosed(Runnable action) {
+        ChannelFutureListener listener = f -> action.run();
+        channel.closeFuture().addListener(listener);
+        return () -> channel.closeFuture().removeListener(listener);
     }
 
     @Override

@@ -6,10 +6,13 @@ import dev.serverframework.core.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -54,15 +57,31 @@ public final class ChannelSubscribers {
         return n;
     }
 
-    /** One subscription, and how a message reaches it. */
-    public abstract static class Subscriber implements Subscription {
-        private final Consumer<Subscriber> onCancel;
-        private final String channel;
-        private volatile boolean active = true;
+    /** What a subscriber tells the pub/sub it belongs to. */
+    public interface Owner {
+        /** The subscription was cancelled: take it out of its channel. Once per subscription. */
+        void cancelled(Subscriber s);
 
-        Subscriber(Consumer<Subscriber> onCancel, String channel) {
-            this.onCancel = onCancel;
-            this.channel = java.util.Objects.requireNonNull(channel, "channel");
+        /** A message was not handed to the subscriber: it had its limit of deliveries waiting. */
+        void overflowed(Subscriber s);
+    }
+
+    /**
+     * One subscription, and how a message reaches it. At most {@code maxQueued} deliveries wait on its
+     * executor: past that a message is not queued (and counted), so a subscriber slower than what is
+     * published cannot fill the heap with tasks.
+     */
+    public abstract static class Subscriber implements Subscription {
+        private final Owner owner;
+        private final String channel;
+        private final int maxQueued;
+        private final AtomicBoolean active = new AtomicBoolean(true);
+        private final AtomicInteger queued = new AtomicInteger();
+
+        Subscriber(Owner owner, String channel, int maxQueued) {
+            this.owner = owner;
+            this.channel = Objects.requireNonNull(channel, "channel");
+            this.maxQueued = maxQueued;
         }
 
         @Override
@@ -72,40 +91,55 @@ public final class ChannelSubscribers {
 
         @Override
         public void cancel() {
-            if (active) {
-                active = false;
-                onCancel.accept(this);
+            if (active.compareAndSet(true, false)) {
+                owner.cancelled(this);
+                cancelled();
             }
+        }
+
+        /** What a subscription of this kind releases when it ends. */
+        void cancelled() {
         }
 
         @Override
         public boolean isActive() {
-            return active;
+            return active.get();
         }
 
-        /** Queues the message on the subscriber's executor; false when the subscriber is gone. */
+        /** Queues the message on the subscriber's executor; false when it was not queued. */
         abstract boolean deliver(PubSubMessage message);
 
-        /** Runs {@code delivery} on {@code executor}; a terminated executor ends the subscription. */
-        final boolean deliverOn(Executor executor, Runnable delivery) {
-            if (!active) {
+        /**
+         * Runs {@code code} on {@code executor}, unless the subscription ended or has its limit of deliveries
+         * waiting; a terminated executor ends the subscription. What the code throws is logged, and the next
+         * message is delivered all the same.
+         */
+        final boolean deliverOn(Executor executor, Runnable code) {
+            if (!active.get()) {
+                return false;
+            }
+            if (queued.incrementAndGet() > maxQueued) {
+                queued.decrementAndGet();
+                owner.overflowed(this);
                 return false;
             }
             try {
-                executor.execute(delivery);
+                executor.execute(() -> {
+                    queued.decrementAndGet();
+                    if (active.get()) {
+                        run(code);
+                    }
+                });
                 return true;
             } catch (RejectedExecutionException e) {
+                queued.decrementAndGet();
                 log.debug("Subscription to {}: its executor has terminated; cancelling it", channel);
                 cancel();
                 return false;
             }
         }
 
-        /** Runs the subscriber's code; what it throws is logged, and the next message is delivered all the same. */
-        final void run(Runnable code) {
-            if (!active) {
-                return;
-            }
+        private void run(Runnable code) {
             try {
                 code.run();
             } catch (RuntimeException | Error e) {
@@ -119,17 +153,17 @@ public final class ChannelSubscribers {
         private final Executor executor;
         private final Consumer<PubSubMessage> task;
 
-        /** @param onCancel what removes it from its channel */
-        public OnExecutor(Consumer<Subscriber> onCancel, String channel, Executor executor,
+        /** @param maxQueued deliveries that may wait on the executor */
+        public OnExecutor(Owner owner, String channel, int maxQueued, Executor executor,
                           Consumer<PubSubMessage> task) {
-            super(onCancel, channel);
+            super(owner, channel, maxQueued);
             this.executor = executor;
             this.task = task;
         }
 
         @Override
         boolean deliver(PubSubMessage message) {
-            return deliverOn(executor, () -> run(() -> task.accept(message)));
+            return deliverOn(executor, () -> task.accept(message));
         }
     }
 
@@ -137,11 +171,13 @@ public final class ChannelSubscribers {
     public static final class OfConnection extends Subscriber {
         private final Connection connection;
         private final BiConsumer<Connection, PubSubMessage> handler;
+        /** Takes the close listener off the connection, so that a cancelled subscription leaves nothing on it. */
+        private volatile Runnable forgetClose;
 
-        /** @param onCancel what removes it from its channel */
-        public OfConnection(Consumer<Subscriber> onCancel, String channel, Connection connection,
+        /** @param maxQueued deliveries that may wait on the connection's executor */
+        public OfConnection(Owner owner, String channel, int maxQueued, Connection connection,
                             BiConsumer<Connection, PubSubMessage> handler) {
-            super(onCancel, channel);
+            super(owner, channel, maxQueued);
             this.connection = connection;
             this.handler = handler;
         }
@@ -149,9 +185,20 @@ public final class ChannelSubscribers {
         /** Cancels this subscription when its connection closes (at once if it has). */
         public void cancelWhenClosed() {
             if (connection instanceof ChannelConnection c) {
-                c.whenClosed(this::cancel);
+                forgetClose = c.whenClosed(this::cancel);
+                if (!isActive()) {
+                    forgetClose.run(); // cancelled meanwhile: cancelled() may have missed the listener
+                }
             } else if (!connection.isOpen()) {
                 cancel();
+            }
+        }
+
+        @Override
+        void cancelled() {
+            Runnable forget = forgetClose;
+            if (forget != null) {
+                forget.run();
             }
         }
 
@@ -163,7 +210,7 @@ public final class ChannelSubscribers {
             }
             return deliverOn(connection.executor(), () -> {
                 if (connection.isOpen()) {
-                    run(() -> handler.accept(connection, message));
+                    handler.accept(connection, message);
                 }
             });
         }

@@ -42,7 +42,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * {@code 0xF0 'S' 'F' '1'}, then the id (8 bytes, big-endian), then the message.
  *
  * <p><b>Threads.</b> {@link #publish}, {@link #subscribe} and {@link #unsubscribe} are called by the
- * {@code PubSub} on any thread (workers, I/O loops) and never block: they hand a command to Lettuce, or drop.
+ * {@code PubSub} on any thread (workers, I/O loops) and never wait for Redis: they hand a command to Lettuce's
+ * connection, or drop. (Lettuce's write path takes a short lock of its own, held only while a reconnected link
+ * is activated.)
  * {@link PubSubEngine.Receiver#received} is called on a Lettuce I/O thread, in the order Redis sent the
  * messages; {@link PubSubEngine.Receiver#dropped} on the caller's or a Lettuce thread. {@link #close} may
  * block for a few seconds while Lettuce's threads stop.
@@ -93,6 +95,8 @@ public final class RedisEngine implements PubSubEngine {
                 why = "the scheme must be redis:// or rediss://";
             } else if (u.getHost() == null || u.getHost().isEmpty()) {
                 why = "it names no host";
+            } else if (u.getPort() == 0 || u.getPort() > 65535) {
+                why = "port " + u.getPort() + " is out of range";
             } else {
                 return RedisURI.create(redisUri);
             }

@@ -114,6 +114,10 @@ final class RedisLinks {
                 // Nothing is buffered while down: a publish fails at once (counted as dropped), and the
                 // subscriptions are replayed from our own set.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+                // Nor is anything sent again after a reconnection: a PUBLISH in flight when the link broke may
+                // have reached Redis already, and at most once means never twice. It fails (counted as
+                // dropped); the SUBSCRIBEs are replayed from our own set.
+                .replayFilter(command -> true)
                 .requestQueueSize(settings.maxPendingPublishes() + 1024)
                 .socketOptions(SocketOptions.builder().connectTimeout(settings.commandTimeout()).build())
                 .timeoutOptions(TimeoutOptions.enabled(settings.commandTimeout()))
