@@ -115,16 +115,20 @@ class RedisEngineTest {
     }
 
     @Test
-    void aPublishInFlightWhenTheLinkBreaksIsNeverDeliveredTwice() throws Exception {
+    void killedPublishLinksLoseMessagesButNeitherRepeatNorReorderThem() throws Exception {
         RedisNode publisher = node();
         RedisNode subscriber = node();
+        publisher.subscribe("seq"); // so that awaitLinked's probes go both ways
         subscriber.subscribe("seq");
         awaitLinked("seq", publisher, subscriber);
         RedisClient client = RedisClient.create(redis.uri());
         closeables.add(() -> client.shutdown(0, 2, TimeUnit.SECONDS));
         StatefulRedisConnection<String, String> admin = client.connect();
         // Publishes in a tight loop while every ordinary connection (the engines' PUBLISH links among them)
-        // is killed a few times: what was in flight may have reached Redis, so a replay could repeat it.
+        // is killed a few times. What was in flight is counted as dropped, never sent again: Lettuce's replay
+        // after a reconnection would repeat a PUBLISH whose answer was lost after Redis ran it. That window
+        // (between Redis running the command and the kill) is too narrow for this test to hit reliably; what it
+        // checks every time is the accounting, the order, and that nothing arrives twice.
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         java.util.concurrent.atomic.AtomicInteger sent = new java.util.concurrent.atomic.AtomicInteger();
         Thread loop = new Thread(() -> {
@@ -142,7 +146,10 @@ class RedisEngineTest {
         loop.join(DEADLINE.toMillis());
         assertFalse(loop.isAlive(), "publishing never blocks");
         int count = sent.get();
-        awaitLinked("seq", publisher, subscriber);
+        // Once Redis has answered every publish, a last marker behind them says they have all arrived.
+        Await.until("Redis answers every publish", DEADLINE, () -> publisher.engine.pendingPublishes() == 0);
+        awaitWhile("the end marker arrives", () -> !subscriber.got("seq", "probe-end"),
+                () -> publisher.pubSub.publish("seq", "probe-end".getBytes(StandardCharsets.UTF_8)));
         List<PubSubMessage> got = numbered(subscriber.received("seq"));
         int previous = -1;
         for (PubSubMessage m : got) {
@@ -152,8 +159,10 @@ class RedisEngineTest {
         }
         // A publish whose answer was lost may have reached Redis and still count as dropped: hence "at least".
         assertTrue(got.size() + publisher.pubSub.dropped() + subscriber.pubSub.overflowed() >= count,
-                "every message delivered once, or counted as dropped: " + got.size() + " delivered, "
-                        + publisher.pubSub.dropped() + " dropped");
+                "every message delivered once, or counted as dropped: " + count + " sent, " + got.size()
+                        + " delivered, " + publisher.pubSub.dropped() + " dropped, " + subscriber.pubSub.overflowed()
+                        + " overflowed, first " + (got.isEmpty() ? "-" : got.get(0).text()) + ", last "
+                        + (got.isEmpty() ? "-" : got.get(got.size() - 1).text()));
         assertTrue(publisher.pubSub.dropped() > 0, "the killed links lost something in flight");
     }
 
