@@ -2,7 +2,6 @@ package dev.serverframework.examples;
 
 import dev.serverframework.core.PubSubEngine;
 import dev.serverframework.core.testing.Await;
-import dev.serverframework.core.testing.RawClient;
 import dev.serverframework.core.testing.RedisServerProcess;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -79,25 +78,13 @@ class ChatClusterTest {
         return m;
     }
 
-    /** Redis's count of subscriptions to {@code channel}, over RESP. */
-    private int redisSubscribers(String channel) {
-        try (RawClient c = new RawClient(redis.port())) {
-            c.send("PUBSUB NUMSUB " + channel + "\r\n");
-            for (int i = 0; i < 3; i++) {
-                c.readLine(); // *2, $len, the channel's name
-            }
-            String count = c.readLine();
-            return Integer.parseInt(count.substring(1));
-        }
-    }
-
     @Test
     void threeInstancesOnOneRedisAreOneRoomWithEachSendersLinesInOrder() throws Exception {
         List<ChatServers> instances = threeInstances();
         LineReader alice = member(instances.get(0).lines.port(), "alice");
         LineReader bob = member(instances.get(1).lines.port(), "bob");
         LineReader carol = member(instances.get(2).lines.port(), "carol");
-        Await.until("each instance's room subscribes in Redis", () -> redisSubscribers("chat") == 3);
+        Await.until("each instance's room subscribes in Redis", () -> redis.subscribers("chat") == 3);
 
         for (int i = 0; i < 50; i++) {
             alice.say("line " + i);
@@ -136,7 +123,7 @@ class ChatClusterTest {
         LineReader ann = member(instances.get(0).lines.port(), "ann");
         LineReader bob = member(instances.get(1).lines.port(), "bob");
         // A room subscribes when its first member joins: the third instance has none.
-        Await.until("the rooms subscribe in Redis", () -> redisSubscribers("chat") == 2);
+        Await.until("the rooms subscribe in Redis", () -> redis.subscribers("chat") == 2);
 
         redis.stop();
         for (ChatServers c : instances) {
@@ -216,7 +203,7 @@ class ChatClusterTest {
             seats.add(seat);
         }
         assertTrue(seats.stream().distinct().count() >= 2, "browsers on instances " + seats);
-        Await.until("each instance's room subscribes in Redis", () -> redisSubscribers("chat") == 3);
+        Await.until("each instance's room subscribes in Redis", () -> redis.subscribers("chat") == 3);
 
         lines.get(0).say("hello browsers");
         for (WsClient b : browsers) {
@@ -254,7 +241,7 @@ class ChatClusterTest {
         }
         assertNotNull(other, "no connection reached the second process; logs:\n" + processes.get(0).log()
                 + "\n" + processes.get(1).log());
-        Await.until("both processes' rooms subscribe in Redis", () -> redisSubscribers("chat") == 2);
+        Await.until("both processes' rooms subscribe in Redis", () -> redis.subscribers("chat") == 2);
         first.say("across the port");
         assertEquals("first: across the port", other.awaitStartingWith("first: "));
         other.say("and back");

@@ -96,6 +96,17 @@ public final class RedisServerProcess implements AutoCloseable {
         return "redis://127.0.0.1:" + port;
     }
 
+    /** Redis's count of subscriptions to {@code channel} ({@code PUBSUB NUMSUB}), asked over a raw socket. */
+    public int subscribers(String channel) {
+        try (RawClient c = new RawClient(port)) {
+            c.send("PUBSUB NUMSUB " + channel + "\r\n");
+            for (int i = 0; i < 3; i++) {
+                c.readLine(); // *2, then the channel's name as a bulk string: its length, its bytes
+            }
+            return Integer.parseInt(c.readLine().substring(1));
+        }
+    }
+
     /** Whether the process is running. */
     public boolean isRunning() {
         return process != null && process.isAlive();

@@ -68,17 +68,6 @@ class KvRedisClusterTest {
         return "*3\r\n$7\r\nmessage\r\n" + bulk(channel) + bulk(payload);
     }
 
-    /** Redis's count of subscriptions to {@code channel}, over RESP. */
-    private int redisSubscribers(String channel) {
-        try (RawClient c = new RawClient(redis.port())) {
-            c.send("PUBSUB NUMSUB " + channel + "\r\n");
-            for (int i = 0; i < 3; i++) {
-                c.readLine();
-            }
-            return Integer.parseInt(c.readLine().substring(1));
-        }
-    }
-
     @Test
     void aPublishOnOneInstanceReachesTheSubscribersOfTheOthersInOrder() {
         Server a = instance();
@@ -88,7 +77,7 @@ class KvRedisClusterTest {
              RawClient publisher = new RawClient(a.port())) {
             expect(onB, subscribed("orders", 1), "SUBSCRIBE", "orders");
             expect(onC, subscribed("orders", 1), "SUBSCRIBE", "orders");
-            Await.until("both instances subscribe in Redis", () -> redisSubscribers("orders") == 2);
+            Await.until("both instances subscribe in Redis", () -> redis.subscribers("orders") == 2);
             StringBuilder all = new StringBuilder();
             StringBuilder want = new StringBuilder();
             for (int i = 0; i < 500; i++) {
@@ -108,7 +97,7 @@ class KvRedisClusterTest {
         Server a = instance();
         try (RawClient onA = new RawClient(a.port()); RawClient redisClient = new RawClient(redis.port())) {
             expect(onA, subscribed("alerts", 1), "SUBSCRIBE", "alerts");
-            Await.until("the instance subscribes in Redis", () -> redisSubscribers("alerts") == 1);
+            Await.until("the instance subscribes in Redis", () -> redis.subscribers("alerts") == 1);
             // What redis-cli PUBLISH sends: no envelope, so the message arrives whole.
             expect(redisClient, ":1\r\n", "PUBLISH", "alerts", "disk full");
             expectReply(onA, message("alerts", "disk full"));
