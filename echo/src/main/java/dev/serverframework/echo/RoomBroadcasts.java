@@ -34,7 +34,7 @@ final class RoomBroadcasts {
     RoomBroadcasts(ChatRoom room, int historySize, String channel) {
         this.room = room;
         this.history = new RoomHistory(historySize);
-        this.relay = channel == null ? null : new RoomRelay(channel, this::relayed);
+        this.relay = channel == null ? null : new RoomRelay(channel, servers, this::relayed);
     }
 
     /** How many of the last lines are kept. Any thread. */

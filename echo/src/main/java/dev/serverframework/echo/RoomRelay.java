@@ -6,6 +6,7 @@ import dev.serverframework.core.Server;
 import dev.serverframework.core.Subscription;
 
 import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Map;
 import java.util.WeakHashMap;
@@ -16,10 +17,11 @@ import java.util.function.Consumer;
  * are one room: every line the room broadcasts is published (UTF-8 text), and every line another room
  * published is handed to {@code relayed}, which broadcasts it to this room's members.
  *
- * <p>The relay subscribes through the first server a member joins on ({@link Server#subscribe(String,
- * Consumer)}: one of that server's workers, so relayed lines keep the order they arrive in), and publishes
- * through that server's {@link PubSub}; servers whose members share a room should share a {@code PubSub}.
- * When that subscription ends (its server stopped), the next member to join, on any server, renews it.
+ * <p>The relay subscribes through the {@link PubSub} of the first server a member joins on, and publishes
+ * through it; servers whose members share a room should share a {@code PubSub}. It receives on one worker of
+ * a running server of the room ({@link RunningServerWorker}), so relayed lines keep the order they arrive in,
+ * and keep coming when one of the room's servers stops while another runs. When none runs, the subscription
+ * ends, and the next member to join renews it.
  *
  * <p><b>No line twice.</b> The pub/sub hands a message published in this process back to this process's
  * subscribers, this room among them; the room broadcast its own lines already. Those are recognised by
@@ -37,24 +39,29 @@ final class RoomRelay {
     private Subscription subscription;
     private volatile PubSub pubSub;
 
+    private final RunningServerWorker worker;
+
     /**
      * @param channel the pub/sub channel the rooms share
-     * @param relayed broadcasts a line of another room to this room's members; called on the subscription's
-     *                worker, one line at a time, in the order they arrive
+     * @param servers the servers the room's members joined on (a live view): the relay receives on a worker
+     *                of one of them that runs
+     * @param relayed broadcasts a line of another room to this room's members; called on that worker, one
+     *                line at a time, in the order they arrive
      */
-    RoomRelay(String channel, Consumer<String> relayed) {
+    RoomRelay(String channel, Collection<Server> servers, Consumer<String> relayed) {
         this.channel = channel;
         this.relayed = relayed;
+        this.worker = new RunningServerWorker(servers);
     }
 
     /**
-     * A member joined on {@code server}: subscribes through it, unless the relay is subscribed already. On
-     * the member's executor (any thread would do).
+     * A member joined on {@code server}: subscribes through its pub/sub, unless the relay is subscribed
+     * already. On the member's executor (any thread would do).
      */
     synchronized void joinedOn(Server server) {
         if (subscription == null || !subscription.isActive()) {
             pubSub = server.pubSub();
-            subscription = server.subscribe(channel, this::received);
+            subscription = pubSub.subscribe(channel, worker, this::received);
         }
     }
 
@@ -71,7 +78,7 @@ final class RoomRelay {
         }
     }
 
-    /** On the subscription's worker. */
+    /** On a worker of one of the room's running servers. */
     private void received(PubSubMessage message) {
         if (message.local() && own.remove(message.bytes()) != null) {
             return; // this room's own line, which it broadcast itself

@@ -67,6 +67,28 @@ class ChatRoomRelayTest {
     }
 
     @Test
+    void whenOneOfTheRoomsServersStopsTheRelayGoesOnOnAnother() throws Exception {
+        // Instance A has two servers in one room, as the chat command's line and web servers are.
+        ChatRoom roomA = ChatRoom.builder().channel("chat").build();
+        Server a1 = start(roomA);
+        Server a2 = start(roomA);
+        Member first = join(a1); // the relay receives on a worker of a1
+        Member onA2 = join(a2);
+        assertEquals("* " + onA2.name() + " joined", first.line());
+        Member onB = join(b);
+        assertEquals("* " + onB.name() + " joined", onA2.line());
+        a1.stop();
+        assertTrue(a1.awaitTermination(java.time.Duration.ofSeconds(10)));
+        assertEquals("* " + first.name() + " left", onA2.line());
+        // The relay received on a worker of a1; it goes on on one of a2, at once, with nothing said on A.
+        assertEquals("* " + first.name() + " left", onB.line());
+        onB.say("still there?");
+        assertEquals(onB.name() + ": still there?", onA2.line());
+        a2.stop();
+        a2.awaitTermination();
+    }
+
+    @Test
     void aLineSaidOnOneInstanceReachesTheOtherAndBackOnce() {
         Member alice = join(a);
         Member bob = join(b);
