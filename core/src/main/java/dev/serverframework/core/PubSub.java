@@ -28,11 +28,13 @@ import java.util.function.Consumer;
  *
  * <p><b>Life.</b> {@link #start()} and {@link #close()} are counted: the engine starts at the first start
  * and closes at the last close. A server starts its {@code PubSub} when it starts and closes it when it has
- * stopped, so a user of servers never calls them.
+ * stopped, so a user of servers never calls them; one who wants a {@code PubSub} (and its Redis links) to
+ * outlive its servers, to start new servers on it later, calls {@link #start()} once itself and
+ * {@link #close()} at the end.
  *
  * <p>Thread-safe: every method may be called from any thread.
  */
-public final class PubSub {
+public final class PubSub implements AutoCloseable {
     /**
      * Deliveries that may wait on one subscription's executor. A subscriber slower than what is published
      * to it misses what comes past this ({@link #overflowed()}), so that it cannot fill the heap with tasks.
