@@ -1,5 +1,6 @@
 package dev.serverframework.core;
 
+import dev.serverframework.core.internal.ChannelConnection;
 import dev.serverframework.core.internal.ChannelSubscribers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +25,9 @@ import java.util.function.Consumer;
  * engine's: for Redis, <em>at most once</em> (a message published while Redis is unreachable, or lost with a
  * connection, is dropped and counted in {@link #dropped()}, never retried). Memory stays bounded both ways: the
  * engine bounds what waits to go out, and a subscriber with {@link #MAX_QUEUED_DELIVERIES} deliveries waiting
- * on its executor misses what comes next ({@link #overflowed()}).
+ * on its executor does not get more ({@link #overflowed()}): a task subscription misses the message, a
+ * connection's subscription ends and its connection is closed (as Redis closes a subscriber past its output
+ * buffer limit), so that a connection never misses messages silently.
  *
  * <p><b>Life.</b> {@link #start()} and {@link #close()} are counted: the engine starts at the first start
  * and closes at the last close. A server starts its {@code PubSub} when it starts and closes it when it has
@@ -36,8 +39,8 @@ import java.util.function.Consumer;
  */
 public final class PubSub implements AutoCloseable {
     /**
-     * Deliveries that may wait on one subscription's executor. A subscriber slower than what is published
-     * to it misses what comes past this ({@link #overflowed()}), so that it cannot fill the heap with tasks.
+     * Deliveries that may wait on one subscription's executor. Past this a subscriber slower than what is
+     * published to it gets no more ({@link #overflowed()}), so that it cannot fill the heap with tasks.
      */
     public static final int MAX_QUEUED_DELIVERIES = 10_000;
 
@@ -119,13 +122,15 @@ public final class PubSub implements AutoCloseable {
     /**
      * Calls {@code handler} on the connection's executor (where its protocol's callbacks run) for every
      * message of {@code channel}, until the subscription is cancelled or the connection closes, whichever
-     * comes first. Any thread.
+     * comes first. A connection with {@link #MAX_QUEUED_DELIVERIES} deliveries waiting is closed. Any thread.
      */
     public Subscription subscribe(Connection connection, String channel, BiConsumer<Connection, PubSubMessage> handler) {
-        Objects.requireNonNull(connection, "connection");
         Objects.requireNonNull(handler, "handler");
+        if (!(Objects.requireNonNull(connection, "connection") instanceof ChannelConnection c)) {
+            throw new IllegalArgumentException("not a connection of a server: " + connection);
+        }
         ChannelSubscribers.OfConnection s = new ChannelSubscribers.OfConnection(owner, channel,
-                MAX_QUEUED_DELIVERIES, connection, handler);
+                MAX_QUEUED_DELIVERIES, c, handler);
         add(s);
         s.cancelWhenClosed();
         return s;
@@ -162,7 +167,8 @@ public final class PubSub implements AutoCloseable {
 
     /**
      * Messages not handed to a subscriber because it already had {@link #MAX_QUEUED_DELIVERIES} waiting on its
-     * executor: it reads slower than its channel is published to.
+     * executor: it takes them slower than its channel is published to (a connection's subscriber is then
+     * closed).
      */
     public long overflowed() {
         return overflowed.sum();

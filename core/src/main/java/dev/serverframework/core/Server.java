@@ -220,7 +220,8 @@ public final class Server {
 
     /**
      * Calls {@code handler} on the connection's executor for every message of {@code channel} until the
-     * subscription is cancelled or the connection closes: a protocol's SUBSCRIBE.
+     * subscription is cancelled or the connection closes: a protocol's SUBSCRIBE. A connection that falls
+     * {@link PubSub#MAX_QUEUED_DELIVERIES} messages behind is closed (see {@link PubSub}).
      */
     public Subscription subscribe(Connection connection, String channel,
                                   BiConsumer<Connection, PubSubMessage> handler) {

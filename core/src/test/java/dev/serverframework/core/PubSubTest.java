@@ -36,6 +36,7 @@ class PubSubTest {
 
     @AfterEach
     void stop() throws InterruptedException {
+        gate.countDown();
         clients.forEach(RawClient::close);
         for (Server s : servers) {
             s.stop();
@@ -59,6 +60,10 @@ class PubSubTest {
                         (target, m) -> target.write("message " + m.channel() + " " + m.text() + "\n")));
                 c.write("subscribed " + words[1] + "\n");
             }
+            case "subslow" -> {
+                mine.put(words[1], c.server().subscribe(c, words[1], (target, m) -> awaitGate()));
+                c.write("subscribed " + words[1] + "\n");
+            }
             case "unsub" -> {
                 mine.remove(words[1]).cancel();
                 c.write("unsubscribed " + words[1] + "\n");
@@ -66,6 +71,17 @@ class PubSubTest {
             case "pub" -> c.write("published "
                     + c.server().publish(words[1], words[2].getBytes(StandardCharsets.UTF_8)) + "\n");
             default -> c.write("unknown\n");
+        }
+    }
+
+    /** Holds a slow subscriber's deliveries until the test opens the gate. */
+    private final CountDownLatch gate = new CountDownLatch(1);
+
+    private void awaitGate() {
+        try {
+            gate.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -267,6 +283,25 @@ class PubSubTest {
         assertEquals(total, handed + overflowed, "every message either handed over or counted as missed");
         int expected = handed;
         Await.until("what was handed over is delivered", () -> seen.get() == expected);
+    }
+
+    @Test
+    void aConnectionThatFallsTooFarBehindIsClosedRatherThanLeftToMissMessages() {
+        Server s = start(PubSub.inProcess());
+        RawClient slow = client(s).send("subslow ticker\n");
+        assertEquals("subscribed ticker", slow.readLine());
+        int handed = 0;
+        for (int i = 0; i <= PubSub.MAX_QUEUED_DELIVERIES + 1; i++) {
+            handed += s.publish("ticker", new byte[]{(byte) i});
+        }
+        // MAX deliveries wait (one more if the first is already running, held at the gate): the next
+        // overflows and ends the subscription, so nothing after it is handed over or counted.
+        assertTrue(handed == PubSub.MAX_QUEUED_DELIVERIES || handed == PubSub.MAX_QUEUED_DELIVERIES + 1,
+                "handed over: " + handed);
+        assertEquals(1, s.pubSub().overflowed());
+        assertFalse(s.pubSub().hasSubscribers("ticker"), "the overflowing subscription ended");
+        assertTrue(slow.isClosedByServer(), "the slow subscriber's connection is closed");
+        gate.countDown();
     }
 
     @Test

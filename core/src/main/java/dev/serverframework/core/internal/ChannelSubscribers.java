@@ -6,6 +6,8 @@ import dev.serverframework.core.Subscription;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,13 +48,28 @@ public final class ChannelSubscribers {
         return subscribers.size();
     }
 
-    /** Hands the message to every subscriber's executor; returns to how many. */
+    /**
+     * Hands the message to every subscriber's executor; returns to how many. The connections' deliveries go
+     * out in batches per executor ({@link ConnectionDeliveries}), as a broadcast's do.
+     */
     public int deliver(PubSubMessage message) {
         int n = 0;
+        List<OfConnection> connections = null;
         for (Subscriber s : subscribers) {
-            if (s.deliver(message)) {
+            if (s instanceof OfConnection c) {
+                if (c.reserve()) {
+                    if (connections == null) {
+                        connections = new ArrayList<>();
+                    }
+                    connections.add(c);
+                    n++;
+                }
+            } else if (((OnExecutor) s).deliver(message)) {
                 n++;
             }
+        }
+        if (connections != null) {
+            ConnectionDeliveries.deliver(connections, message);
         }
         return n;
     }
@@ -69,7 +86,7 @@ public final class ChannelSubscribers {
     /**
      * One subscription, and how a message reaches it. At most {@code maxQueued} deliveries wait on its
      * executor: past that a message is not queued (and counted), so a subscriber slower than what is
-     * published cannot fill the heap with tasks.
+     * published cannot fill the heap with tasks; a connection's subscription then closes its connection.
      */
     public abstract static class Subscriber implements Subscription {
         private final Owner owner;
@@ -101,13 +118,43 @@ public final class ChannelSubscribers {
         void cancelled() {
         }
 
+        /** A message was not queued: {@code maxQueued} were waiting. By default it is only counted. */
+        void overflowed(int maxQueued) {
+        }
+
         @Override
         public boolean isActive() {
             return active.get();
         }
 
-        /** Queues the message on the subscriber's executor; false when it was not queued. */
-        abstract boolean deliver(PubSubMessage message);
+        /**
+         * Takes a place among the deliveries waiting for this subscriber: false when it has ended, or already
+         * has its limit waiting (the message is then counted as overflowed).
+         */
+        boolean reserve() {
+            if (!active.get()) {
+                return false;
+            }
+            if (queued.incrementAndGet() > maxQueued) {
+                queued.decrementAndGet();
+                owner.overflowed(this);
+                overflowed(maxQueued);
+                return false;
+            }
+            return true;
+        }
+
+        /** A reserved delivery starts (or will never run). */
+        final void unreserve() {
+            queued.decrementAndGet();
+        }
+
+        /** A reserved delivery could not be queued: its executor has terminated, which ends the subscription. */
+        final void rejected() {
+            unreserve();
+            log.debug("Subscription to {}: its executor has terminated; cancelling it", channel);
+            cancel();
+        }
 
         /**
          * Runs {@code code} on {@code executor}, unless the subscription ended or has its limit of deliveries
@@ -115,31 +162,28 @@ public final class ChannelSubscribers {
          * message is delivered all the same.
          */
         final boolean deliverOn(Executor executor, Runnable code) {
-            if (!active.get()) {
+            if (!reserve()) {
                 return false;
             }
-            if (queued.incrementAndGet() > maxQueued) {
-                queued.decrementAndGet();
-                owner.overflowed(this);
-                return false;
-            }
+            queueOn(executor, code);
+            return true;
+        }
+
+        /** Queues a delivery whose place is reserved. */
+        final void queueOn(Executor executor, Runnable code) {
             try {
                 executor.execute(() -> {
-                    queued.decrementAndGet();
+                    unreserve();
                     if (active.get()) {
                         run(code);
                     }
                 });
-                return true;
             } catch (RejectedExecutionException e) {
-                queued.decrementAndGet();
-                log.debug("Subscription to {}: its executor has terminated; cancelling it", channel);
-                cancel();
-                return false;
+                rejected();
             }
         }
 
-        private void run(Runnable code) {
+        final void run(Runnable code) {
             try {
                 code.run();
             } catch (RuntimeException | Error e) {
@@ -161,36 +205,39 @@ public final class ChannelSubscribers {
             this.task = task;
         }
 
-        @Override
+        /** Queues the message on the executor; false when it was not queued. */
         boolean deliver(PubSubMessage message) {
             return deliverOn(executor, () -> task.accept(message));
         }
     }
 
-    /** A handler called on a connection's executor for each message, while the connection is open. */
+    /**
+     * A handler called on a connection's executor for each message, while the connection is open. Its
+     * deliveries go out batched per executor ({@link ConnectionDeliveries}).
+     */
     public static final class OfConnection extends Subscriber {
-        private final Connection connection;
+        private final ChannelConnection connection;
         private final BiConsumer<Connection, PubSubMessage> handler;
         /** Takes the close listener off the connection, so that a cancelled subscription leaves nothing on it. */
         private volatile Runnable forgetClose;
 
         /** @param maxQueued deliveries that may wait on the connection's executor */
-        public OfConnection(Owner owner, String channel, int maxQueued, Connection connection,
+        public OfConnection(Owner owner, String channel, int maxQueued, ChannelConnection connection,
                             BiConsumer<Connection, PubSubMessage> handler) {
             super(owner, channel, maxQueued);
             this.connection = connection;
             this.handler = handler;
         }
 
+        ChannelConnection connection() {
+            return connection;
+        }
+
         /** Cancels this subscription when its connection closes (at once if it has). */
         public void cancelWhenClosed() {
-            if (connection instanceof ChannelConnection c) {
-                forgetClose = c.whenClosed(this::cancel);
-                if (!isActive()) {
-                    forgetClose.run(); // cancelled meanwhile: cancelled() may have missed the listener
-                }
-            } else if (!connection.isOpen()) {
-                cancel();
+            forgetClose = connection.whenClosed(this::cancel);
+            if (!isActive()) {
+                forgetClose.run(); // cancelled meanwhile: cancelled() may have missed the listener
             }
         }
 
@@ -202,17 +249,51 @@ public final class ChannelSubscribers {
             }
         }
 
+        /**
+         * The connection takes its messages slower than they are published: rather than let it miss some and
+         * go on as if it had not, it is closed, as Redis closes a subscriber past its output buffer limit.
+         */
         @Override
-        boolean deliver(PubSubMessage message) {
+        void overflowed(int maxQueued) {
+            if (isActive()) {
+                cancel();
+                log.info("Connection {}: subscriber of {} fell {} messages behind; closing it", connection.id(),
+                        channel(), maxQueued);
+                connection.abort();
+            }
+        }
+
+        @Override
+        boolean reserve() {
             if (!connection.isOpen()) {
                 cancel();
                 return false;
             }
-            return deliverOn(connection.executor(), () -> {
-                if (connection.isOpen()) {
+            return super.reserve();
+        }
+
+        /** A delivery reserved for a batch, run in it, on the connection's executor. */
+        void runHere(PubSubMessage message) {
+            unreserve();
+            if (isActive()) {
+                run(() -> handle(message));
+            }
+        }
+
+        /** A delivery reserved for a batch whose executor the connection no longer runs on: on its own. */
+        void deliverAlone(PubSubMessage message) {
+            queueOn(connection.executor(), () -> handle(message));
+        }
+
+        private void handle(PubSubMessage message) {
+            if (connection.isOpen()) {
+                connection.busy(true);
+                try {
                     handler.accept(connection, message);
+                } finally {
+                    connection.busy(false);
                 }
-            });
+            }
         }
     }
 }

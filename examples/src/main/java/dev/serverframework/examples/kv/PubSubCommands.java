@@ -99,7 +99,7 @@ final class PubSubCommands {
             client.abort();
             return;
         }
-        client.deliver(Resp.messageSharing(channel, payload), size);
+        client.deliver(Resp.message(channel, payload), size);
     }
 
     private void subscribe(KvClient client, byte[][] a) {
