@@ -200,7 +200,11 @@ public final class PubSub implements AutoCloseable {
         users++;
     }
 
-    /** Counts one user less; the last closes the engine. A server calls it when it has stopped. */
+    /**
+     * Counts one user less; the last closes the engine. A server calls it when it has stopped; call it only to
+     * balance a {@link #start()} of your own (a try-with-resources around a {@code PubSub} you did not start
+     * would take a running server's share).
+     */
     public void close() {
         synchronized (this) {
             if (users == 0 || --users > 0) {

@@ -9,6 +9,7 @@ import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -29,6 +30,7 @@ public final class Server {
     private final ServerRuntime runtime;
     private final Broadcasts broadcasts;
     private final TaskScheduler scheduler;
+    private final AtomicBoolean started = new AtomicBoolean();
     /** Subscriptions on this server's workers, ended when it stops. */
     private final Set<Subscription> workerSubscriptions = ConcurrentHashMap.newKeySet();
 
@@ -52,6 +54,10 @@ public final class Server {
      *                               {@link PubSub} was closed by its last user
      */
     public Server start() {
+        if (!started.compareAndSet(false, true)) {
+            // Before the pub/sub is counted: a second start must not take a second share of it.
+            throw new IllegalStateException("server already started");
+        }
         ServerSettings settings = runtime.settings();
         // The pub/sub first, so that a PubSub that cannot start leaves no server listening, and so that the
         // first connection can already publish; it is released with the server, or at once if binding fails.

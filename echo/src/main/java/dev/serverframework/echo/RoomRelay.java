@@ -59,7 +59,11 @@ final class RoomRelay {
      * already. On the member's executor (any thread would do).
      */
     synchronized void joinedOn(Server server) {
-        if (subscription == null || !subscription.isActive()) {
+        // Also when the server's pub/sub is another: the one subscribed to belonged to servers now stopped.
+        if (subscription == null || !subscription.isActive() || pubSub != server.pubSub()) {
+            if (subscription != null) {
+                subscription.cancel();
+            }
             pubSub = server.pubSub();
             subscription = pubSub.subscribe(channel, worker, this::received);
         }

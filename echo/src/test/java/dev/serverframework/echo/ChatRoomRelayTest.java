@@ -24,6 +24,8 @@ class ChatRoomRelayTest {
     private Server a;
     private Server b;
     private final List<RawClient> clients = new ArrayList<>();
+    /** Servers a test starts besides a and b, stopped after it whatever happened. */
+    private final List<Server> extra = new ArrayList<>();
 
     @BeforeEach
     void start() {
@@ -42,8 +44,12 @@ class ChatRoomRelayTest {
         clients.forEach(RawClient::close);
         a.stop();
         b.stop();
+        extra.forEach(Server::stop);
         a.awaitTermination();
         b.awaitTermination();
+        for (Server s : extra) {
+            s.awaitTermination();
+        }
     }
 
     private record Member(RawClient client, String name) {
@@ -72,6 +78,8 @@ class ChatRoomRelayTest {
         ChatRoom roomA = ChatRoom.builder().channel("chat").build();
         Server a1 = start(roomA);
         Server a2 = start(roomA);
+        extra.add(a1);
+        extra.add(a2);
         Member first = join(a1); // the relay receives on a worker of a1
         Member onA2 = join(a2);
         assertEquals("* " + onA2.name() + " joined", first.line());
@@ -84,8 +92,6 @@ class ChatRoomRelayTest {
         assertEquals("* " + first.name() + " left", onB.line());
         onB.say("still there?");
         assertEquals(onB.name() + ": still there?", onA2.line());
-        a2.stop();
-        a2.awaitTermination();
     }
 
     @Test

@@ -49,7 +49,7 @@ public final class Broadcasts {
             }
             return 0;
         }
-        List<ExecutorBatch> batches = ExecutorBatch.of(targets);
+        List<ExecutorBatch<ChannelConnection>> batches = ExecutorBatch.group(targets, c -> c);
         AtomicInteger remaining = new AtomicInteger(batches.size());
         Runnable countDown = () -> {
             if (remaining.decrementAndGet() == 0 && finish != null) {
@@ -57,50 +57,23 @@ public final class Broadcasts {
             }
         };
         CallbackRunner callbacks = server.callbacks();
-        for (ExecutorBatch batch : batches) {
-            EventExecutor ex = batch.executor();
-            try {
-                ex.execute(() -> {
-                    boolean heldFlushes = false;
-                    try {
-                        for (ChannelConnection c : batch.connections()) {
-                            if (c.executor() != ex) {
-                                // Switched meanwhile to a protocol that runs elsewhere: its task goes there.
-                                callbacks.runTask(c, task, null);
-                            } else if (c.ioLoop() == ex) {
-                                c.holdFlushes();
-                                heldFlushes = true;
-                                callbacks.runTaskHere(c, task);
-                            } else {
-                                callbacks.runTaskHere(c, task);
-                            }
-                        }
-                    } finally {
-                        if (heldFlushes) {
-                            // Queued behind the broadcasts already waiting on this loop: when it falls behind,
-                            // their messages to a connection leave in one write instead of one write each.
-                            try {
-                                ex.execute(() -> releaseFlushes(batch.connections(), ex));
-                            } catch (RejectedExecutionException e) {
-                                releaseFlushes(batch.connections(), ex);
-                            }
-                        }
-                        countDown.run();
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                countDown.run();
+        ExecutorBatch.dispatch(batches, c -> c, new ExecutorBatch.Body<>() {
+            @Override
+            public void here(ChannelConnection c) {
+                callbacks.runTaskHere(c, task);
             }
-        }
-        return targets.size();
-    }
 
-    private static void releaseFlushes(List<ChannelConnection> connections, EventExecutor loop) {
-        for (ChannelConnection c : connections) {
-            if (c.ioLoop() == loop) {
-                c.releaseFlushes();
+            @Override
+            public void moved(ChannelConnection c) {
+                callbacks.runTask(c, task, null);
             }
-        }
+
+            @Override
+            public void rejected(ChannelConnection c) {
+                // its executor has terminated: the connection is gone with its server
+            }
+        }, countDown);
+        return targets.size();
     }
 
     private void runFinish(Connection origin, Runnable onFinish) {

@@ -68,6 +68,11 @@ public final class ChannelConnection implements Connection {
         return lifecycle;
     }
 
+    /** Runs a task of this connection here, on its executor, as {@code each} runs one (failures close it). */
+    void runTaskHere(java.util.function.Consumer<Connection> task) {
+        server.callbacks().runTaskHere(this, task);
+    }
+
     /**
      * Callbacks or tasks of this connection run on the I/O loop in a batch (a read batch, a broadcast): their
      * writes wait for {@link #releaseFlushes()} and leave in one flush. I/O loop.

@@ -50,28 +50,52 @@ public final class ChannelSubscribers {
 
     /**
      * Hands the message to every subscriber's executor; returns to how many. The connections' deliveries go
-     * out in batches per executor ({@link ConnectionDeliveries}), as a broadcast's do.
+     * out in batches per executor, with held flushes on I/O loops ({@link ExecutorBatch}), as a broadcast's do.
      */
     public int deliver(PubSubMessage message) {
         int n = 0;
         List<OfConnection> connections = null;
-        for (Subscriber s : subscribers) {
-            if (s instanceof OfConnection c) {
-                if (c.reserve()) {
-                    if (connections == null) {
-                        connections = new ArrayList<>();
+        try {
+            for (Subscriber s : subscribers) {
+                if (s instanceof OfConnection c) {
+                    if (c.reserve()) {
+                        if (connections == null) {
+                            connections = new ArrayList<>();
+                        }
+                        connections.add(c);
+                        n++;
                     }
-                    connections.add(c);
+                } else if (((OnExecutor) s).deliver(message)) {
                     n++;
                 }
-            } else if (((OnExecutor) s).deliver(message)) {
-                n++;
+            }
+        } finally {
+            // The reserved deliveries go out whatever happened to the others: a reserved place is released
+            // only by its delivery.
+            if (connections != null) {
+                ExecutorBatch.dispatch(ExecutorBatch.group(connections, OfConnection::connection),
+                        OfConnection::connection, new ConnectionDelivery(message), null);
             }
         }
-        if (connections != null) {
-            ConnectionDeliveries.deliver(connections, message);
-        }
         return n;
+    }
+
+    /** One message's delivery to the connection subscribers of a batch. */
+    private record ConnectionDelivery(PubSubMessage message) implements ExecutorBatch.Body<OfConnection> {
+        @Override
+        public void here(OfConnection s) {
+            s.runHere(message);
+        }
+
+        @Override
+        public void moved(OfConnection s) {
+            s.deliverAlone(message);
+        }
+
+        @Override
+        public void rejected(OfConnection s) {
+            s.rejected();
+        }
     }
 
     /** What a subscriber tells the pub/sub it belongs to. */
@@ -108,10 +132,17 @@ public final class ChannelSubscribers {
 
         @Override
         public void cancel() {
+            cancelNow();
+        }
+
+        /** Cancels; true if this call ended the subscription (false: it had ended already). */
+        final boolean cancelNow() {
             if (active.compareAndSet(true, false)) {
                 owner.cancelled(this);
                 cancelled();
+                return true;
             }
+            return false;
         }
 
         /** What a subscription of this kind releases when it ends. */
@@ -135,12 +166,18 @@ public final class ChannelSubscribers {
             if (!active.get()) {
                 return false;
             }
-            if (queued.incrementAndGet() > maxQueued) {
+            int waiting = queued.incrementAndGet();
+            if (waiting > maxQueued && overLimit(waiting, maxQueued)) {
                 queued.decrementAndGet();
                 owner.overflowed(this);
                 overflowed(maxQueued);
                 return false;
             }
+            return true;
+        }
+
+        /** Whether {@code waiting} deliveries, more than {@code maxQueued}, are too many. By default yes. */
+        boolean overLimit(int waiting, int maxQueued) {
             return true;
         }
 
@@ -154,41 +191,6 @@ public final class ChannelSubscribers {
             unreserve();
             log.debug("Subscription to {}: its executor has terminated; cancelling it", channel);
             cancel();
-        }
-
-        /**
-         * Runs {@code code} on {@code executor}, unless the subscription ended or has its limit of deliveries
-         * waiting; a terminated executor ends the subscription. What the code throws is logged, and the next
-         * message is delivered all the same.
-         */
-        final boolean deliverOn(Executor executor, Runnable code) {
-            if (!reserve()) {
-                return false;
-            }
-            queueOn(executor, code);
-            return true;
-        }
-
-        /** Queues a delivery whose place is reserved. */
-        final void queueOn(Executor executor, Runnable code) {
-            try {
-                executor.execute(() -> {
-                    unreserve();
-                    if (active.get()) {
-                        run(code);
-                    }
-                });
-            } catch (RejectedExecutionException e) {
-                rejected();
-            }
-        }
-
-        final void run(Runnable code) {
-            try {
-                code.run();
-            } catch (RuntimeException | Error e) {
-                log.warn("Subscriber of channel {} threw {}", channel, e.toString(), e);
-            }
         }
     }
 
@@ -205,15 +207,41 @@ public final class ChannelSubscribers {
             this.task = task;
         }
 
-        /** Queues the message on the executor; false when it was not queued. */
+        /**
+         * Queues the task on the executor, unless the subscription ended or has its limit of deliveries waiting
+         * (then false); a terminated executor ends the subscription. What the task throws is logged, and the
+         * next message is delivered all the same.
+         */
         boolean deliver(PubSubMessage message) {
-            return deliverOn(executor, () -> task.accept(message));
+            if (!reserve()) {
+                return false;
+            }
+            try {
+                executor.execute(() -> {
+                    unreserve();
+                    if (isActive()) {
+                        run(message);
+                    }
+                });
+            } catch (RejectedExecutionException e) {
+                rejected();
+                return false;
+            }
+            return true;
+        }
+
+        private void run(PubSubMessage message) {
+            try {
+                task.accept(message);
+            } catch (Throwable t) {
+                log.warn("Subscriber of channel {} threw {}", channel(), t.toString(), t);
+            }
         }
     }
 
     /**
      * A handler called on a connection's executor for each message, while the connection is open. Its
-     * deliveries go out batched per executor ({@link ConnectionDeliveries}).
+     * deliveries go out batched per executor ({@link ExecutorBatch}).
      */
     public static final class OfConnection extends Subscriber {
         private final ChannelConnection connection;
@@ -255,12 +283,22 @@ public final class ChannelSubscribers {
          */
         @Override
         void overflowed(int maxQueued) {
-            if (isActive()) {
-                cancel();
+            if (cancelNow()) {
                 log.info("Connection {}: subscriber of {} fell {} messages behind; closing it", connection.id(),
                         channel(), maxQueued);
                 connection.abort();
             }
+        }
+
+        /**
+         * Deliveries also wait on the connection's executor when that executor is busy with other work (a
+         * burst of pipelined PUBLISHes on the same I/O loop), not only when the connection is slow: past the
+         * limit the connection is closed only if it also has output waiting (not writable), or when ten times
+         * the limit wait, which bounds memory whatever the cause.
+         */
+        @Override
+        boolean overLimit(int waiting, int maxQueued) {
+            return !connection.isWritable() || waiting > 10 * maxQueued;
         }
 
         @Override
@@ -272,27 +310,23 @@ public final class ChannelSubscribers {
             return super.reserve();
         }
 
-        /** A delivery reserved for a batch, run in it, on the connection's executor. */
+        /**
+         * A delivery reserved for a batch, run in it, on the connection's executor: as {@code each} runs a task,
+         * so a handler that throws closes its connection and is counted as a callback failure.
+         */
         void runHere(PubSubMessage message) {
             unreserve();
             if (isActive()) {
-                run(() -> handle(message));
+                connection.runTaskHere(c -> handler.accept(c, message));
             }
         }
 
         /** A delivery reserved for a batch whose executor the connection no longer runs on: on its own. */
         void deliverAlone(PubSubMessage message) {
-            queueOn(connection.executor(), () -> handle(message));
-        }
-
-        private void handle(PubSubMessage message) {
-            if (connection.isOpen()) {
-                connection.busy(true);
-                try {
-                    handler.accept(connection, message);
-                } finally {
-                    connection.busy(false);
-                }
+            try {
+                connection.executor().execute(() -> runHere(message));
+            } catch (RejectedExecutionException e) {
+                rejected();
             }
         }
     }

@@ -16,6 +16,8 @@ import java.nio.charset.StandardCharsets;
  */
 final class Resp {
     private static final byte[] MESSAGE = "message".getBytes(StandardCharsets.US_ASCII);
+    /** Payloads longer than this are shared by a message's subscribers rather than copied for each. */
+    static final int SHARE_PAYLOAD_OVER = 4096;
     private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
     private static final byte[] CRLF = {'\r', '\n'};
     /** Integer replies up to this value are shared constants (counts, 0/1 results). */
@@ -127,11 +129,23 @@ final class Resp {
     }
 
     /**
-     * A published message as a subscriber gets it, {@code *3 $message $channel $payload}, in one direct
-     * buffer: one write of contiguous memory, which the transport sends as it is. Encoded per subscriber:
-     * a published message is small, and copying it costs less than a composite of shared pieces.
+     * A published message as a subscriber gets it, {@code *3 $message $channel $payload}. A small one (up to
+     * {@value #SHARE_PAYLOAD_OVER} bytes) is encoded in one direct buffer per subscriber: one contiguous write,
+     * cheaper than pieces. A larger one shares the payload's bytes among its subscribers (a header of each
+     * one's own, then the payload wrapped), so that a big message to many subscribers is not copied for each.
+     * The payload must not change afterwards (a published message's never does).
      */
     static ByteBuf message(byte[] channel, byte[] payload) {
+        if (payload.length > SHARE_PAYLOAD_OVER) {
+            ByteBuf header = ALLOC.directBuffer(40 + channel.length);
+            writeArrayHeader(header, 3);
+            writeBulk(header, MESSAGE);
+            writeBulk(header, channel);
+            header.writeByte('$');
+            writeDecimal(header, payload.length);
+            header.writeBytes(CRLF);
+            return Unpooled.wrappedBuffer(header, Unpooled.wrappedBuffer(payload), Unpooled.wrappedBuffer(CRLF));
+        }
         ByteBuf b = ALLOC.directBuffer(48 + channel.length + payload.length);
         writeArrayHeader(b, 3);
         writeBulk(b, MESSAGE);

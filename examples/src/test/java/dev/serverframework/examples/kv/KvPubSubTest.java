@@ -45,6 +45,45 @@ class KvPubSubTest {
     }
 
     @Test
+    void aBurstOfPipelinedPublishesOnOneLoopReachesTheSubscriberWholeAndInOrder() throws Exception {
+        // One I/O loop for everyone: the publisher's 20,000 pipelined PUBLISHes and the deliveries they make
+        // share it, batched and flushed together; the subscriber gets every message, in order, and stays.
+        Server oneLoop = Server.builder().port(0).bindAddress("127.0.0.1").ioThreads(1).workers(1)
+                .shutdownHook(false).idleTimeout(java.time.Duration.ZERO)
+                .protocol(KvProtocol.builder().maxSubscriberBacklog(64L * 1024 * 1024).build()).build().start();
+        try (RawClient sub = new RawClient(oneLoop.port()); RawClient publisher = new RawClient(oneLoop.port())) {
+            expect(sub, subscribed("burst", 1), "SUBSCRIBE", "burst");
+            int count = 20_000;
+            StringBuilder all = new StringBuilder();
+            StringBuilder want = new StringBuilder();
+            for (int i = 0; i < count; i++) {
+                all.append(cmd("PUBLISH", "burst", "m" + i));
+                want.append(message("burst", "m" + i));
+            }
+            publisher.send(bytes(all.toString()));
+            expectReply(sub, want.toString());
+            expectReply(publisher, ":1\r\n".repeat(count));
+            assertEquals(0, oneLoop.pubSub().overflowed());
+        } finally {
+            oneLoop.stop();
+            oneLoop.awaitTermination();
+        }
+    }
+
+    @Test
+    void aLargeMessageArrivesWholeAtEverySubscriber() {
+        String big = "x".repeat(Resp.SHARE_PAYLOAD_OVER * 3) + "end";
+        try (RawClient a = new RawClient(server.port()); RawClient b = new RawClient(server.port());
+             RawClient publisher = new RawClient(server.port())) {
+            expect(a, subscribed("big", 1), "SUBSCRIBE", "big");
+            expect(b, subscribed("big", 1), "SUBSCRIBE", "big");
+            expect(publisher, ":2\r\n", "PUBLISH", "big", big);
+            expectReply(a, message("big", big));
+            expectReply(b, message("big", big));
+        }
+    }
+
+    @Test
     void publishedMessagesReachExactlyTheSubscribersOfTheirChannel() {
         try (RawClient news = new RawClient(server.port()); RawClient sport = new RawClient(server.port());
              RawClient publisher = new RawClient(server.port())) {
