@@ -7,6 +7,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
 /**
@@ -60,6 +61,24 @@ final class CallbackRunner {
         connection.busy(true);
         try {
             task.accept(connection);
+        } catch (Throwable t) {
+            failed(connection, t);
+        } finally {
+            connection.busy(false);
+        }
+    }
+
+    /**
+     * {@link #runTaskHere(ChannelConnection, Consumer)} for a task that takes an argument too (a published
+     * message for a subscriber's handler), so that a delivery to many subscribers allocates nothing each.
+     */
+    <A> void runTaskHere(ChannelConnection connection, BiConsumer<Connection, A> task, A argument) {
+        if (!connection.isOpen()) {
+            return;
+        }
+        connection.busy(true);
+        try {
+            task.accept(connection, argument);
         } catch (Throwable t) {
             failed(connection, t);
         } finally {

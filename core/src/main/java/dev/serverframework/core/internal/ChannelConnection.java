@@ -69,8 +69,8 @@ public final class ChannelConnection implements Connection {
     }
 
     /** Runs a task of this connection here, on its executor, as {@code each} runs one (failures close it). */
-    void runTaskHere(java.util.function.Consumer<Connection> task) {
-        server.callbacks().runTaskHere(this, task);
+    <A> void runTaskHere(java.util.function.BiConsumer<Connection, A> task, A argument) {
+        server.callbacks().runTaskHere(this, task, argument);
     }
 
     /**

@@ -317,7 +317,7 @@ public final class ChannelSubscribers {
         void runHere(PubSubMessage message) {
             unreserve();
             if (isActive()) {
-                connection.runTaskHere(c -> handler.accept(c, message));
+                connection.runTaskHere(handler, message);
             }
         }
 

@@ -99,7 +99,7 @@ final class PubSubCommands {
             client.abort();
             return;
         }
-        client.deliver(Resp.message(channel, payload), size);
+        client.deliver(EncodedMessages.of(channel, message), size);
     }
 
     private void subscribe(KvClient client, byte[][] a) {

@@ -16,7 +16,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class Resp {
     private static final byte[] MESSAGE = "message".getBytes(StandardCharsets.US_ASCII);
-    /** Payloads longer than this are shared by a message's subscribers rather than copied for each. */
+    /** Payloads longer than this are wrapped rather than copied into the encoded message. */
     static final int SHARE_PAYLOAD_OVER = 4096;
     private static final ByteBufAllocator ALLOC = ByteBufAllocator.DEFAULT;
     private static final byte[] CRLF = {'\r', '\n'};
@@ -129,11 +129,10 @@ final class Resp {
     }
 
     /**
-     * A published message as a subscriber gets it, {@code *3 $message $channel $payload}. A small one (up to
-     * {@value #SHARE_PAYLOAD_OVER} bytes) is encoded in one direct buffer per subscriber: one contiguous write,
-     * cheaper than pieces. A larger one shares the payload's bytes among its subscribers (a header of each
-     * one's own, then the payload wrapped), so that a big message to many subscribers is not copied for each.
-     * The payload must not change afterwards (a published message's never does).
+     * A published message as its subscribers get it, {@code *3 $message $channel $payload}, to be shared by
+     * them ({@link EncodedMessages}). A small one (up to {@value #SHARE_PAYLOAD_OVER} bytes) is one direct
+     * buffer: one contiguous write. A larger one wraps the payload's bytes behind a header, so that a big
+     * message is not copied at all. The payload must not change afterwards (a published message's never does).
      */
     static ByteBuf message(byte[] channel, byte[] payload) {
         if (payload.length > SHARE_PAYLOAD_OVER) {
