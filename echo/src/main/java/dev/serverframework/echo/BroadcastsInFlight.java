@@ -6,10 +6,10 @@ package dev.serverframework.echo;
  * broadcasts and their {@code Server.each} finishes run.
  */
 final class BroadcastsInFlight {
-    private final ChatRoom.Sink sink;
+    private final ChatSink sink;
     private int count;
 
-    BroadcastsInFlight(ChatRoom.Sink sink) {
+    BroadcastsInFlight(ChatSink sink) {
         this.sink = sink;
     }
 

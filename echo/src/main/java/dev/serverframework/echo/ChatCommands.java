@@ -1,6 +1,5 @@
 package dev.serverframework.echo;
 
-import dev.serverframework.echo.ChatRoom.Member;
 
 import java.util.List;
 
@@ -18,7 +17,7 @@ final class ChatCommands {
     }
 
     /** Runs the command {@code line} for a member present. On the member's executor. */
-    void run(Member me, String line) {
+    void run(ChatMember me, String line) {
         int space = line.indexOf(' ');
         String command = space < 0 ? line : line.substring(0, space);
         String argument = space < 0 ? "" : line.substring(space + 1).trim();
@@ -33,7 +32,7 @@ final class ChatCommands {
         }
     }
 
-    private void nick(Member me, String name) {
+    private void nick(ChatMember me, String name) {
         if (!Nicknames.isWellFormed(name)) {
             room.send(me, "error: a nickname is 1 to 32 letters, digits, '_', '-' or '.'");
             return;
@@ -63,7 +62,7 @@ final class ChatCommands {
      * reply gathered with {@code Server.each} would come after the answers to commands sent behind
      * {@code /who} (and never after a {@code /quit}).
      */
-    private void who(Member me) {
+    private void who(ChatMember me) {
         List<String> list = nicknames.sorted();
         room.send(me, "* " + list.size() + " online: " + String.join(", ", list));
     }

@@ -100,7 +100,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
     /** A line or a command. On the worker. */
     @Override
     public void onData(Connection connection, ByteBuf message) {
-        ChatRoom.Member me = room.member(connection);
+        ChatMember me = room.member(connection);
         if (me != null) {
             room.say(me, LineFrameDecoder.text(message));
         }
@@ -109,7 +109,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
     /** A line over the limit: an error line, then the member leaves. On the worker. */
     @Override
     public void onInputTooLong(Connection connection, TooLongFrameException cause) {
-        ChatRoom.Member me = room.member(connection);
+        ChatMember me = room.member(connection);
         if (me == null) {
             connection.close();
         } else {
@@ -123,7 +123,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
      */
     @Override
     public void onInputClosed(Connection connection) {
-        ChatRoom.Member me = room.member(connection);
+        ChatMember me = room.member(connection);
         if (me == null) {
             connection.close();
         } else {
@@ -134,7 +134,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
     /** The room closes: says so; the framework closes after pending writes. On the worker. */
     @Override
     public void onShutdown(Connection connection) {
-        ChatRoom.Member me = room.member(connection);
+        ChatMember me = room.member(connection);
         if (me != null) {
             room.serverStopping(me);
         }
@@ -143,7 +143,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
     /** Quiet for the whole idle timeout: says why and closes. On the worker. */
     @Override
     public void ping(Connection connection) {
-        ChatRoom.Member me = room.member(connection);
+        ChatMember me = room.member(connection);
         if (me == null || !me.isPresent()) {
             connection.close();
         } else {
@@ -154,7 +154,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
     /** Frees the name and announces the leave, unless a drop announced it already. On the worker. */
     @Override
     public void onClose(Connection connection) {
-        ChatRoom.Member me = room.member(connection);
+        ChatMember me = room.member(connection);
         if (me != null) {
             room.left(me);
         }
@@ -165,7 +165,7 @@ public final class ChatProtocol implements Protocol<ByteBuf> {
      * and drops the member when a line would put it more than {@code maxPendingBytes} behind. Called on
      * the connection's worker; the count also goes down in write listeners on the I/O loop.
      */
-    private final class LineSink implements ChatRoom.Sink {
+    private final class LineSink implements ChatSink {
         private final Connection connection;
         /** Bytes written to the connection that the transport has not yet taken: how far behind it is. */
         private final AtomicLong pending = new AtomicLong();

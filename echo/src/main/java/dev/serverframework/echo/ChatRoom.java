@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
 /**
  * One chat room, whatever carries its members' lines: a TCP line client ({@link ChatProtocol}), a
  * WebSocket, a Server-Sent Events stream. A transport seats a connection with {@link #join}, handing the
- * room a {@link Sink} that writes lines in its own framing, and passes the member's lines to
+ * room a {@link ChatSink} that writes lines in its own framing, and passes the member's lines to
  * {@link #say}; the room does the rest: nicknames ({@code guest-ID} at first, {@code /nick NAME}),
  * {@code /who}, {@code /quit}, join and leave lines (starting with {@code *}), errors ({@code error: ...}).
  *
@@ -27,7 +27,7 @@ import java.util.regex.Pattern;
  * of their ids; the last {@link Builder#history} lines are kept, so that a member whose transport can
  * resume ({@link #away}, {@link #rejoin}) gets what it missed exactly once. A sender with
  * {@value #MAX_BROADCASTS_IN_FLIGHT} broadcasts not yet handed to every receiver is told to stop reading
- * ({@link Sink#pauseInput}) until they are. A receiver too slow for its transport's limit is dropped:
+ * ({@link ChatSink#pauseInput}) until they are. A receiver too slow for its transport's limit is dropped:
  * its sink says so by refusing a line, and the others are told it left (too slow).
  *
  * <p><b>Several instances.</b> A room built with {@link Builder#channel} is relayed through pub/sub
@@ -35,7 +35,7 @@ import java.util.regex.Pattern;
  * other instances' rooms are broadcast here, each instance's in their order. Nicknames are unique per
  * instance; {@code /who} lists this instance's members only.
  *
- * <p><b>Threads.</b> Thread-safe. Every method that takes a {@link Member} runs on that member's
+ * <p><b>Threads.</b> Thread-safe. Every method that takes a {@link ChatMember} runs on that member's
  * connection's executor (where its transport's callbacks run), unless it says otherwise: a member's
  * own state is confined there, and its broadcasts keep their order.
  */
@@ -46,7 +46,7 @@ public final class ChatRoom {
     static final int MAX_BROADCASTS_IN_FLIGHT = 64;
 
     private static final Logger log = LoggerFactory.getLogger(ChatRoom.class);
-    private static final AttributeKey<Member> MEMBER = AttributeKey.valueOf(ChatRoom.class, "member");
+    private static final AttributeKey<ChatMember> MEMBER = AttributeKey.valueOf(ChatRoom.class, "member");
     private static final Pattern LINE_BREAK = Pattern.compile("\r\n|\r|\n");
 
     private final int maxLineLength;
@@ -80,8 +80,8 @@ public final class ChatRoom {
     }
 
     /** The member seated on this connection, or null. Any thread. */
-    public Member member(Connection connection) {
-        Member m = connection.attr(MEMBER).get();
+    public ChatMember member(Connection connection) {
+        ChatMember m = connection.attr(MEMBER).get();
         return m != null && m.room == this ? m : null;
     }
 
@@ -97,9 +97,9 @@ public final class ChatRoom {
      * {@code guest-ID}, announces it to the others, then welcomes it. A relayed room subscribes to its
      * channel through the connection's server if it is not subscribed yet. On the connection's executor.
      */
-    public Member join(Connection connection, Sink sink) {
+    public ChatMember join(Connection connection, ChatSink sink) {
         Objects.requireNonNull(sink, "sink");
-        Member me = new Member(this, connection.id(), connection, sink, Nicknames.GUEST + connection.id());
+        ChatMember me = new ChatMember(this, connection.id(), connection, sink, Nicknames.GUEST + connection.id());
         nicknames.add(me);
         broadcasts.seatedOn(connection);
         connection.attr(MEMBER).set(me);
@@ -115,7 +115,7 @@ public final class ChatRoom {
      * than {@link #maxLineLength} gets an error and the member leaves; a member that is not present is not
      * heard. On the member's executor.
      */
-    public void say(Member me, String line) {
+    public void say(ChatMember me, String line) {
         if (!me.state.isPresent() || line.isEmpty()) {
             return;
         }
@@ -133,7 +133,7 @@ public final class ChatRoom {
      * A message that may hold several lines (a WebSocket message, a POST body): each line is said in turn,
      * {@code \r\n}, {@code \r} and {@code \n} all ending one. On the member's executor.
      */
-    public void sayLines(Member me, String text) {
+    public void sayLines(ChatMember me, String text) {
         for (String line : LINE_BREAK.split(text, -1)) {
             say(me, line);
         }
@@ -143,7 +143,7 @@ public final class ChatRoom {
      * The member's transport met input over its limit: an error line with the reason, then the member
      * leaves. A member already leaving only has its transport closed. On the member's executor.
      */
-    public void tooLong(Member me, String reason) {
+    public void tooLong(ChatMember me, String reason) {
         if (!me.state.isPresent()) {
             me.sink.close();
             return;
@@ -157,7 +157,7 @@ public final class ChatRoom {
      * when the transport reports the close ({@link #left}). Nothing for a member not present. On the
      * member's executor.
      */
-    public void leave(Member me) {
+    public void leave(ChatMember me) {
         if (me.state.startLeaving()) {
             me.sink.close();
         }
@@ -166,7 +166,7 @@ public final class ChatRoom {
     /**
      * The member's connection was quiet for too long: it is told so and leaves. On the member's executor.
      */
-    public void idle(Member me) {
+    public void idle(ChatMember me) {
         if (me.state.isPresent()) {
             send(me, "* idle too long, closing");
             leave(me);
@@ -177,7 +177,7 @@ public final class ChatRoom {
      * The server is stopping and closes the member's connection itself: the member gets a goodbye and no
      * more lines. On the member's executor.
      */
-    public void serverStopping(Member me) {
+    public void serverStopping(ChatMember me) {
         if (me.state.startLeaving()) {
             send(me, "* server shutting down, goodbye");
         }
@@ -188,7 +188,7 @@ public final class ChatRoom {
      * announced it already. Nothing for a member that was taken over by a {@link #rejoin}. On the member's
      * executor.
      */
-    public void left(Member me) {
+    public void left(ChatMember me) {
         if (!nicknames.free(me)) {
             return;
         }
@@ -202,7 +202,7 @@ public final class ChatRoom {
      * its name, nobody is told, and the lines meanwhile wait in the history. A member that was leaving
      * leaves instead, as by {@link #left}. Returns whether the member is now away. On the member's executor.
      */
-    public boolean away(Member me) {
+    public boolean away(ChatMember me) {
         if (me.state.goAway()) {
             return true;
         }
@@ -215,7 +215,7 @@ public final class ChatRoom {
      * now (false when it came back or had left already). On the executor of the member's (closed)
      * connection, which is where its leave line starts from.
      */
-    public boolean expire(Member me) {
+    public boolean expire(ChatMember me) {
         if (!me.state.isAway()) {
             return false;
         }
@@ -232,19 +232,19 @@ public final class ChatRoom {
      * taken over: its transport is closed. Returns the new member, or null when {@code previous} has
      * left (the caller then {@link #join}s). On the new connection's executor.
      *
-     * @param lastSeen the id of the last line the client received, as its sink gave it ({@link Sink#send})
+     * @param lastSeen the id of the last line the client received, as its sink gave it ({@link ChatSink#send})
      */
-    public Member rejoin(Member previous, Connection connection, Sink sink, long lastSeen) {
+    public ChatMember rejoin(ChatMember previous, Connection connection, ChatSink sink, long lastSeen) {
         Objects.requireNonNull(sink, "sink");
         if (previous.room != this) {
             throw new IllegalArgumentException("member " + previous.name + " is not of this room");
         }
         Nicknames.Handover handover = nicknames.handOver(previous,
-                name -> new Member(this, previous.id, connection, sink, name));
+                name -> new ChatMember(this, previous.id, connection, sink, name));
         if (handover == null) {
             return null;
         }
-        Member me = handover.successor();
+        ChatMember me = handover.successor();
         if (handover.tookOver()) {
             previous.sink.close();
         }
@@ -263,17 +263,17 @@ public final class ChatRoom {
     }
 
     /** Sends a line to the members: {@link RoomBroadcasts#broadcast}. On the sender's executor. */
-    void broadcast(Member sender, String text, boolean echo) {
+    void broadcast(ChatMember sender, String text, boolean echo) {
         broadcasts.broadcast(sender, text, echo);
     }
 
     /** A private line, at the member's current position. On the member's executor. */
-    void send(Member me, String line) {
+    void send(ChatMember me, String line) {
         sendAt(me, line, me.seen);
     }
 
     /** Sends one line; a sink that refuses it drops a member present. Returns whether it took it. */
-    private boolean sendAt(Member me, String line, long position) {
+    private boolean sendAt(ChatMember me, String line, long position) {
         if (me.sink.send(line, position)) {
             return true;
         }
@@ -285,7 +285,7 @@ public final class ChatRoom {
      * The member's transport refused a line: it reads too slowly and is being dropped (the transport says
      * why to it and closes). The others are told now; nothing more goes to it.
      */
-    void dropped(Member m) {
+    void dropped(ChatMember m) {
         if (!m.state.startLeaving()) {
             return;
         }
@@ -299,112 +299,12 @@ public final class ChatRoom {
      * another thread (a timer): the room's methods run there. False when that executor has terminated (its
      * server stopped). Any thread.
      */
-    public boolean onExecutorOf(Member me, Runnable task) {
+    public boolean onExecutorOf(ChatMember me, Runnable task) {
         try {
             me.connection.executor().execute(task);
             return true;
         } catch (RejectedExecutionException e) {
             return false;
-        }
-    }
-
-    /**
-     * How a transport writes a member's lines. Every method is called on the member's connection's
-     * executor.
-     */
-    public interface Sink {
-        /**
-         * Writes one line to the member, in the transport's framing.
-         *
-         * @param line     the text, without a line terminator
-         * @param position the id of the last room line this member has been handed (this line's own id for
-         *                 a room line): a transport that can resume sends it to its client (an SSE event
-         *                 id), which hands it back to {@link #rejoin} as {@code lastSeen}
-         * @return false when the member reads too slowly for the transport's limit and the transport has
-         *         begun to drop it (it tells its client and closes); the room then announces it left. A
-         *         transport already closing discards the line and returns true.
-         */
-        boolean send(String line, long position);
-
-        /**
-         * The member leaves: close once the lines sent before have gone out. Called on the member's
-         * executor, or on the new connection's when a {@link #rejoin} takes the member over.
-         */
-        void close();
-
-        /** The member has too many broadcasts in flight: take no more of its input. Default nothing. */
-        default void pauseInput() {
-        }
-
-        /** The member's broadcasts caught up: take its input again. Default nothing. */
-        default void resumeInput() {
-        }
-
-        /**
-         * Whether the member gets its own lines back, in the room's order: a web page shows them so; a
-         * terminal already shows what its user typed. Default false.
-         */
-        default boolean echoesOwnLines() {
-            return false;
-        }
-    }
-
-    /**
-     * A member of the room: one connection's seat. Its name may change ({@code /nick}); a member that
-     * comes back on another connection ({@link #rejoin}) is a new {@code Member} with the same name.
-     * Any thread may read it.
-     */
-    public static final class Member {
-        final ChatRoom room;
-        /** The first connection's id, kept across rejoins: which lines were this member's. */
-        final long id;
-        final Connection connection;
-        final Sink sink;
-        /** Changed under the {@link Nicknames} lock, on the member's executor. */
-        volatile String name;
-        final MemberState state = new MemberState();
-        /** Executor only: the id of the last room line handed to this member (or passed over). */
-        long seen;
-        /** Executor only: this member's broadcasts not yet run on every receiver. */
-        final BroadcastsInFlight inFlight;
-
-        private Member(ChatRoom room, long id, Connection connection, Sink sink, String name) {
-            this.room = room;
-            this.id = id;
-            this.connection = connection;
-            this.sink = sink;
-            this.name = name;
-            this.inFlight = new BroadcastsInFlight(sink);
-        }
-
-        /** The member's nickname. */
-        public String name() {
-            return name;
-        }
-
-        /** The connection the member is seated on. */
-        public Connection connection() {
-            return connection;
-        }
-
-        /** Whether the member is seated: it gets lines and may speak. */
-        public boolean isPresent() {
-            return state.isPresent();
-        }
-
-        /** Whether the member's connection is gone and it may still come back. */
-        public boolean isAway() {
-            return state.isAway();
-        }
-
-        /** Whether the member has left the room for good (its name is free). */
-        public boolean hasLeft() {
-            return state.hasLeft();
-        }
-
-        @Override
-        public String toString() {
-            return "Member[" + name + ", connection " + connection.id() + "]";
         }
     }
 

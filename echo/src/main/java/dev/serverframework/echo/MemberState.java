@@ -4,7 +4,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Where one {@link ChatRoom.Member} stands: present, leaving, away, left or moved. The changes that free
+ * Where one {@link ChatMember} stands: present, leaving, away, left or moved. The changes that free
  * or pass on the member's name ({@link #leaveForGood}, {@link #moveOut}) are made under the
  * {@link Nicknames} lock, so that a name is never freed and passed on at once; the others are made on
  * the member's executor. Any thread may read it.
@@ -18,7 +18,7 @@ final class MemberState {
     private static final int AWAY = 2;
     /** Gone: its name is free and its leave announced. */
     private static final int LEFT = 3;
-    /** Came back on another connection: a new {@link ChatRoom.Member} took its place. */
+    /** Came back on another connection: a new {@link ChatMember} took its place. */
     private static final int MOVED = 4;
 
     private final AtomicInteger state = new AtomicInteger(PRESENT);

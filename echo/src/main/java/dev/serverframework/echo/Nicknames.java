@@ -1,6 +1,5 @@
 package dev.serverframework.echo;
 
-import dev.serverframework.echo.ChatRoom.Member;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +16,7 @@ final class Nicknames {
     static final String GUEST = "guest-";
     private static final Pattern NICKNAME = Pattern.compile("[\\p{L}\\p{N}_.-]{1,32}");
 
-    private final ConcurrentHashMap<String, Member> byName = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ChatMember> byName = new ConcurrentHashMap<>();
     private final Object lock = new Object();
 
     /** What became of a {@link #rename}. */
@@ -45,12 +44,12 @@ final class Nicknames {
     }
 
     /** A newly joined member takes its guest name, which no one else can hold. On its executor. */
-    void add(Member me) {
+    void add(ChatMember me) {
         byName.put(me.name, me);
     }
 
     /** The member, if present, takes {@code name} unless another holds it. On the member's executor. */
-    Rename rename(Member me, String name) {
+    Rename rename(ChatMember me, String name) {
         synchronized (lock) {
             if (!me.state.isPresent()) {
                 return Rename.NOT_PRESENT;
@@ -72,7 +71,7 @@ final class Nicknames {
      * The member leaves for good and its name is freed, unless it has left or moved already. Returns
      * whether it left now. On the member's executor.
      */
-    boolean free(Member me) {
+    boolean free(ChatMember me) {
         synchronized (lock) {
             if (!me.state.leaveForGood()) {
                 return false;
@@ -83,7 +82,7 @@ final class Nicknames {
     }
 
     /** A member that moved to another connection, and whether it was still present when it did. */
-    record Handover(Member successor, boolean tookOver) {
+    record Handover(ChatMember successor, boolean tookOver) {
     }
 
     /**
@@ -91,13 +90,13 @@ final class Nicknames {
      * takes its place and its name. Returns null when {@code previous} can no longer move (it is leaving
      * or has left). On the new connection's executor.
      */
-    Handover handOver(Member previous, Function<String, Member> seat) {
+    Handover handOver(ChatMember previous, Function<String, ChatMember> seat) {
         synchronized (lock) {
             Boolean wasPresent = previous.state.moveOut();
             if (wasPresent == null) {
                 return null;
             }
-            Member successor = seat.apply(previous.name);
+            ChatMember successor = seat.apply(previous.name);
             byName.replace(successor.name, previous, successor);
             return new Handover(successor, wasPresent);
         }

@@ -2,7 +2,6 @@ package dev.serverframework.echo;
 
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Server;
-import dev.serverframework.echo.ChatRoom.Member;
 
 import java.util.List;
 import java.util.Set;
@@ -54,7 +53,7 @@ final class RoomBroadcasts {
      * A new member: lines numbered before this are not for it, even those whose delivery reaches its
      * executor after this; then its join line goes to the others. On the member's executor.
      */
-    void joined(Member me, String joinLine) {
+    void joined(ChatMember me, String joinLine) {
         synchronized (order) {
             me.seen = history.lastLineId();
             broadcast(me, joinLine, false);
@@ -62,7 +61,7 @@ final class RoomBroadcasts {
     }
 
     /** A member that comes back: what it missed, and it is placed at the last line. On its executor. */
-    RoomHistory.Replay rejoined(Member me, long lastSeen) {
+    RoomHistory.Replay rejoined(ChatMember me, long lastSeen) {
         synchronized (order) {
             RoomHistory.Replay replay = history.replay(me, lastSeen);
             me.seen = history.lastLineId();
@@ -75,7 +74,7 @@ final class RoomBroadcasts {
      * transport wants its own lines back), numbered, kept in the history, and published when relayed. On
      * the sender's executor.
      */
-    void broadcast(Member sender, String text, boolean echo) {
+    void broadcast(ChatMember sender, String text, boolean echo) {
         Connection origin = sender.connection;
         sender.inFlight.started();
         synchronized (order) {
@@ -118,7 +117,7 @@ final class RoomBroadcasts {
 
     /** On the target's executor: hands the line to the member, or drops it when its sink refuses. */
     private void deliver(Connection target, RoomHistory.Line line) {
-        Member m = room.member(target);
+        ChatMember m = room.member(target);
         if (m == null || !m.state.isPresent() || line.id() <= m.seen) {
             return; // not yet welcomed, on its way out, or given this line already (a rejoin's replay)
         }

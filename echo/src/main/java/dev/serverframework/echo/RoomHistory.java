@@ -1,6 +1,5 @@
 package dev.serverframework.echo;
 
-import dev.serverframework.echo.ChatRoom.Member;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -47,7 +46,7 @@ final class RoomHistory {
      * What a member that comes back missed: the kept lines after {@code lastSeen} that are for it, from
      * the position its replay starts at.
      */
-    Replay replay(Member me, long lastSeen) {
+    Replay replay(ChatMember me, long lastSeen) {
         // A position from the client is only a hint: one past the last line (a forged header, say) is
         // taken as the last line.
         long from = Math.min(Math.max(lastSeen, 0), lastLineId);
@@ -72,7 +71,7 @@ final class RoomHistory {
     /** One broadcast line: its number in the room's order, who said it, whether it goes back to them. */
     record Line(long id, long originId, boolean echo, String text) {
         /** Whether a member gets this line: all but the origin, and the origin too when echoed. */
-        boolean isFor(Member m) {
+        boolean isFor(ChatMember m) {
             return originId != m.id || echo && m.sink.echoesOwnLines();
         }
     }

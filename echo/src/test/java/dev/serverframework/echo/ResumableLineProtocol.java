@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 final class ResumableLineProtocol implements Protocol<ByteBuf> {
     private final ChatRoom room;
     /** The latest member of each name this transport seated. */
-    private final Map<String, ChatRoom.Member> members = new ConcurrentHashMap<>();
+    private final Map<String, ChatMember> members = new ConcurrentHashMap<>();
 
     ResumableLineProtocol(ChatRoom room) {
         this.room = room;
@@ -41,15 +41,15 @@ final class ResumableLineProtocol implements Protocol<ByteBuf> {
     @Override
     public void onData(Connection connection, ByteBuf message) {
         String text = LineFrameDecoder.text(message);
-        ChatRoom.Member me = room.member(connection);
+        ChatMember me = room.member(connection);
         if (me != null) {
             room.sayLines(me, text.replace('|', '\n'));
         } else if (text.equals("new")) {
             remember(room.join(connection, new Sink(connection)));
         } else if (text.startsWith("resume ")) {
             String[] words = text.split(" ");
-            ChatRoom.Member previous = members.get(words[1]);
-            ChatRoom.Member back = previous == null ? null
+            ChatMember previous = members.get(words[1]);
+            ChatMember back = previous == null ? null
                     : room.rejoin(previous, connection, new Sink(connection), Long.parseLong(words[2]));
             if (back == null) {
                 connection.write("0 no such member\n");
@@ -59,13 +59,13 @@ final class ResumableLineProtocol implements Protocol<ByteBuf> {
         }
     }
 
-    private void remember(ChatRoom.Member m) {
+    private void remember(ChatMember m) {
         members.put(m.name(), m);
     }
 
     @Override
     public void onClose(Connection connection) {
-        ChatRoom.Member me = room.member(connection);
+        ChatMember me = room.member(connection);
         if (me != null) {
             room.away(me);
         }
@@ -73,7 +73,7 @@ final class ResumableLineProtocol implements Protocol<ByteBuf> {
 
     /** Ends the away time of the member of that name now, as a timer would; true if it left. */
     boolean expire(String name) throws Exception {
-        ChatRoom.Member m = members.get(name);
+        ChatMember m = members.get(name);
         CompletableFuture<Boolean> left = new CompletableFuture<>();
         if (!room.onExecutorOf(m, () -> left.complete(room.expire(m)))) {
             return false;
@@ -82,7 +82,7 @@ final class ResumableLineProtocol implements Protocol<ByteBuf> {
     }
 
     /** Lines as {@code POSITION TEXT}, the member's own lines too. */
-    private static final class Sink implements ChatRoom.Sink {
+    private static final class Sink implements ChatSink {
         private final Connection connection;
 
         Sink(Connection connection) {

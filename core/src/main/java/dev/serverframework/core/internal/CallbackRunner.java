@@ -18,6 +18,8 @@ import java.util.function.Consumer;
  */
 final class CallbackRunner {
     private static final Logger log = LoggerFactory.getLogger(CallbackRunner.class);
+    /** Runs a one-argument task through the two-argument form: one shared function, no allocation per call. */
+    private static final BiConsumer<Connection, Consumer<Connection>> RUN_CONSUMER = (c, task) -> task.accept(c);
 
     private final ServerCounters counters;
 
@@ -55,17 +57,7 @@ final class CallbackRunner {
      * executor (a broadcast's batch). No allocation, which a broadcast to many connections would pay each time.
      */
     void runTaskHere(ChannelConnection connection, Consumer<Connection> task) {
-        if (!connection.isOpen()) {
-            return;
-        }
-        connection.busy(true);
-        try {
-            task.accept(connection);
-        } catch (Throwable t) {
-            failed(connection, t);
-        } finally {
-            connection.busy(false);
-        }
+        runTaskHere(connection, RUN_CONSUMER, task);
     }
 
     /**

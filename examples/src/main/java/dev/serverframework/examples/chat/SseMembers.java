@@ -1,7 +1,9 @@
 package dev.serverframework.examples.chat;
 
 import dev.serverframework.core.Connection;
+import dev.serverframework.echo.ChatMember;
 import dev.serverframework.echo.ChatRoom;
+import dev.serverframework.echo.ChatSink;
 import dev.serverframework.http.Request;
 import dev.serverframework.http.Response;
 import dev.serverframework.http.sse.SseEvent;
@@ -65,12 +67,12 @@ final class SseMembers implements SseHandler {
         Resume resume = Resume.parse(stream.lastEventId());
         Session session = resume == null ? null : sessions.get(resume.token);
         if (session != null) {
-            ChatRoom.Member previous = session.member;
+            ChatMember previous = session.member;
             if (previous != null && (previous.isPresent() || previous.isAway())) {
                 StreamSink sink = new StreamSink(stream, session.token);
                 connection.attr(SINK).set(sink);
                 stream.send(tokenEvent(session.token));
-                ChatRoom.Member back = room.rejoin(previous, connection, sink, resume.position);
+                ChatMember back = room.rejoin(previous, connection, sink, resume.position);
                 if (back != null) {
                     session.member = back;
                     log.debug("Chat member {} came back on connection {}", back.name(), connection.id());
@@ -101,7 +103,7 @@ final class SseMembers implements SseHandler {
     @Override
     public void onClose(SseStream stream) {
         Connection connection = stream.connection();
-        ChatRoom.Member me = room.member(connection);
+        ChatMember me = room.member(connection);
         StreamSink sink = connection.attr(SINK).get();
         if (me == null || sink == null) {
             return;
@@ -128,7 +130,7 @@ final class SseMembers implements SseHandler {
     }
 
     /** Drops the session of a member that has left for good; a member taken over keeps its session. */
-    private void forget(Session session, ChatRoom.Member me) {
+    private void forget(Session session, ChatMember me) {
         // Only a member that left can end its session: one that moved to a newer stream has handed it on.
         if (session != null && me.hasLeft()) {
             sessions.remove(session.token, session);
@@ -147,7 +149,7 @@ final class SseMembers implements SseHandler {
         if (session == null) {
             return CompletableFuture.completedFuture(Response.text("no such chat session\n").withStatus(404));
         }
-        ChatRoom.Member member = session.member;
+        ChatMember member = session.member;
         if (member == null) {
             return CompletableFuture.completedFuture(retryLater("joining"));
         }
@@ -161,7 +163,7 @@ final class SseMembers implements SseHandler {
     }
 
     /** On the stream's executor: says the lines, or tells why not. */
-    private Response say(Connection stream, ChatRoom.Member member, String text) {
+    private Response say(Connection stream, ChatMember member, String text) {
         if (!member.isPresent()) {
             return member.hasLeft() ? gone() : retryLater("reconnecting");
         }
@@ -191,7 +193,7 @@ final class SseMembers implements SseHandler {
     private static final class Session {
         final String token;
         /** The member on the latest stream (null until the first is seated); replaced when the browser comes back. */
-        volatile ChatRoom.Member member;
+        volatile ChatMember member;
 
         Session(String token) {
             this.token = token;
@@ -217,7 +219,7 @@ final class SseMembers implements SseHandler {
     }
 
     /** A member's lines as events with ids; on the stream's executor. */
-    private static final class StreamSink implements ChatRoom.Sink {
+    private static final class StreamSink implements ChatSink {
         private final SseStream stream;
         private final String token;
         /** Too many of the member's lines are on their way: POSTs get 429. On the stream's executor. */

@@ -1,6 +1,8 @@
 package dev.serverframework.examples.chat;
 
+import dev.serverframework.echo.ChatMember;
 import dev.serverframework.echo.ChatRoom;
+import dev.serverframework.echo.ChatSink;
 import dev.serverframework.http.websocket.WebSocket;
 import dev.serverframework.http.websocket.WebSocketHandler;
 import io.netty.buffer.ByteBuf;
@@ -27,7 +29,7 @@ final class WebSocketMembers implements WebSocketHandler {
     /** Lines from the member, said in turn. */
     @Override
     public void onText(WebSocket socket, String text) {
-        ChatRoom.Member me = room.member(socket.connection());
+        ChatMember me = room.member(socket.connection());
         if (me != null) {
             room.sayLines(me, text);
         }
@@ -42,14 +44,14 @@ final class WebSocketMembers implements WebSocketHandler {
     /** The member leaves: its name is freed and the others are told. */
     @Override
     public void onClose(WebSocket socket, int code, String reason) {
-        ChatRoom.Member me = room.member(socket.connection());
+        ChatMember me = room.member(socket.connection());
         if (me != null) {
             room.left(me);
         }
     }
 
     /** A member's lines as text messages. */
-    private static final class Sink implements ChatRoom.Sink {
+    private static final class Sink implements ChatSink {
         private final WebSocket socket;
 
         Sink(WebSocket socket) {
