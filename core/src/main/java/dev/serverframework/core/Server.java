@@ -124,9 +124,39 @@ public final class Server {
 
     /**
      * Runs {@code task} once for each open connection of {@code service} (every connection when it is
+     * null), each on its connection's executor, without waiting. Any thread may call it.
+     *
+     * @return how many connections were targeted
+     * @see #each(Connection, String, Consumer, Runnable)
+     */
+    public int each(String service, Consumer<Connection> task) {
+        return broadcasts.each(null, service, task, null);
+    }
+
+    /**
+     * Runs {@code task} once for each open connection of {@code service} (every connection when it is
+     * null) except {@code origin}, each on its connection's executor, without waiting. Any thread may call
+     * it; typically the origin's own callback, to reach everyone else.
+     *
+     * @return how many connections were targeted
+     * @see #each(Connection, String, Consumer, Runnable)
+     */
+    public int each(Connection origin, String service, Consumer<Connection> task) {
+        return broadcasts.each(origin, service, task, null);
+    }
+
+    /**
+     * Runs {@code task} once for each open connection of {@code service} (every connection when it is
      * null) except {@code origin}, each on its connection's executor, without waiting. When every task has
      * run, {@code onFinish} runs once on the origin's executor (a worker when there is no origin).
-     * Connections that close meanwhile are skipped, not waited for.
+     * Connections that close meanwhile are skipped, not waited for. Any thread may call it.
+     *
+     * <p><b>Order of replies.</b> {@code each} returns at once, so the origin's executor goes on with the
+     * origin's next messages while the tasks run elsewhere; {@code onFinish} queues behind them. What
+     * {@code onFinish} writes to the origin therefore arrives <em>after</em> the replies to messages the
+     * origin sent later (a pipelining client sees the answers out of order). For a request/response protocol
+     * that must answer in order, call {@link #eachBlocking} from the origin's callback and write the reply
+     * after it returns, or write the reply before calling {@code each}.
      *
      * @param origin   connection to leave out, or {@code null}
      * @param service  service to reach, or {@code null} for all

@@ -329,6 +329,67 @@ class ServerTasksTest {
         assertEquals(0, emptyTasks.get());
     }
 
+    /** Rule: the short forms of each() reach the service (without and with an origin left out) and need no nulls. */
+    @Test
+    void eachShortFormsReachTheServiceWithoutOnFinish() throws Exception {
+        start(2);
+        List<Peer> a = connect("room-a", 3);
+        Peer other = connect("room-b");
+
+        assertEquals(3, server.each("room-a", t -> t.write("to room-a\n")));
+        for (Peer p : a) {
+            assertEquals("to room-a", p.readLine());
+        }
+        Peer origin = a.get(0);
+        assertEquals(2, server.each(connectionOf(origin), "room-a", t -> t.write("from " + origin.id + "\n")));
+        for (Peer p : a.subList(1, 3)) {
+            assertEquals("from " + origin.id, p.readLine());
+        }
+        assertNothingElseArrived(origin);
+        assertNothingElseArrived(other);
+    }
+
+    /**
+     * Rule (as documented on each()): what onFinish writes to the origin arrives after the replies to the
+     * messages the origin sent later, because each() returns at once; eachBlocking keeps the replies in the
+     * order of the requests.
+     */
+    @Test
+    void onFinishRepliesFollowLaterRepliesButEachBlockingKeepsRequestOrder() throws Exception {
+        start(2);
+        Peer origin = connect("room-a");
+        Peer target = connect("room-a");
+        for (int tries = 0; target.worker.equals(origin.worker) && tries < 8; tries++) {
+            target = connect("room-a");
+        }
+        assertFalse(target.worker.equals(origin.worker), "no connection landed on the other worker");
+        command = (c, line) -> {
+            switch (line) {
+                case "ping" -> c.write("pong\n");
+                case "tell" -> server.each(c, "room-a", t -> t.write("told\n"), () -> c.write("tell done\n"));
+                case "tell and wait" -> {
+                    server.eachBlocking(c, "room-a", t -> t.write("told\n"));
+                    c.write("tell done\n");
+                }
+                default -> c.write("unknown\n");
+            }
+        };
+        // A target's worker is busy, so the broadcast cannot finish before the origin's next message.
+        CountDownLatch gate = gate();
+        blockWorkerOf(target.id, gate);
+        origin.client.send("tell\nping\n");
+        assertEquals("pong", origin.readLine(), "the later request is answered first");
+        gate.countDown();
+        assertEquals("tell done", origin.readLine());
+
+        CountDownLatch gate2 = gate();
+        blockWorkerOf(target.id, gate2);
+        origin.client.send("tell and wait\nping\n");
+        gate2.countDown();
+        assertEquals("tell done", origin.readLine(), "eachBlocking answers in request order");
+        assertEquals("pong", origin.readLine());
+    }
+
     // ---- eachBlocking ----
 
     /**

@@ -110,7 +110,7 @@ final class RoomBroadcasts {
         synchronized (order) {
             RoomHistory.Line line = history.add(ELSEWHERE, false, text);
             for (Server server : servers) {
-                server.each(null, ChatRoom.SERVICE, target -> deliver(target, line), null);
+                server.each(ChatRoom.SERVICE, target -> deliver(target, line));
             }
         }
     }

@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * One open {@code text/event-stream} response as an {@link SseHandler} sees it. {@code Server.each}
- * reaches it like any connection: {@code server.each(null, "news", c -> SseStream.of(c).send(event), null)}.
+ * reaches it like any connection: {@code server.each("news", c -> SseStream.of(c).send(event))}.
  *
  * <p><b>Threads.</b> Every method may be called from any thread; events keep the order of the calls made on
  * one thread (the connection's executor keeps the order with everything else it writes).

@@ -8,7 +8,7 @@ import java.util.Map;
 
 /**
  * One WebSocket connection (RFC 6455) as a {@link WebSocketHandler} sees it. {@code Server.each} reaches
- * it like any connection: {@code server.each(null, "chat", c -> WebSocket.of(c).send(message), null)};
+ * it like any connection: {@code server.each("chat", c -> WebSocket.of(c).send(message))};
  * a message sent to many is best {@link PreparedMessage prepared} once.
  *
  * <p><b>Threads.</b> Every method may be called from any thread; messages keep the order of the calls
