@@ -1,6 +1,7 @@
 package dev.serverframework.examples.bench;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -25,8 +26,8 @@ public final class HttpBenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--target", paramLabel = "URL",
-            description = "The URL to request, e.g. http://127.0.0.1:8080/ (with --server: default "
-                    + "http://127.0.0.1:<its port>/).")
+            description = "The URL to request, e.g. http://127.0.0.1:8080/ (not with --server, which requests "
+                    + "its own child).")
     String target;
 
     @Option(names = "--server", paramLabel = "NAME",
@@ -90,10 +91,19 @@ public final class HttpBenchCommand implements Callable<Integer> {
     @Option(names = "--no-progress", negatable = false, description = "No live progress line.")
     boolean noProgress;
 
-    /** Runs the matrix and prints the table; exit status 2 when any request failed. */
+    /**
+     * Runs the matrix and prints the table; exit status 2 when any request failed, 1 when the target cannot be
+     * reached at all.
+     */
     @Override
     public Integer call() throws Exception {
-        Report report = execute();
+        Report report;
+        try {
+            report = execute();
+        } catch (Target.CannotConnectException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 1;
+        }
         PrintWriter outw = spec.commandLine().getOut();
         outw.println();
         outw.print(report.table());
@@ -108,18 +118,27 @@ public final class HttpBenchCommand implements Callable<Integer> {
     public Report execute() throws Exception {
         if (server == null) {
             if (target == null) {
-                throw new IllegalArgumentException("give --target URL, or --server httpd");
+                throw usage("give --target URL, or --server httpd");
             }
             return execute(Target.parse(target));
         }
+        if (target != null) {
+            // Which server would be measured is ambiguous: the child, or whatever --target points at.
+            throw usage("--server and --target cannot be given together: --server starts its own httpd and "
+                    + "requests it; to measure another server, give --target alone");
+        }
         if (!server.equals("httpd")) {
-            throw new IllegalArgumentException("--server knows httpd only, got " + server);
+            throw usage("--server knows httpd only, got " + server);
         }
         try (ChildServer child = ChildServer.startHttpd(serverOptions, out,
                 OptionValues.duration(timeout, "--timeout").plusSeconds(20))) {
-            String url = target != null ? target : "http://127.0.0.1:" + child.port() + "/";
-            return execute(Target.parse(url));
+            return execute(Target.parse("http://127.0.0.1:" + child.port() + "/"));
         }
+    }
+
+    /** A usage error: picocli prints it with the usage and exits with status 2. */
+    private ParameterException usage(String message) {
+        return new ParameterException(spec == null ? new picocli.CommandLine(this) : spec.commandLine(), message);
     }
 
     private Report execute(Target t) throws Exception {
@@ -138,6 +157,8 @@ public final class HttpBenchCommand implements Callable<Integer> {
         if (d.isZero()) {
             throw new IllegalArgumentException("--duration must be more than 0");
         }
+        // Fail before any warm-up rather than measure a table of connection errors.
+        t.checkConnects(to);
         int cores = Runtime.getRuntime().availableProcessors();
         int n = threads == null ? cores : threads;
         List<CellResult> previous = compare == null ? List.of() : Report.readCells(compare);

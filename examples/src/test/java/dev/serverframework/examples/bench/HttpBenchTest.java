@@ -23,6 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -38,6 +40,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -202,6 +205,41 @@ class HttpBenchTest {
         }
         assertOnly(ErrorKind.CONNECT_REFUSED, runCell(port, HttpLoad.Mode.KEEPALIVE, 2));
         assertOnly(ErrorKind.CONNECT_REFUSED, runCell(port, HttpLoad.Mode.CLOSE, 2));
+    }
+
+    /** Runs {@code bench http} as the command line does; returns its exit status, its stderr in {@code err}. */
+    private static int runCommand(StringWriter err, String... args) {
+        CommandLine cli = new CommandLine(new HttpBenchCommand());
+        cli.setErr(new PrintWriter(err, true));
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        return cli.execute(args);
+    }
+
+    @Test
+    void refusedTargetFailsBeforeAnyWarmUpWithTheReason(@TempDir Path dir) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            port = s.getLocalPort(); // closed again: nothing listens there now
+        }
+        StringWriter err = new StringWriter();
+        // A long warm-up and run: the command must not get to them.
+        int status = runCommand(err, "--target", "http://127.0.0.1:" + port + "/", "--warmup", "60s",
+                "--duration", "60s", "--no-progress", "--out", dir.toString());
+        assertEquals(1, status, err.toString());
+        String message = err.toString().strip();
+        assertTrue(message.startsWith("cannot connect to 127.0.0.1:" + port + ": "), message);
+        assertTrue(message.toLowerCase(java.util.Locale.ROOT).contains("refused"), message);
+        assertFalse(message.contains("bottleneck"), message);
+        assertFalse(Files.exists(dir.resolve("results.json")), "no report of a run that did not happen");
+    }
+
+    @Test
+    void serverAndTargetTogetherAreAUsageError(@TempDir Path dir) {
+        StringWriter err = new StringWriter();
+        int status = runCommand(err, "--server", "httpd", "--target", "http://127.0.0.1:1/", "--out", dir.toString());
+        assertEquals(2, status, err.toString());
+        assertTrue(err.toString().contains("--server and --target cannot be given together"), err.toString());
+        assertTrue(err.toString().contains("Usage:"), "picocli shows the usage: " + err);
     }
 
     @Test
