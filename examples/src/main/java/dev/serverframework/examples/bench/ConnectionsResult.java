@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.util.List;
 import java.util.Locale;
 
@@ -108,42 +110,34 @@ public record ConnectionsResult(String target, int count, int processes, int sou
 
     /** {@code results.json}: the settings, the counts, the latency percentiles and the memory figures. */
     public String toJson() {
-        StringBuilder b = new StringBuilder("{\n");
-        b.append("  \"target\": ").append(Json.quote(target)).append(",\n");
-        b.append("  \"count\": ").append(count).append(",\n");
-        b.append("  \"processes\": ").append(processes).append(",\n");
-        b.append("  \"sourceAddresses\": ").append(sourceAddresses).append(",\n");
-        b.append("  \"holdSeconds\": ").append(Json.number(holdSeconds)).append(",\n");
-        b.append("  \"opened\": ").append(opened).append(",\n");
-        b.append("  \"openFailed\": ").append(openFailed).append(",\n");
-        b.append("  \"firstError\": ").append(Json.quote(firstError)).append(",\n");
-        b.append("  \"closedByServer\": ").append(closedByServer).append(",\n");
-        b.append("  \"sampleErrors\": ").append(sampleErrors).append(",\n");
-        b.append("  \"probedOk\": ").append(probedOk).append(",\n");
-        b.append("  \"latencySamples\": ").append(latenciesMicros.length).append(",\n");
-        b.append("  \"p50Ms\": ").append(num(percentile(50))).append(",\n");
-        b.append("  \"p99Ms\": ").append(num(percentile(99))).append(",\n");
-        b.append("  \"maxMs\": ").append(num(percentile(100))).append(",\n");
-        b.append("  \"metricsAvailable\": ").append(metricsAvailable).append(",\n");
-        b.append("  \"heapBeforeBytes\": ").append(num(before.heapBytes())).append(",\n");
-        b.append("  \"heapAfterBytes\": ").append(num(after.heapBytes())).append(",\n");
-        b.append("  \"heapPerConnectionBytes\": ").append(num(heapPerConnection())).append(",\n");
-        b.append("  \"gcBetweenReadings\": ").append(gcBetween()).append(",\n");
-        b.append("  \"nettyPerConnectionBytes\": ").append(num(nettyPerConnection())).append(",\n");
-        b.append("  \"rssBeforeBytes\": ").append(num(before.rssBytes())).append(",\n");
-        b.append("  \"rssAfterBytes\": ").append(num(after.rssBytes())).append(",\n");
-        b.append("  \"rssPerConnectionBytes\": ").append(num(rssPerConnection())).append(",\n");
-        b.append("  \"serverOpenFilesAfter\": ").append(num(after.openFiles())).append(",\n");
-        b.append("  \"serverConnectionsOpenAfter\": ").append(num(after.connectionsOpen())).append(",\n");
-        b.append("  \"notes\": [");
-        for (int i = 0; i < notes.size(); i++) {
-            b.append(i == 0 ? "" : ", ").append(Json.quote(notes.get(i)));
-        }
-        return b.append("]\n}\n").toString();
-    }
-
-    /** A JSON number, or null when unknown. */
-    static String num(double d) {
-        return Double.isNaN(d) ? "null" : Json.number(d);
+        ObjectNode n = BenchJson.object();
+        n.put("target", target);
+        n.put("count", count);
+        n.put("processes", processes);
+        n.put("sourceAddresses", sourceAddresses);
+        n.put("holdSeconds", holdSeconds);
+        n.put("opened", opened);
+        n.put("openFailed", openFailed);
+        n.put("firstError", firstError);
+        n.put("closedByServer", closedByServer);
+        n.put("sampleErrors", sampleErrors);
+        n.put("probedOk", probedOk);
+        n.put("latencySamples", latenciesMicros.length);
+        BenchJson.number(n, "p50Ms", percentile(50));
+        BenchJson.number(n, "p99Ms", percentile(99));
+        BenchJson.number(n, "maxMs", percentile(100));
+        n.put("metricsAvailable", metricsAvailable);
+        BenchJson.number(n, "heapBeforeBytes", before.heapBytes());
+        BenchJson.number(n, "heapAfterBytes", after.heapBytes());
+        BenchJson.number(n, "heapPerConnectionBytes", heapPerConnection());
+        n.put("gcBetweenReadings", gcBetween());
+        BenchJson.number(n, "nettyPerConnectionBytes", nettyPerConnection());
+        BenchJson.number(n, "rssBeforeBytes", before.rssBytes());
+        BenchJson.number(n, "rssAfterBytes", after.rssBytes());
+        BenchJson.number(n, "rssPerConnectionBytes", rssPerConnection());
+        BenchJson.number(n, "serverOpenFilesAfter", after.openFiles());
+        BenchJson.number(n, "serverConnectionsOpenAfter", after.connectionsOpen());
+        notes.forEach(n.putArray("notes")::add);
+        return BenchJson.write(n);
     }
 }
