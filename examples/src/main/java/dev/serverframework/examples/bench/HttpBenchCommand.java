@@ -85,8 +85,19 @@ public final class HttpBenchCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--compare", paramLabel = "FILE",
-            description = "A results.json of an earlier run to show beside this one.")
-    Path compare;
+            description = "A results.json of an earlier run to show beside this one, under the label stored in "
+                    + "it; repeatable.")
+    List<Path> compare = new ArrayList<>();
+
+    @Option(names = "--label", paramLabel = "NAME",
+            description = "This run's name in the report and in later --compare (default: the --server name, or "
+                    + "the target's host:port).")
+    String label;
+
+    @Option(names = "--server-pid", paramLabel = "PID",
+            description = "The target server's process id, to report its CPU time per request from "
+                    + "/proc/PID/stat (with --server, the child's is known).")
+    Long serverPid;
 
     @Option(names = "--no-progress", negatable = false, description = "No live progress line.")
     boolean noProgress;
@@ -120,7 +131,12 @@ public final class HttpBenchCommand implements Callable<Integer> {
             if (target == null) {
                 throw usage("give --target URL, or --server httpd");
             }
-            return execute(Target.parse(target));
+            Target t = Target.parse(target);
+            String name = t.address().getHostString() + ":" + t.address().getPort();
+            return execute(t, name, serverPid, "target " + t.url());
+        }
+        if (serverPid != null) {
+            throw usage("--server-pid and --server cannot be given together: the --server child's pid is known");
         }
         if (target != null) {
             // Which server would be measured is ambiguous: the child, or whatever --target points at.
@@ -132,7 +148,8 @@ public final class HttpBenchCommand implements Callable<Integer> {
         }
         try (ChildServer child = ChildServer.startHttpd(serverOptions, out,
                 OptionValues.duration(timeout, "--timeout").plusSeconds(20))) {
-            return execute(Target.parse("http://127.0.0.1:" + child.port() + "/"));
+            return execute(Target.parse("http://127.0.0.1:" + child.port() + "/"), server, child.pid(),
+                    String.join(" ", child.command()));
         }
     }
 
@@ -141,7 +158,26 @@ public final class HttpBenchCommand implements Callable<Integer> {
         return new ParameterException(spec == null ? new picocli.CommandLine(this) : spec.commandLine(), message);
     }
 
-    private Report execute(Target t) throws Exception {
+    /** The bench command line as given, for the report. */
+    private String commandLine() {
+        List<String> args = spec == null ? List.of() : spec.commandLine().getParseResult().originalArgs();
+        // Run from Main, the arguments start with "bench http"; run on its own, this command has no parent.
+        StringBuilder b = new StringBuilder(spec != null && spec.parent() != null ? "" : "bench http");
+        for (String a : args) {
+            b.append(b.length() == 0 ? "" : " ")
+                    .append(a.matches("[\\w./:=,@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+        }
+        return b.toString();
+    }
+
+    /**
+     * Runs the matrix against {@code t}.
+     *
+     * @param defaultLabel this run's label unless {@code --label} names it
+     * @param pid          the server's process id for its CPU time, or null
+     * @param serverText   the server's command, or the target, for the report's environment
+     */
+    private Report execute(Target t, String defaultLabel, Long pid, String serverText) throws Exception {
         List<HttpLoad.Mode> modeList = new ArrayList<>();
         for (String m : modes) {
             modeList.add(HttpLoad.Mode.parse(m));
@@ -161,13 +197,17 @@ public final class HttpBenchCommand implements Callable<Integer> {
         t.checkConnects(to);
         int cores = Runtime.getRuntime().availableProcessors();
         int n = threads == null ? cores : threads;
-        List<CellResult> previous = compare == null ? List.of() : Report.readCells(compare);
+        List<Report> previous = new ArrayList<>();
+        for (Path file : compare) {
+            previous.add(Report.read(file));
+        }
         PrintWriter err = spec == null ? null : spec.commandLine().getErr();
         List<CellResult> cells = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         String started = Report.now();
         int sources;
-        try (HttpLoad load = new HttpLoad(t, n, to, expectStatus, expectBody, sourceAddresses)) {
+        Environment environment = Environment.here(serverText, commandLine());
+        try (HttpLoad load = new HttpLoad(t, n, to, expectStatus, expectBody, sourceAddresses, pid)) {
             sources = load.sourceAddresses().size();
             for (HttpLoad.Mode mode : modeList) {
                 for (int c : connections) {
@@ -194,8 +234,8 @@ public final class HttpBenchCommand implements Callable<Integer> {
                 }
             }
         }
-        Report report = new Report(t.url(), started, w.toMillis() / 1000.0, d.toMillis() / 1000.0, rate, n, cores,
-                sources, cells, warnings, compare == null ? null : compare.toString(), previous);
+        Report report = new Report(label != null ? label : defaultLabel, t.url(), started, w.toMillis() / 1000.0,
+                d.toMillis() / 1000.0, rate, n, cores, sources, environment, cells, warnings, previous);
         report.write(out);
         return report;
     }

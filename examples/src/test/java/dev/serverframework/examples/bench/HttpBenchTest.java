@@ -154,19 +154,20 @@ class HttpBenchTest {
         assertEquals(4, root.path("cells").size(), root::toString);
         assertEquals(16, root.path("sourceAddresses").asInt(), "close mode's source addresses (default 16) are recorded");
         String html = Files.readString(dir.resolve("run1/report.html"));
-        assertTrue(html.contains("<svg"), "the report has SVG charts");
         assertTrue(html.contains("source addresses"), "the report says close mode spread its source addresses");
+        assertEquals("127.0.0.1:" + port, report.label(), "without --label, the target's host:port names the run");
 
-        // --compare: the earlier run appears beside the new one, in the table and the report.
+        // --compare: the earlier run appears beside the new one under its label, in the table and the report.
         HttpBenchCommand again = new HttpBenchCommand();
         new CommandLine(again).parseArgs("--target", "http://127.0.0.1:" + port + "/", "--connections", "1",
-                "--modes", "keepalive", "--duration", "300ms", "--warmup", "0s", "--no-progress",
+                "--modes", "keepalive", "--duration", "300ms", "--warmup", "0s", "--no-progress", "--label", "again",
                 "--out", dir.resolve("run2").toString(), "--compare", json.toString());
         Report second = again.execute();
-        assertEquals(4, second.previous().size());
-        assertTrue(second.table().contains("(old)"), second.table());
-        assertTrue(Files.readString(dir.resolve("run2/report.html")).contains("(old)"));
-        assertEquals(1, BenchJson.parse(Files.readString(dir.resolve("run2/results.json"))).path("cells").size());
+        assertEquals(1, second.compared().size());
+        assertEquals(report.cells(), second.compared().get(0).cells(), "the cells read back are those written");
+        assertTrue(second.table().contains("(127.0.0.1:" + port + ")"), second.table());
+        assertFalse(second.table().contains("(old)"), second.table());
+        assertEquals("again", Report.read(dir.resolve("run2/results.json")).label());
     }
 
     @Test
