@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import picocli.CommandLine.Model.CommandSpec;
+
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -37,6 +39,22 @@ public record Environment(int cores, String cpuModel, String os, String jvm, Str
                 System.getProperty("java.runtime.version") + ", " + System.getProperty("java.vm.name"),
                 System.getProperty("java.vm.vendor"), ManagementFactory.getRuntimeMXBean().getInputArguments(),
                 server, command, Instant.now().toString());
+    }
+
+    /**
+     * The command line of a bench command as given, arguments quoted for a shell where they need it.
+     *
+     * @param name the command's words, e.g. "bench http", shown when it ran on its own rather than from Main
+     */
+    static String commandLine(CommandSpec spec, String name) {
+        List<String> args = spec == null ? List.of() : spec.commandLine().getParseResult().originalArgs();
+        // Run from Main, the arguments start with the command's words; run on its own, the command has no parent.
+        StringBuilder b = new StringBuilder(spec != null && spec.parent() != null ? "" : name);
+        for (String a : args) {
+            b.append(b.length() == 0 ? "" : " ")
+                    .append(a.matches("[\\w./:=,@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+        }
+        return b.toString();
     }
 
     private static String readCpuModel() {

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.TreeSet;
-import java.util.function.Function;
 
 import static dev.serverframework.examples.bench.Report.ms;
 
@@ -15,7 +14,8 @@ import static dev.serverframework.examples.bench.Report.ms;
  * beside this one under their own labels.
  */
 final class HtmlReport {
-    private static final String STYLE = "body{font-family:system-ui,sans-serif;margin:16px auto;max-width:1240px;"
+    /** The reports' style: readable tables that fit a 1280 px window, two charts a row. */
+    static final String STYLE = "body{font-family:system-ui,sans-serif;margin:16px auto;max-width:1240px;"
             + "padding:0 12px;color:#222}h1{font-size:22px}h2{font-size:18px;margin-top:28px}"
             + "table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;"
             + "text-align:right}th{background:#f3f3f3}td.l,th.l{text-align:left}td.wrap{overflow-wrap:anywhere;"
@@ -77,7 +77,8 @@ final class HtmlReport {
         }
         h.append("</div>\n<h2>All figures</h2>\n").append(table());
         h.append(warnings());
-        h.append(environment());
+        h.append(EnvironmentHtml.table(runs.stream().map(Report::label).toList(),
+                runs.stream().map(Report::environment).toList()));
         h.append("<p class=\"sub\">Every response was checked: status, exact Content-Length against the bytes ")
                 .append("received, and the body when <code>--expect-body</code> was given. Latency runs from sending ")
                 .append("a request to the last byte of its response; TCP connect time is counted separately. ")
@@ -179,31 +180,6 @@ final class HtmlReport {
             h.append("<li class=\"warn\">").append(esc(w)).append("</li>");
         }
         return h.append("</ul>\n").toString();
-    }
-
-    /** Each run's machine, JVM and commands, one column per run. */
-    private String environment() {
-        StringBuilder h = new StringBuilder("<h2>Environment</h2>\n<table id=\"environment\"><tr><th></th>");
-        runs.forEach(run -> h.append("<th class=\"l\">").append(esc(run.label())).append("</th>"));
-        h.append("</tr>\n");
-        envRow(h, "date", Environment::date);
-        envRow(h, "host cores", e -> Integer.toString(e.cores()));
-        envRow(h, "CPU", Environment::cpuModel);
-        envRow(h, "OS, kernel", Environment::os);
-        envRow(h, "JVM", e -> e.jvm() + " (" + e.jvmVendor() + ")");
-        envRow(h, "JVM flags", e -> e.jvmFlags().isEmpty() ? "(none)" : String.join(" ", e.jvmFlags()));
-        envRow(h, "server", Environment::server);
-        envRow(h, "bench command", Environment::command);
-        return h.append("</table>\n").toString();
-    }
-
-    private void envRow(StringBuilder h, String name, Function<Environment, String> value) {
-        h.append("<tr><th class=\"l\">").append(name).append("</th>");
-        for (Report run : runs) {
-            Environment e = run.environment();
-            h.append("<td class=\"l\"><code>").append(e == null ? "unknown" : esc(value.apply(e))).append("</code></td>");
-        }
-        h.append("</tr>\n");
     }
 
     /** Text made safe inside HTML: {@code & < > "} escaped. */

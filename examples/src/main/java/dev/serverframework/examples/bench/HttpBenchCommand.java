@@ -158,18 +158,6 @@ public final class HttpBenchCommand implements Callable<Integer> {
         return new ParameterException(spec == null ? new picocli.CommandLine(this) : spec.commandLine(), message);
     }
 
-    /** The bench command line as given, for the report. */
-    private String commandLine() {
-        List<String> args = spec == null ? List.of() : spec.commandLine().getParseResult().originalArgs();
-        // Run from Main, the arguments start with "bench http"; run on its own, this command has no parent.
-        StringBuilder b = new StringBuilder(spec != null && spec.parent() != null ? "" : "bench http");
-        for (String a : args) {
-            b.append(b.length() == 0 ? "" : " ")
-                    .append(a.matches("[\\w./:=,@%+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
-        }
-        return b.toString();
-    }
-
     /**
      * Runs the matrix against {@code t}.
      *
@@ -206,7 +194,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
         List<String> warnings = new ArrayList<>();
         String started = Report.now();
         int sources;
-        Environment environment = Environment.here(serverText, commandLine());
+        Environment environment = Environment.here(serverText, Environment.commandLine(spec, "bench http"));
         try (HttpLoad load = new HttpLoad(t, n, to, expectStatus, expectBody, sourceAddresses, pid)) {
             sources = load.sourceAddresses().size();
             for (HttpLoad.Mode mode : modeList) {

@@ -80,11 +80,19 @@ final class ReportCharts {
 
     /** uPlot, then the figures as JSON, then the script that draws them. */
     static String scripts(Report r) {
+        return uplot() + dataScript(data(r)) + "<script>" + SCRIPT + "</script>\n";
+    }
+
+    /** uPlot itself, inlined. */
+    static String uplot() {
+        return "<script>" + resource(UPLOT + "uPlot.iife.min.js") + "</script>\n";
+    }
+
+    /** {@code data} as the page's {@code report-data} JSON element. */
+    static String dataScript(ObjectNode data) {
         // '<' escaped inside the JSON so that no "</script>" in a label or an error can end the element.
-        String json = BenchJson.write(data(r)).replace("<", "\\u003c");
-        return "<script>" + resource(UPLOT + "uPlot.iife.min.js") + "</script>\n"
-                + "<script type=\"application/json\" id=\"report-data\">" + json + "</script>\n"
-                + "<script>" + SCRIPT + "</script>\n";
+        return "<script type=\"application/json\" id=\"report-data\">"
+                + BenchJson.write(data).replace("<", "\\u003c") + "</script>\n";
     }
 
     /**

@@ -10,6 +10,7 @@ import picocli.CommandLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -75,6 +76,20 @@ class ConnectionsBenchTest {
         assertTrue(json.path("p99Ms").isNumber(), json::toString);
         assertTrue(json.path("heapPerConnectionBytes").isNumber(), json::toString);
         assertTrue(r.table().contains("heap per connection"));
+        assertTrue(json.path("environment").path("cores").asInt() > 0, json::toString);
+
+        // report.html beside results.json: the figures, the latency curve, the environment; it draws in chromium.
+        String html = Files.readString(out.resolve("report.html"));
+        for (String part : List.of("<table id=\"figures\">", "heap per connection", "RSS per connection",
+                "<div id=\"latency\">", "<h2>Environment</h2>", "bench connections --target")) {
+            assertTrue(html.contains(part), "report.html shows " + part);
+        }
+        try (ReportBrowser browser = ReportBrowser.open(out.resolve("report.html"), 1280, 900)) {
+            assertEquals(List.of(), browser.script("return window.__errors;"), "no script errors");
+            assertEquals("1", browser.script("return document.body.dataset.charts;"), "the latency curve drew");
+            assertEquals(true, browser.script(
+                    "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;"));
+        }
     }
 
     /** A server whose idle timeout is shorter than the hold closes the connections: each is reported closed. */
@@ -89,6 +104,10 @@ class ConnectionsBenchTest {
         assertEquals(50, r.closedByServer());
         assertEquals(0, r.probedOk());
         assertTrue(r.notes().stream().anyMatch(n -> n.contains("--idle-timeout 0")), String.valueOf(r.notes()));
+        // No --server-pid: the metrics give the heap but not the resident memory, and the report says how to get it.
+        assertTrue(Double.isNaN(r.rssPerConnection()));
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("pass --server-pid PID")), String.valueOf(r.notes()));
+        assertTrue(Files.readString(out.resolve("report.html")).contains("pass --server-pid PID"));
     }
 
     /** More connections than a (fake, low) open-file limit allows one server process: says what to change. */
