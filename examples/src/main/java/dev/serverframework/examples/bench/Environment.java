@@ -27,6 +27,7 @@ import java.util.stream.Stream;
 public record Environment(int cores, String cpuModel, String os, String jvm, String jvmVendor, List<String> jvmFlags,
                           String server, String command, String date) {
 
+    /** Flags copied; none when null. */
     public Environment {
         jvmFlags = jvmFlags == null ? List.of() : List.copyOf(jvmFlags);
     }

@@ -35,6 +35,7 @@ public record Report(String label, String target, String startedAt, double warmu
                      double rate, int threads, int cores, int sourceAddresses, Environment environment,
                      List<CellResult> cells, List<String> warnings, @JsonIgnore List<Report> compared) {
 
+    /** Lists copied; no warnings and no compared runs when null (as read from results.json). */
     public Report {
         cells = List.copyOf(cells);
         warnings = warnings == null ? List.of() : List.copyOf(warnings);

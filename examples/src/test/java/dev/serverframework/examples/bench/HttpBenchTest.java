@@ -238,6 +238,10 @@ class HttpBenchTest {
         assertEquals(2, status, err.toString());
         assertTrue(err.toString().contains("--server and --target cannot be given together"), err.toString());
         assertTrue(err.toString().contains("Usage:"), "picocli shows the usage: " + err);
+
+        StringWriter pidErr = new StringWriter();
+        assertEquals(2, runCommand(pidErr, "--server", "httpd", "--server-pid", "1", "--out", dir.toString()));
+        assertTrue(pidErr.toString().contains("--server-pid and --server cannot be given together"), pidErr::toString);
     }
 
     @Test
