@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -20,7 +22,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -316,10 +317,16 @@ public final class BroadcastBenchCommand implements Callable<Integer> {
                         + resp.statusCode() + ": " + resp.body().trim() + (resp.statusCode() == 404
                         ? " (start it with httpd --broadcast-bench)" : ""));
             }
-            if (!(Json.parse(resp.body()) instanceof Map<?, ?> m)) {
+            JsonNode report;
+            try {
+                report = BenchJson.parse(resp.body());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalStateException("the server's broadcast report is no JSON: " + resp.body());
+            }
+            if (!report.isObject()) {
                 throw new IllegalStateException("the server's broadcast report is no JSON object: " + resp.body());
             }
-            return BroadcastResult.ServerRun.of(m);
+            return BroadcastResult.ServerRun.of(report);
         }
     }
 

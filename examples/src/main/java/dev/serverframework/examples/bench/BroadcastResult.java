@@ -1,14 +1,15 @@
 package dev.serverframework.examples.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import org.HdrHistogram.Histogram;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 import static dev.serverframework.examples.bench.ConnectionsResult.bytes;
 import static dev.serverframework.examples.bench.ConnectionsResult.mib;
-import static dev.serverframework.examples.bench.ConnectionsResult.num;
 import static dev.serverframework.examples.bench.ConnectionsResult.row;
 
 /**
@@ -75,18 +76,18 @@ public record BroadcastResult(String target, int count, int processes, int sourc
                             long fanOutP50, long fanOutP99, long fanOutMax) {
 
         /** From the control route's JSON answer. */
-        static ServerRun of(Map<?, ?> m) {
+        static ServerRun of(JsonNode m) {
             return new ServerRun(l(m, "messages"), l(m, "sent"), l(m, "skipped"), l(m, "targets"),
                     l(m, "sendsTaken"), l(m, "sendsRefused"), l(m, "maxInFlight"), l(m, "firstSentMicros"),
                     l(m, "lastSentMicros"), l(m, "lagP50Micros"), l(m, "lagP99Micros"), l(m, "lagMaxMicros"),
                     l(m, "fanOutP50Micros"), l(m, "fanOutP99Micros"), l(m, "fanOutMaxMicros"));
         }
 
-        private static long l(Map<?, ?> m, String key) {
-            if (!(m.get(key) instanceof Double d)) {
+        private static long l(JsonNode m, String key) {
+            if (!m.path(key).isNumber()) {
                 throw new IllegalStateException("the server's broadcast report has no " + key + ": " + m);
             }
-            return d.longValue();
+            return m.get(key).asLong();
         }
     }
 
@@ -234,71 +235,64 @@ public record BroadcastResult(String target, int count, int processes, int sourc
 
     /** {@code results.json}: the settings, the counts, the rates, the latencies and the memory figures. */
     public String toJson() {
-        StringBuilder b = new StringBuilder("{\n");
-        field(b, "tool", Json.quote("server-framework bench broadcast"));
-        field(b, "target", Json.quote(target));
-        field(b, "count", Integer.toString(count));
-        field(b, "processes", Integer.toString(processes));
-        field(b, "sourceAddresses", Integer.toString(sourceAddresses));
-        field(b, "loadThreads", Integer.toString(loadThreads));
-        field(b, "rate", Json.number(rate));
-        field(b, "seconds", Json.number(seconds));
-        field(b, "size", Integer.toString(size));
-        field(b, "opened", Integer.toString(opened));
-        field(b, "openError", Json.quote(openError));
-        field(b, "upgraded", Integer.toString(upgraded));
-        field(b, "upgradeError", Json.quote(upgradeError));
-        field(b, "messages", Long.toString(server.messages()));
-        field(b, "sent", Long.toString(server.sent()));
-        field(b, "skipped", Long.toString(server.skipped()));
-        field(b, "sendsRefused", Long.toString(server.sendsRefused()));
-        field(b, "expectedDeliveries", Long.toString(expectedDeliveries()));
-        field(b, "deliveries", Long.toString(load.deliveries()));
-        field(b, "allDelivered", Boolean.toString(allDelivered()));
-        field(b, "socketsComplete", Integer.toString(load.complete()));
-        field(b, "gaps", Long.toString(load.gaps()));
-        field(b, "spanSeconds", num(spanSeconds()));
-        field(b, "deliveriesPerSecond", num(deliveriesPerSecond()));
-        field(b, "offeredPerSecond", num(offeredPerSecond()));
-        field(b, "latencyP50Ms", num(latencyMs(50)));
-        field(b, "latencyP99Ms", num(latencyMs(99)));
-        field(b, "latencyP999Ms", num(latencyMs(99.9)));
-        field(b, "latencyMaxMs", num(latencyMs(100)));
-        field(b, "negativeLatencies", Long.toString(load.negative()));
-        field(b, "fanOutP50Ms", num(server.fanOutP50() / 1000.0));
-        field(b, "fanOutP99Ms", num(server.fanOutP99() / 1000.0));
-        field(b, "fanOutMaxMs", num(server.fanOutMax() / 1000.0));
-        field(b, "lagP99Ms", num(server.lagP99() / 1000.0));
-        field(b, "lagMaxMs", num(server.lagMax() / 1000.0));
-        field(b, "scheduleOverrunMs", num(scheduleOverrunMs()));
-        field(b, "deliveryTailMs", num(deliveryTailMs()));
-        field(b, "closedByServer", Long.toString(load.closed()));
-        field(b, "closeFrames", Long.toString(load.closeFrames()));
-        field(b, "pingsAnswered", Long.toString(load.pings()));
-        field(b, "errors", Long.toString(load.errors()));
-        field(b, "firstError", Json.quote(load.firstError()));
-        field(b, "serverCpuCores", num(serverCpuCores));
-        field(b, "loadCpuCores", num(loadCpuCores));
-        field(b, "forcedGc", Boolean.toString(forcedGc));
-        field(b, "heapBeforeBytes", num(before.heapBytes()));
-        field(b, "heapHttpBytes", num(http.heapBytes()));
-        field(b, "heapWebSocketBytes", num(ws.heapBytes()));
-        field(b, "heapPerHttpBytes", num(heapPerHttp()));
-        field(b, "heapPerWebSocketBytes", num(heapPerWebSocket()));
-        field(b, "heapRatio", num(heapRatio()));
-        field(b, "rssPerHttpBytes", num(rssPerHttp()));
-        field(b, "rssPerWebSocketBytes", num(rssPerWebSocket()));
-        field(b, "nettyPerHttpBytes", num(nettyPer(http, opened)));
-        field(b, "nettyPerWebSocketBytes", num(nettyPer(ws, upgraded)));
-        field(b, "serverConnectionsOpen", num(ws.connectionsOpen()));
-        b.append("  \"notes\": [");
-        for (int i = 0; i < notes.size(); i++) {
-            b.append(i == 0 ? "" : ", ").append(Json.quote(notes.get(i)));
-        }
-        return b.append("]\n}\n").toString();
-    }
-
-    private static void field(StringBuilder b, String name, String json) {
-        b.append("  ").append(Json.quote(name)).append(": ").append(json).append(",\n");
+        ObjectNode n = BenchJson.object();
+        n.put("tool", "server-framework bench broadcast");
+        n.put("target", target);
+        n.put("count", count);
+        n.put("processes", processes);
+        n.put("sourceAddresses", sourceAddresses);
+        n.put("loadThreads", loadThreads);
+        n.put("rate", rate);
+        n.put("seconds", seconds);
+        n.put("size", size);
+        n.put("opened", opened);
+        n.put("openError", openError);
+        n.put("upgraded", upgraded);
+        n.put("upgradeError", upgradeError);
+        n.put("messages", server.messages());
+        n.put("sent", server.sent());
+        n.put("skipped", server.skipped());
+        n.put("sendsRefused", server.sendsRefused());
+        n.put("expectedDeliveries", expectedDeliveries());
+        n.put("deliveries", load.deliveries());
+        n.put("allDelivered", allDelivered());
+        n.put("socketsComplete", load.complete());
+        n.put("gaps", load.gaps());
+        BenchJson.number(n, "spanSeconds", spanSeconds());
+        BenchJson.number(n, "deliveriesPerSecond", deliveriesPerSecond());
+        BenchJson.number(n, "offeredPerSecond", offeredPerSecond());
+        BenchJson.number(n, "latencyP50Ms", latencyMs(50));
+        BenchJson.number(n, "latencyP99Ms", latencyMs(99));
+        BenchJson.number(n, "latencyP999Ms", latencyMs(99.9));
+        BenchJson.number(n, "latencyMaxMs", latencyMs(100));
+        n.put("negativeLatencies", load.negative());
+        BenchJson.number(n, "fanOutP50Ms", server.fanOutP50() / 1000.0);
+        BenchJson.number(n, "fanOutP99Ms", server.fanOutP99() / 1000.0);
+        BenchJson.number(n, "fanOutMaxMs", server.fanOutMax() / 1000.0);
+        BenchJson.number(n, "lagP99Ms", server.lagP99() / 1000.0);
+        BenchJson.number(n, "lagMaxMs", server.lagMax() / 1000.0);
+        BenchJson.number(n, "scheduleOverrunMs", scheduleOverrunMs());
+        BenchJson.number(n, "deliveryTailMs", deliveryTailMs());
+        n.put("closedByServer", load.closed());
+        n.put("closeFrames", load.closeFrames());
+        n.put("pingsAnswered", load.pings());
+        n.put("errors", load.errors());
+        n.put("firstError", load.firstError());
+        BenchJson.number(n, "serverCpuCores", serverCpuCores);
+        BenchJson.number(n, "loadCpuCores", loadCpuCores);
+        n.put("forcedGc", forcedGc);
+        BenchJson.number(n, "heapBeforeBytes", before.heapBytes());
+        BenchJson.number(n, "heapHttpBytes", http.heapBytes());
+        BenchJson.number(n, "heapWebSocketBytes", ws.heapBytes());
+        BenchJson.number(n, "heapPerHttpBytes", heapPerHttp());
+        BenchJson.number(n, "heapPerWebSocketBytes", heapPerWebSocket());
+        BenchJson.number(n, "heapRatio", heapRatio());
+        BenchJson.number(n, "rssPerHttpBytes", rssPerHttp());
+        BenchJson.number(n, "rssPerWebSocketBytes", rssPerWebSocket());
+        BenchJson.number(n, "nettyPerHttpBytes", nettyPer(http, opened));
+        BenchJson.number(n, "nettyPerWebSocketBytes", nettyPer(ws, upgraded));
+        BenchJson.number(n, "serverConnectionsOpen", ws.connectionsOpen());
+        notes.forEach(n.putArray("notes")::add);
+        return BenchJson.write(n);
     }
 }

@@ -1,5 +1,6 @@
 package dev.serverframework.examples.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.serverframework.core.Connection;
 import dev.serverframework.core.Server;
 import dev.serverframework.http.websocket.PreparedMessage;
@@ -155,13 +156,22 @@ final class BroadcastRun {
     private String report() {
         Histogram l = lag.getIntervalHistogram();
         Histogram f = fanOut.getIntervalHistogram();
-        return "{\"messages\": " + messages + ", \"sent\": " + sent + ", \"skipped\": " + skipped
-                + ", \"targets\": " + targets + ", \"sendsTaken\": " + sendsTaken.sum()
-                + ", \"sendsRefused\": " + sendsRefused.sum() + ", \"maxInFlight\": " + maxInFlight
-                + ", \"firstSentMicros\": " + firstSentMicros + ", \"lastSentMicros\": " + lastSentMicros
-                + ", \"lagP50Micros\": " + l.getValueAtPercentile(50) + ", \"lagP99Micros\": "
-                + l.getValueAtPercentile(99) + ", \"lagMaxMicros\": " + l.getMaxValue()
-                + ", \"fanOutP50Micros\": " + f.getValueAtPercentile(50) + ", \"fanOutP99Micros\": "
-                + f.getValueAtPercentile(99) + ", \"fanOutMaxMicros\": " + f.getMaxValue() + "}";
+        ObjectNode n = BenchJson.object();
+        n.put("messages", messages);
+        n.put("sent", sent);
+        n.put("skipped", skipped);
+        n.put("targets", targets);
+        n.put("sendsTaken", sendsTaken.sum());
+        n.put("sendsRefused", sendsRefused.sum());
+        n.put("maxInFlight", maxInFlight);
+        n.put("firstSentMicros", firstSentMicros);
+        n.put("lastSentMicros", lastSentMicros);
+        n.put("lagP50Micros", l.getValueAtPercentile(50));
+        n.put("lagP99Micros", l.getValueAtPercentile(99));
+        n.put("lagMaxMicros", l.getMaxValue());
+        n.put("fanOutP50Micros", f.getValueAtPercentile(50));
+        n.put("fanOutP99Micros", f.getValueAtPercentile(99));
+        n.put("fanOutMaxMicros", f.getMaxValue());
+        return BenchJson.write(n);
     }
 }

@@ -23,10 +23,17 @@ final class ChildServer implements AutoCloseable {
 
     private final Process process;
     private final int port;
+    private final List<String> command;
 
-    private ChildServer(Process process, int port) {
+    private ChildServer(Process process, int port, List<String> command) {
         this.process = process;
         this.port = port;
+        this.command = List.copyOf(command);
+    }
+
+    /** The child's command line, for the report. */
+    List<String> command() {
+        return command;
     }
 
     int port() {
@@ -59,7 +66,7 @@ final class ChildServer implements AutoCloseable {
         Files.createDirectories(outDir);
         Path logFile = outDir.resolve("server.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(logFile.toFile()).start();
-        ChildServer child = new ChildServer(p, port);
+        ChildServer child = new ChildServer(p, port, cmd);
         long deadline = System.nanoTime() + startTimeout.toNanos();
         while (true) {
             if (!p.isAlive()) {

@@ -88,7 +88,7 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
     String timeout;
 
     @Option(names = "--out", defaultValue = "bench-results", paramLabel = "DIR",
-            description = "Where results.json goes (default: ${DEFAULT-VALUE}).")
+            description = "Where results.json and report.html go (default: ${DEFAULT-VALUE}).")
     Path out;
 
     /** The open-file limits of this process; tests inject low ones. Null: read /proc/self/limits. */
@@ -100,12 +100,13 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
         ConnectionsResult r = execute();
         PrintWriter w = spec.commandLine().getOut();
         w.print(r.table());
-        w.println("Results: " + out.resolve("results.json").toAbsolutePath());
+        w.println("Report: " + out.resolve("report.html").toAbsolutePath() + " and "
+                + out.resolve("results.json").toAbsolutePath());
         w.flush();
         return r.opened() == count && r.closedByServer() == 0 && r.sampleErrors() == 0 ? 0 : 2;
     }
 
-    /** Runs the whole test and writes results.json; returns the result. */
+    /** Runs the whole test and writes results.json and report.html; returns the result. */
     public ConnectionsResult execute() throws Exception {
         if (forceGc && serverPid == null) {
             throw new IllegalArgumentException("--gc needs --server-pid (the server's process id, for jcmd)");
@@ -125,6 +126,8 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
                     + "/status, and heap " + (Double.isNaN(before.heapBytes()) ? "is unknown (not a JVM of this "
                     + "user: jstat cannot read it)" : "from jstat -gc " + serverPid + " (eden+survivors+old in use)"));
         }
+        Environment environment = Environment.here("target " + target + (serverPid == null ? "" : " (pid " + serverPid
+                + ")"), Environment.commandLine(spec, "bench connections"));
         log.info("opening {} connections to {} from {} load process(es) of at most {} and {} source address(es)",
                 count, target, plan.processes(), plan.perProcess(), plan.sourceAddresses());
         Files.createDirectories(out);
@@ -151,6 +154,13 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
         } finally {
             processes.forEach(LoadProcess::close);
         }
+        if (Double.isNaN(after.rssBytes())) {
+            notes.add(serverPid == null
+                    ? "the server's resident memory (RSS) is unknown: pass --server-pid PID (the server's process id) "
+                    + "so that it is read from /proc/PID/status"
+                    : "the server's resident memory (RSS) is unknown: /proc/" + serverPid + "/status cannot be read; "
+                    + "pass the --server-pid of a process this user can see");
+        }
         if (tally.closed > 0) {
             notes.add(tally.closed + " connections were closed by the server while held: run it with a long idle "
                     + "timeout (httpd: --idle-timeout 0)");
@@ -159,7 +169,7 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
         Arrays.sort(sorted);
         ConnectionsResult r = new ConnectionsResult(target, count, plan.processes(), plan.sourceAddresses(),
                 holdFor.toMillis() / 1000.0, tally.opened, tally.failed, tally.firstError, tally.closed,
-                tally.errors, tally.probedOk, sorted, before, after, metrics, notes);
+                tally.errors, tally.probedOk, sorted, before, after, metrics, notes, environment);
         if (forceGc) {
             notes.add("heap readings taken right after a full GC in the server (--gc): live memory only");
         } else if (r.gcBetween()) {
@@ -167,6 +177,7 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
                     + "(or lost) garbage; repeat the run, or give the server a larger young generation");
         }
         Files.writeString(out.resolve("results.json"), r.toJson());
+        Files.writeString(out.resolve("report.html"), ConnectionsHtml.of(r));
         return r;
     }
 

@@ -1,11 +1,14 @@
 package dev.serverframework.examples.bench;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The outcome of one {@code bench connections} run, and its two renderings: the terminal {@link #table()}
- * and {@code results.json} ({@link #toJson()}).
+ * The outcome of one {@code bench connections} run, and its renderings: the terminal {@link #table()},
+ * {@code results.json} ({@link #toJson()}) and {@code report.html} ({@link ConnectionsHtml}).
  *
  * @param target           the server, HOST:PORT
  * @param count            connections asked for
@@ -23,11 +26,12 @@ import java.util.Locale;
  * @param after            the server while all of them were held
  * @param metricsAvailable whether the server had Prometheus {@code /metrics}
  * @param notes            what the user should know to read the figures
+ * @param environment      the machine, the JVM and the commands of the run
  */
 public record ConnectionsResult(String target, int count, int processes, int sourceAddresses, double holdSeconds,
                                 int opened, int openFailed, String firstError, int closedByServer, int sampleErrors,
                                 int probedOk, long[] latenciesMicros, ServerSnapshot before, ServerSnapshot after,
-                                boolean metricsAvailable, List<String> notes) {
+                                boolean metricsAvailable, List<String> notes, Environment environment) {
 
     /** The latency at percentile {@code p} (0-100] of the sample, in milliseconds; NaN without a sample. */
     double percentile(double p) {
@@ -58,37 +62,54 @@ public record ConnectionsResult(String target, int count, int processes, int sou
         return !Double.isNaN(before.gcCount()) && after.gcCount() != before.gcCount();
     }
 
-    /** The terminal table. */
+    /** The terminal table: the figures, then the notes. */
     public String table() {
-        StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%nbench connections: %s, %,d connections from %d load process(es) and "
-                + "%d source address(es), held %.1f s%n", target, count, processes, sourceAddresses, holdSeconds));
-        row(b, "connections opened", String.format(Locale.ROOT, "%,d of %,d", opened, count));
-        row(b, "open failures", openFailed + (firstError == null ? "" : " (first: " + firstError + ")"));
-        row(b, "closed by server while held", Integer.toString(closedByServer));
-        row(b, "answered the final probe", String.format(Locale.ROOT, "%,d", probedOk));
-        row(b, "latency sample", String.format(Locale.ROOT, "%,d requests, %d errors", latenciesMicros.length,
-                sampleErrors));
-        row(b, "latency p50 / p99 / max", String.format(Locale.ROOT, "%.3f / %.3f / %.3f ms", percentile(50),
-                percentile(99), percentile(100)));
-        row(b, "server heap before / after", mib(before.heapBytes()) + " / " + mib(after.heapBytes()));
-        row(b, "heap per connection", bytes(heapPerConnection()) + (gcBetween() ? " (a GC ran between)" : ""));
-        row(b, "netty buffers per connection", bytes(nettyPerConnection()));
-        row(b, "server RSS before / after", mib(before.rssBytes()) + " / " + mib(after.rssBytes()));
-        row(b, "RSS per connection", bytes(rssPerConnection()));
-        if (!Double.isNaN(after.openFiles())) {
-            row(b, "server open files after", String.format(Locale.ROOT, "%,.0f of %,.0f", after.openFiles(),
-                    after.maxFiles()));
-        }
-        for (int n : new int[] {100_000, 1_000_000}) {
-            row(b, String.format(Locale.ROOT, "%,d connections would need", n), String.format(Locale.ROOT,
-                    "heap %s, RSS %s, %,d open files", mib(heapPerConnection() * n), mib(rssPerConnection() * n),
-                    n + ConnectionsPlan.JVM_HEADROOM));
+        StringBuilder b = new StringBuilder(System.lineSeparator()).append(title()).append(System.lineSeparator());
+        for (String[] f : figures()) {
+            row(b, f[0], f[1]);
         }
         for (String note : notes) {
             b.append("note: ").append(note).append(System.lineSeparator());
         }
         return b.toString();
+    }
+
+    /** What ran, in one line. */
+    String title() {
+        return String.format(Locale.ROOT, "bench connections: %s, %,d connections from %d load process(es) and "
+                + "%d source address(es), held %.1f s", target, count, processes, sourceAddresses, holdSeconds);
+    }
+
+    /** The figures as (name, value) pairs, for the table and the HTML report. */
+    List<String[]> figures() {
+        List<String[]> f = new ArrayList<>();
+        f.add(pair("connections opened", String.format(Locale.ROOT, "%,d of %,d", opened, count)));
+        f.add(pair("open failures", openFailed + (firstError == null ? "" : " (first: " + firstError + ")")));
+        f.add(pair("closed by server while held", Integer.toString(closedByServer)));
+        f.add(pair("answered the final probe", String.format(Locale.ROOT, "%,d", probedOk)));
+        f.add(pair("latency sample", String.format(Locale.ROOT, "%,d requests, %d errors", latenciesMicros.length,
+                sampleErrors)));
+        f.add(pair("latency p50 / p99 / max", String.format(Locale.ROOT, "%.3f / %.3f / %.3f ms", percentile(50),
+                percentile(99), percentile(100))));
+        f.add(pair("server heap before / after", mib(before.heapBytes()) + " / " + mib(after.heapBytes())));
+        f.add(pair("heap per connection", bytes(heapPerConnection()) + (gcBetween() ? " (a GC ran between)" : "")));
+        f.add(pair("netty buffers per connection", bytes(nettyPerConnection())));
+        f.add(pair("server RSS before / after", mib(before.rssBytes()) + " / " + mib(after.rssBytes())));
+        f.add(pair("RSS per connection", bytes(rssPerConnection())));
+        if (!Double.isNaN(after.openFiles())) {
+            f.add(pair("server open files after", String.format(Locale.ROOT, "%,.0f of %,.0f", after.openFiles(),
+                    after.maxFiles())));
+        }
+        for (int n : new int[] {100_000, 1_000_000}) {
+            f.add(pair(String.format(Locale.ROOT, "%,d connections would need", n), String.format(Locale.ROOT,
+                    "heap %s, RSS %s, %,d open files", mib(heapPerConnection() * n), mib(rssPerConnection() * n),
+                    n + ConnectionsPlan.JVM_HEADROOM)));
+        }
+        return f;
+    }
+
+    private static String[] pair(String name, String value) {
+        return new String[] {name, value};
     }
 
     /** One row of a terminal table: the label left-aligned, then the value ({@code bench broadcast} too). */
@@ -108,42 +129,35 @@ public record ConnectionsResult(String target, int count, int processes, int sou
 
     /** {@code results.json}: the settings, the counts, the latency percentiles and the memory figures. */
     public String toJson() {
-        StringBuilder b = new StringBuilder("{\n");
-        b.append("  \"target\": ").append(Json.quote(target)).append(",\n");
-        b.append("  \"count\": ").append(count).append(",\n");
-        b.append("  \"processes\": ").append(processes).append(",\n");
-        b.append("  \"sourceAddresses\": ").append(sourceAddresses).append(",\n");
-        b.append("  \"holdSeconds\": ").append(Json.number(holdSeconds)).append(",\n");
-        b.append("  \"opened\": ").append(opened).append(",\n");
-        b.append("  \"openFailed\": ").append(openFailed).append(",\n");
-        b.append("  \"firstError\": ").append(Json.quote(firstError)).append(",\n");
-        b.append("  \"closedByServer\": ").append(closedByServer).append(",\n");
-        b.append("  \"sampleErrors\": ").append(sampleErrors).append(",\n");
-        b.append("  \"probedOk\": ").append(probedOk).append(",\n");
-        b.append("  \"latencySamples\": ").append(latenciesMicros.length).append(",\n");
-        b.append("  \"p50Ms\": ").append(num(percentile(50))).append(",\n");
-        b.append("  \"p99Ms\": ").append(num(percentile(99))).append(",\n");
-        b.append("  \"maxMs\": ").append(num(percentile(100))).append(",\n");
-        b.append("  \"metricsAvailable\": ").append(metricsAvailable).append(",\n");
-        b.append("  \"heapBeforeBytes\": ").append(num(before.heapBytes())).append(",\n");
-        b.append("  \"heapAfterBytes\": ").append(num(after.heapBytes())).append(",\n");
-        b.append("  \"heapPerConnectionBytes\": ").append(num(heapPerConnection())).append(",\n");
-        b.append("  \"gcBetweenReadings\": ").append(gcBetween()).append(",\n");
-        b.append("  \"nettyPerConnectionBytes\": ").append(num(nettyPerConnection())).append(",\n");
-        b.append("  \"rssBeforeBytes\": ").append(num(before.rssBytes())).append(",\n");
-        b.append("  \"rssAfterBytes\": ").append(num(after.rssBytes())).append(",\n");
-        b.append("  \"rssPerConnectionBytes\": ").append(num(rssPerConnection())).append(",\n");
-        b.append("  \"serverOpenFilesAfter\": ").append(num(after.openFiles())).append(",\n");
-        b.append("  \"serverConnectionsOpenAfter\": ").append(num(after.connectionsOpen())).append(",\n");
-        b.append("  \"notes\": [");
-        for (int i = 0; i < notes.size(); i++) {
-            b.append(i == 0 ? "" : ", ").append(Json.quote(notes.get(i)));
-        }
-        return b.append("]\n}\n").toString();
-    }
-
-    /** A JSON number, or null when unknown. */
-    static String num(double d) {
-        return Double.isNaN(d) ? "null" : Json.number(d);
+        ObjectNode n = BenchJson.object();
+        n.put("target", target);
+        n.put("count", count);
+        n.put("processes", processes);
+        n.put("sourceAddresses", sourceAddresses);
+        n.put("holdSeconds", holdSeconds);
+        n.put("opened", opened);
+        n.put("openFailed", openFailed);
+        n.put("firstError", firstError);
+        n.put("closedByServer", closedByServer);
+        n.put("sampleErrors", sampleErrors);
+        n.put("probedOk", probedOk);
+        n.put("latencySamples", latenciesMicros.length);
+        BenchJson.number(n, "p50Ms", percentile(50));
+        BenchJson.number(n, "p99Ms", percentile(99));
+        BenchJson.number(n, "maxMs", percentile(100));
+        n.put("metricsAvailable", metricsAvailable);
+        BenchJson.number(n, "heapBeforeBytes", before.heapBytes());
+        BenchJson.number(n, "heapAfterBytes", after.heapBytes());
+        BenchJson.number(n, "heapPerConnectionBytes", heapPerConnection());
+        n.put("gcBetweenReadings", gcBetween());
+        BenchJson.number(n, "nettyPerConnectionBytes", nettyPerConnection());
+        BenchJson.number(n, "rssBeforeBytes", before.rssBytes());
+        BenchJson.number(n, "rssAfterBytes", after.rssBytes());
+        BenchJson.number(n, "rssPerConnectionBytes", rssPerConnection());
+        BenchJson.number(n, "serverOpenFilesAfter", after.openFiles());
+        BenchJson.number(n, "serverConnectionsOpenAfter", after.connectionsOpen());
+        n.set("environment", BenchJson.MAPPER.valueToTree(environment));
+        notes.forEach(n.putArray("notes")::add);
+        return BenchJson.write(n);
     }
 }

@@ -1,6 +1,7 @@
 package dev.serverframework.examples.bench;
 
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -25,8 +26,8 @@ public final class HttpBenchCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--target", paramLabel = "URL",
-            description = "The URL to request, e.g. http://127.0.0.1:8080/ (with --server: default "
-                    + "http://127.0.0.1:<its port>/).")
+            description = "The URL to request, e.g. http://127.0.0.1:8080/ (not with --server, which requests "
+                    + "its own child).")
     String target;
 
     @Option(names = "--server", paramLabel = "NAME",
@@ -84,16 +85,36 @@ public final class HttpBenchCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--compare", paramLabel = "FILE",
-            description = "A results.json of an earlier run to show beside this one.")
-    Path compare;
+            description = "A results.json of an earlier run to show beside this one, under the label stored in "
+                    + "it; repeatable.")
+    List<Path> compare = new ArrayList<>();
+
+    @Option(names = "--label", paramLabel = "NAME",
+            description = "This run's name in the report and in later --compare (default: the --server name, or "
+                    + "the target's host:port).")
+    String label;
+
+    @Option(names = "--server-pid", paramLabel = "PID",
+            description = "The target server's process id, to report its CPU time per request from "
+                    + "/proc/PID/stat (with --server, the child's is known).")
+    Long serverPid;
 
     @Option(names = "--no-progress", negatable = false, description = "No live progress line.")
     boolean noProgress;
 
-    /** Runs the matrix and prints the table; exit status 2 when any request failed. */
+    /**
+     * Runs the matrix and prints the table; exit status 2 when any request failed, 1 when the target cannot be
+     * reached at all.
+     */
     @Override
     public Integer call() throws Exception {
-        Report report = execute();
+        Report report;
+        try {
+            report = execute();
+        } catch (Target.CannotConnectException e) {
+            spec.commandLine().getErr().println(e.getMessage());
+            return 1;
+        }
         PrintWriter outw = spec.commandLine().getOut();
         outw.println();
         outw.print(report.table());
@@ -108,21 +129,43 @@ public final class HttpBenchCommand implements Callable<Integer> {
     public Report execute() throws Exception {
         if (server == null) {
             if (target == null) {
-                throw new IllegalArgumentException("give --target URL, or --server httpd");
+                throw usage("give --target URL, or --server httpd");
             }
-            return execute(Target.parse(target));
+            Target t = Target.parse(target);
+            String name = t.address().getHostString() + ":" + t.address().getPort();
+            return execute(t, name, serverPid, "target " + t.url());
+        }
+        if (serverPid != null) {
+            throw usage("--server-pid and --server cannot be given together: the --server child's pid is known");
+        }
+        if (target != null) {
+            // Which server would be measured is ambiguous: the child, or whatever --target points at.
+            throw usage("--server and --target cannot be given together: --server starts its own httpd and "
+                    + "requests it; to measure another server, give --target alone");
         }
         if (!server.equals("httpd")) {
-            throw new IllegalArgumentException("--server knows httpd only, got " + server);
+            throw usage("--server knows httpd only, got " + server);
         }
         try (ChildServer child = ChildServer.startHttpd(serverOptions, out,
                 OptionValues.duration(timeout, "--timeout").plusSeconds(20))) {
-            String url = target != null ? target : "http://127.0.0.1:" + child.port() + "/";
-            return execute(Target.parse(url));
+            return execute(Target.parse("http://127.0.0.1:" + child.port() + "/"), server, child.pid(),
+                    String.join(" ", child.command()));
         }
     }
 
-    private Report execute(Target t) throws Exception {
+    /** A usage error: picocli prints it with the usage and exits with status 2. */
+    private ParameterException usage(String message) {
+        return new ParameterException(spec == null ? new picocli.CommandLine(this) : spec.commandLine(), message);
+    }
+
+    /**
+     * Runs the matrix against {@code t}.
+     *
+     * @param defaultLabel this run's label unless {@code --label} names it
+     * @param pid          the server's process id for its CPU time, or null
+     * @param serverText   the server's command, or the target, for the report's environment
+     */
+    private Report execute(Target t, String defaultLabel, Long pid, String serverText) throws Exception {
         List<HttpLoad.Mode> modeList = new ArrayList<>();
         for (String m : modes) {
             modeList.add(HttpLoad.Mode.parse(m));
@@ -138,15 +181,21 @@ public final class HttpBenchCommand implements Callable<Integer> {
         if (d.isZero()) {
             throw new IllegalArgumentException("--duration must be more than 0");
         }
+        // Fail before any warm-up rather than measure a table of connection errors.
+        t.checkConnects(to);
         int cores = Runtime.getRuntime().availableProcessors();
         int n = threads == null ? cores : threads;
-        List<CellResult> previous = compare == null ? List.of() : Report.readCells(compare);
+        List<Report> previous = new ArrayList<>();
+        for (Path file : compare) {
+            previous.add(Report.read(file));
+        }
         PrintWriter err = spec == null ? null : spec.commandLine().getErr();
         List<CellResult> cells = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         String started = Report.now();
         int sources;
-        try (HttpLoad load = new HttpLoad(t, n, to, expectStatus, expectBody, sourceAddresses)) {
+        Environment environment = Environment.here(serverText, Environment.commandLine(spec, "bench http"));
+        try (HttpLoad load = new HttpLoad(t, n, to, expectStatus, expectBody, sourceAddresses, pid)) {
             sources = load.sourceAddresses().size();
             for (HttpLoad.Mode mode : modeList) {
                 for (int c : connections) {
@@ -173,8 +222,8 @@ public final class HttpBenchCommand implements Callable<Integer> {
                 }
             }
         }
-        Report report = new Report(t.url(), started, w.toMillis() / 1000.0, d.toMillis() / 1000.0, rate, n, cores,
-                sources, cells, warnings, compare == null ? null : compare.toString(), previous);
+        Report report = new Report(label != null ? label : defaultLabel, t.url(), started, w.toMillis() / 1000.0,
+                d.toMillis() / 1000.0, rate, n, cores, sources, environment, cells, warnings, previous);
         report.write(out);
         return report;
     }

@@ -74,6 +74,7 @@ public final class HttpLoad implements AutoCloseable {
     private final List<InetSocketAddress> sourceAddresses;
     private final ByteBuf keepAliveRequest;
     private final ByteBuf closeRequest;
+    private final Long serverPid;
 
     /**
      * A generator with its event loops started.
@@ -88,7 +89,19 @@ public final class HttpLoad implements AutoCloseable {
      */
     public HttpLoad(Target target, int threads, Duration timeout, int expectStatus, String expectBody,
                     int sourceAddressCount) {
+        this(target, threads, timeout, expectStatus, expectBody, sourceAddressCount, null);
+    }
+
+    /**
+     * Like {@link #HttpLoad(Target, int, Duration, int, String, int)}, also measuring the server's CPU time
+     * per cell from {@code /proc/<serverPid>/stat}.
+     *
+     * @param serverPid the server's process id, or null when unknown
+     */
+    public HttpLoad(Target target, int threads, Duration timeout, int expectStatus, String expectBody,
+                    int sourceAddressCount, Long serverPid) {
         this.target = target;
+        this.serverPid = serverPid;
         this.timeout = timeout;
         this.expectStatus = expectStatus;
         this.expectBody = expectBody == null ? null : expectBody.getBytes(StandardCharsets.UTF_8);
@@ -118,6 +131,11 @@ public final class HttpLoad implements AutoCloseable {
 
     Target target() {
         return target;
+    }
+
+    /** The server's process id, or null when unknown. */
+    Long serverPid() {
+        return serverPid;
     }
 
     /** Limit of each connect and each response. */

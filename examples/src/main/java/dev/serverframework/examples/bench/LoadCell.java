@@ -160,7 +160,7 @@ final class LoadCell {
 
     /**
      * Starts the clients, runs {@code warmup} unrecorded and {@code duration} recorded, lets the requests in
-     * flight finish (bounded by the timeout), and returns what was measured.
+     * flight finish (bounded by the timeout), and returns what was measured, with each second of the window.
      *
      * @param progress called about every 500 ms from this thread, or null
      */
@@ -175,16 +175,30 @@ final class LoadCell {
         }
         long t0 = System.nanoTime();
         long warmEnd = t0 + warmup.toNanos();
-        waitReporting("warmup", t0, warmEnd, progress);
+        waitReporting("warmup", t0, warmEnd, warmEnd, progress);
         var os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         long cpu0 = os.getProcessCpuTime();
+        long server0 = serverCpuNanos();
         latency.reset();
         connectTime.reset();
         long start = System.nanoTime();
         windowStart = start;
         windowEnd = start + duration.toNanos();
-        waitReporting("run", start, windowEnd, progress);
+        Histogram lat = new Histogram(3);
+        List<CellResult.Second> perSecond = new ArrayList<>();
+        Interval last = null;
+        long errorsBefore = 0;
+        // One interval histogram a second: a stall or a GC pause shows in its second, not averaged away.
+        for (long from = start; from < windowEnd; from += 1_000_000_000L) {
+            long to = Math.min(from + 1_000_000_000L, windowEnd);
+            waitReporting("run", start, windowEnd, to, progress);
+            last = new Interval(from, to, latency.getIntervalHistogram(), errorsBefore);
+            lat.add(last.latency);
+            errorsBefore = errorCount();
+            perSecond.add(last.second(start, errorsBefore));
+        }
         long cpu1 = os.getProcessCpuTime();
+        long server1 = serverCpuNanos();
         long end = System.nanoTime();
         running = false;
         // Let each connection finish its request in flight (bounded by the timeout), then force the rest.
@@ -192,8 +206,14 @@ final class LoadCell {
             clients.forEach(ClosedLoopClient::stop);
             finished.await(5, TimeUnit.SECONDS);
         }
+        // Responses that ended inside the window but were recorded after its last tick belong to its last second.
+        Histogram late = latency.getIntervalHistogram();
+        lat.add(late);
+        if (last != null) {
+            last.latency.add(late);
+            perSecond.set(perSecond.size() - 1, last.second(start, errorCount()));
+        }
         double seconds = (Math.min(end, windowEnd) - start) / 1e9;
-        Histogram lat = latency.getIntervalHistogram();
         Histogram con = connectTime.getIntervalHistogram();
         Map<ErrorKind, Long> errs = new EnumMap<>(ErrorKind.class);
         errors.forEach((k, v) -> {
@@ -207,24 +227,45 @@ final class LoadCell {
                 us(lat, 50), us(lat, 90), us(lat, 99), us(lat, 99.9), lat.getTotalCount() == 0 ? 0 : lat.getMaxValue() / 1e3,
                 lat.getTotalCount() == 0 ? 0 : lat.getMean() / 1e3,
                 con.getTotalCount(), us(con, 50), us(con, 99), con.getTotalCount() == 0 ? 0 : con.getMaxValue() / 1e3,
-                cpuCores, cpuCores < 0 ? -1 : cpuCores / cores, firstError.get());
+                cpuCores, cpuCores < 0 ? -1 : cpuCores / cores, firstError.get(),
+                server0 < 0 || server1 < 0 ? -1 : (server1 - server0) / 1e6, perSecond);
+    }
+
+    /** One interval of the window: its bounds, its latencies, and the error count at its start. */
+    private record Interval(long from, long to, Histogram latency, long errorsAtStart) {
+        /** The interval as reported, given the error count at its end. */
+        CellResult.Second second(long windowStart, long errorsAtEnd) {
+            return new CellResult.Second((from - windowStart) / 1e9, latency.getTotalCount() / ((to - from) / 1e9),
+                    us(latency, 50), us(latency, 99), errorsAtEnd - errorsAtStart);
+        }
+    }
+
+    /** The server's CPU time so far, -1 when its pid is unknown or unreadable. */
+    private long serverCpuNanos() {
+        Long pid = load.serverPid();
+        return pid == null ? -1 : ServerCpu.nanos(pid);
+    }
+
+    private long errorCount() {
+        return errors.values().stream().mapToLong(LongAdder::sum).sum();
     }
 
     private static double us(Histogram h, double percentile) {
         return h.getTotalCount() == 0 ? 0 : h.getValueAtPercentile(percentile) / 1e3;
     }
 
-    private void waitReporting(String phase, long from, long until, Consumer<Progress> progress)
+    /**
+     * Waits until {@code until}, reporting progress in the phase that runs from {@code from} to {@code end}.
+     */
+    private void waitReporting(String phase, long from, long end, long until, Consumer<Progress> progress)
             throws InterruptedException {
-        long total = until - from;
         while (true) {
             long now = System.nanoTime();
             if (now >= until) {
                 break;
             }
-            long errs = errors.values().stream().mapToLong(LongAdder::sum).sum();
             if (progress != null) {
-                progress.accept(new Progress(phase, (now - from) / 1e9, total / 1e9, seen.sum(), errs));
+                progress.accept(new Progress(phase, (now - from) / 1e9, (end - from) / 1e9, seen.sum(), errorCount()));
             }
             // Waiting on the latch doubles as an interruptible, bounded sleep.
             finished.await(Math.min(500_000_000L, until - now), TimeUnit.NANOSECONDS);

@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,9 +13,10 @@ import java.util.Locale;
 
 /**
  * A finished {@code bench http} run and its three renderings: the terminal {@link #table()},
- * {@code results.json} ({@link ResultsJson}) and {@code report.html} ({@link HtmlReport}, self-contained, with
- * inline SVG charts).
+ * {@code results.json} ({@link ResultsJson}) and {@code report.html} ({@link HtmlReport}, self-contained).
  *
+ * @param label           this run's name in tables and charts ({@code --label}; by default the server's name or
+ *                        the target's host:port)
  * @param target          the URL requested
  * @param startedAt       when the run started (ISO-8601)
  * @param warmupSeconds   unrecorded warm-up per cell
@@ -22,18 +25,22 @@ import java.util.Locale;
  * @param threads         client event-loop threads
  * @param cores           this machine's cores
  * @param sourceAddresses 127.0.0.x source addresses close mode used (0 or 1: the kernel's choice)
+ * @param environment     the machine, the JVM and the commands of the run
  * @param cells           one result per mode and concurrency, in run order
  * @param warnings        what makes figures less trustworthy (a saturated generator, a rate not kept)
- * @param previousLabel   where the earlier run came from ({@code --compare}'s file), or null
- * @param previous        the cells of an earlier run to show beside these ({@code --compare}), or empty
+ * @param compared        earlier runs to show beside this one ({@code --compare}), each with its own label;
+ *                        not part of {@code results.json}
  */
-public record Report(String target, String startedAt, double warmupSeconds, double durationSeconds, double rate,
-                     int threads,
-                     int cores, int sourceAddresses, List<CellResult> cells, List<String> warnings,
-                     String previousLabel, List<CellResult> previous) {
+public record Report(String label, String target, String startedAt, double warmupSeconds, double durationSeconds,
+                     double rate, int threads, int cores, int sourceAddresses, Environment environment,
+                     List<CellResult> cells, List<String> warnings, @JsonIgnore List<Report> compared) {
 
-    private static final ErrorKind[] TABLE_KINDS = {ErrorKind.CONNECT_REFUSED, ErrorKind.RESET, ErrorKind.TIMEOUT,
-            ErrorKind.BAD_STATUS, ErrorKind.WRONG_LENGTH};
+    /** Lists copied; no warnings and no compared runs when null (as read from results.json). */
+    public Report {
+        cells = List.copyOf(cells);
+        warnings = warnings == null ? List.of() : List.copyOf(warnings);
+        compared = compared == null ? List.of() : List.copyOf(compared);
+    }
 
     /** The generator-bottleneck warnings for one cell, empty when none applies. */
     static List<String> warningsFor(CellResult c, int threads, int cores, boolean loopback) {
@@ -45,8 +52,8 @@ public record Report(String target, String startedAt, double warmupSeconds, doub
         String cell = c.mode() + " c=" + c.connections();
         if (c.cpuCores() >= 0.85 * capacity) {
             w.add(String.format(Locale.ROOT, "%s: the load generator used %.2f of its %d core(s) (%d event-loop "
-                    + "threads): it was likely the bottleneck; these figures are a lower bound for the server.",
-                    cell, c.cpuCores(), capacity, threads));
+                    + "threads): it was likely the bottleneck; these figures are a lower bound for the server; "
+                    + "its CPU per request is the fairer figure.", cell, c.cpuCores(), capacity, threads));
         } else if (loopback && c.cpuShare() >= 0.40) {
             w.add(String.format(Locale.ROOT, "%s: the load generator used %.0f%% of this machine's %d cores, which "
                     + "the server shares: the server was competing with it for CPU.", cell, c.cpuShare() * 100, cores));
@@ -54,21 +61,22 @@ public record Report(String target, String startedAt, double warmupSeconds, doub
         return w;
     }
 
-    /** The table printed at the end of the run. */
+    /** The table printed at the end of the run; the compared runs' cells follow each cell, under their label. */
     public String table() {
         StringBuilder b = new StringBuilder();
-        b.append(String.format(Locale.ROOT, "%-9s %5s %11s %9s %9s %9s %9s %9s %7s %7s %7s %7s %7s %7s %9s %5s%n",
-                "mode", "conns", "req/s", "p50", "p90", "p99", "p99.9", "max", "refused", "reset", "timeout",
-                "status", "length", "other", "connect99", "cpu"));
+        b.append(String.format(Locale.ROOT, "%-9s %5s %11s %9s %9s %9s %9s %9s %9s %5s %8s  %s%n",
+                "mode", "conns", "req/s", "p50", "p90", "p99", "p99.9", "max", "connect99", "cpu", "srv/1k", "errors"));
         for (CellResult c : cells) {
             b.append(row(c, ""));
-            CellResult old = previousOf(c);
-            if (old != null) {
-                b.append(row(old, "(old)"));
-                b.append(String.format(Locale.ROOT, "%-15s %+10.1f%%%n", "  change", pct(old.rps(), c.rps())));
+            for (Report other : compared) {
+                CellResult old = find(other.cells(), c.mode(), c.connections());
+                if (old != null) {
+                    b.append(row(old, "(" + other.label() + ")"));
+                    b.append(String.format(Locale.ROOT, "%-15s %+10.1f%%%n", "  change", pct(old.rps(), c.rps())));
+                }
             }
         }
-        b.append("latencies in ms; errors counted per kind");
+        b.append("latencies in ms; cpu: the generator's cores; srv/1k: the server's CPU ms per 1,000 responses");
         boolean anyClose = cells.stream().anyMatch(c -> c.mode().equals("close"));
         if (sourceAddresses > 1 && anyClose) {
             b.append("; close mode bound its connections to ").append(sourceAddresses)
@@ -82,21 +90,12 @@ public record Report(String target, String startedAt, double warmupSeconds, doub
     }
 
     private static String row(CellResult c, String suffix) {
-        long other = c.errorTotal();
-        for (ErrorKind k : TABLE_KINDS) {
-            other -= c.errors().getOrDefault(k, 0L);
-        }
-        return String.format(Locale.ROOT, "%-9s %5d %11.1f %9s %9s %9s %9s %9s %7d %7d %7d %7d %7d %7d %9s %5s %s%n",
+        return String.format(Locale.ROOT, "%-9s %5d %11.1f %9s %9s %9s %9s %9s %9s %5s %8s  %s %s",
                 c.mode(), c.connections(), c.rps(), ms(c.p50()), ms(c.p90()), ms(c.p99()), ms(c.p999()), ms(c.max()),
-                err(c, ErrorKind.CONNECT_REFUSED), err(c, ErrorKind.RESET), err(c, ErrorKind.TIMEOUT),
-                err(c, ErrorKind.BAD_STATUS), err(c, ErrorKind.WRONG_LENGTH), other,
                 c.connects() == 0 ? "-" : ms(c.connectP99()),
-                c.cpuCores() < 0 ? "-" : String.format(Locale.ROOT, "%.2f", c.cpuCores()), suffix).stripTrailing()
-                + System.lineSeparator();
-    }
-
-    private static long err(CellResult c, ErrorKind k) {
-        return c.errors().getOrDefault(k, 0L);
+                c.cpuCores() < 0 ? "-" : String.format(Locale.ROOT, "%.2f", c.cpuCores()),
+                c.serverCpuMsPer1000() < 0 ? "-" : String.format(Locale.ROOT, "%.1f", c.serverCpuMsPer1000()),
+                c.errorSummary(), suffix).stripTrailing() + System.lineSeparator();
     }
 
     /** Microseconds as milliseconds with three decimals. */
@@ -108,11 +107,11 @@ public record Report(String target, String startedAt, double warmupSeconds, doub
         return old == 0 ? 0 : (now - old) / old * 100;
     }
 
-    /** The earlier run's cell of the same mode and concurrency as {@code c}, or null. */
-    CellResult previousOf(CellResult c) {
-        for (CellResult p : previous) {
-            if (p.mode().equals(c.mode()) && p.connections() == c.connections()) {
-                return p;
+    /** The cell of {@code mode} at {@code connections} in {@code cells}, or null. */
+    static CellResult find(List<CellResult> cells, String mode, int connections) {
+        for (CellResult c : cells) {
+            if (c.mode().equals(mode) && c.connections() == connections) {
+                return c;
             }
         }
         return null;
@@ -128,9 +127,9 @@ public record Report(String target, String startedAt, double warmupSeconds, doub
         return HtmlReport.of(this);
     }
 
-    /** The cells of a {@code results.json} written by an earlier run. */
-    public static List<CellResult> readCells(Path file) throws IOException {
-        return ResultsJson.readCells(file);
+    /** A run from the {@code results.json} it wrote, for {@code --compare}. */
+    public static Report read(Path file) throws IOException {
+        return ResultsJson.read(file);
     }
 
     /** Writes {@code results.json} and {@code report.html} into {@code dir} (created if needed). */

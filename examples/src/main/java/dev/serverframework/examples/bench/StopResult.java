@@ -1,5 +1,8 @@
 package dev.serverframework.examples.bench;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import java.util.List;
 import java.util.Locale;
 
@@ -192,63 +195,49 @@ public record StopResult(String target, String protocol, int connections, int co
 
     /** The result as JSON: settings, counts per outcome, reply counts, end times, and every connection. */
     public String toJson() {
-        StringBuilder b = new StringBuilder("{\n");
-        field(b, "target", Json.quote(target));
-        field(b, "protocol", Json.quote(protocol));
-        field(b, "connections", Integer.toString(connections));
-        field(b, "connected", Integer.toString(connected));
-        field(b, "connectError", Json.quote(connectError));
-        field(b, "stop", Json.quote(stopLabel));
-        field(b, "stopAfterMs", Json.number(stopAfterMillis));
-        field(b, "deadlineMs", Json.number(deadlineMillis));
-        field(b, "stopTriggered", Boolean.toString(stopTriggered));
-        field(b, "stopError", Json.quote(stopError));
-        b.append("  \"outcomes\": {");
-        StopOutcome[] all = StopOutcome.values();
-        for (int i = 0; i < all.length; i++) {
-            b.append(i == 0 ? "" : ", ").append(Json.quote(all[i].name())).append(": ").append(count(all[i]));
+        ObjectNode n = BenchJson.object();
+        n.put("target", target);
+        n.put("protocol", protocol);
+        n.put("connections", connections);
+        n.put("connected", connected);
+        n.put("connectError", connectError);
+        n.put("stop", stopLabel);
+        n.put("stopAfterMs", stopAfterMillis);
+        n.put("deadlineMs", deadlineMillis);
+        n.put("stopTriggered", stopTriggered);
+        n.put("stopError", stopError);
+        ObjectNode outcomes = n.putObject("outcomes");
+        ObjectNode outstanding = n.putObject("outcomesWithRequestOutstanding");
+        ObjectNode beforeStop = n.putObject("outcomesBeforeStop");
+        for (StopOutcome o : StopOutcome.values()) {
+            outcomes.put(o.name(), count(o));
+            outstanding.put(o.name(), countOutstanding(o));
+            beforeStop.put(o.name(), countBeforeStop(o));
         }
-        b.append("},\n  \"outcomesWithRequestOutstanding\": {");
-        for (int i = 0; i < all.length; i++) {
-            b.append(i == 0 ? "" : ", ").append(Json.quote(all[i].name())).append(": ")
-                    .append(countOutstanding(all[i]));
+        n.put("responsesBeforeStop", responsesBeforeStop());
+        n.put("responsesAfterStop", responsesAfterStop());
+        n.put("closeResponsesAfterStop", closeResponsesAfterStop());
+        n.put("unexpectedReplies", unexpectedReplies());
+        n.put("endedBeforeStop", endedBeforeStop());
+        BenchJson.number(n, "endAfterStopP50Ms", endMillisPercentile(50));
+        BenchJson.number(n, "endAfterStopMaxMs", endMillisMax());
+        n.put("processWatched", processWatched);
+        BenchJson.number(n, "processExitMs", processExitMillis);
+        ArrayNode connectionEnds = n.putArray("connectionEnds");
+        for (ConnectionEnd e : ends) {
+            ObjectNode c = connectionEnds.addObject();
+            c.put("index", e.index());
+            c.put("outcome", e.outcome().name());
+            c.put("requestOutstanding", e.requestOutstanding());
+            c.put("endedBeforeStop", e.endedBeforeStop());
+            BenchJson.number(c, "endMs", e.endMillis());
+            c.put("responsesBeforeStop", e.responsesBeforeStop());
+            c.put("responsesAfterStop", e.responsesAfterStop());
+            c.put("closeResponsesAfterStop", e.closeResponsesAfterStop());
+            c.put("unexpectedReplies", e.unexpectedReplies());
+            c.put("detail", e.detail());
         }
-        b.append("},\n  \"outcomesBeforeStop\": {");
-        for (int i = 0; i < all.length; i++) {
-            b.append(i == 0 ? "" : ", ").append(Json.quote(all[i].name())).append(": ")
-                    .append(countBeforeStop(all[i]));
-        }
-        b.append("},\n");
-        field(b, "responsesBeforeStop", Long.toString(responsesBeforeStop()));
-        field(b, "responsesAfterStop", Long.toString(responsesAfterStop()));
-        field(b, "closeResponsesAfterStop", Long.toString(closeResponsesAfterStop()));
-        field(b, "unexpectedReplies", Long.toString(unexpectedReplies()));
-        field(b, "endedBeforeStop", Long.toString(endedBeforeStop()));
-        field(b, "endAfterStopP50Ms", jsonNumberOrNull(endMillisPercentile(50)));
-        field(b, "endAfterStopMaxMs", jsonNumberOrNull(endMillisMax()));
-        field(b, "processWatched", Boolean.toString(processWatched));
-        field(b, "processExitMs", jsonNumberOrNull(processExitMillis));
-        b.append("  \"connectionEnds\": [");
-        for (int i = 0; i < ends.size(); i++) {
-            ConnectionEnd e = ends.get(i);
-            b.append(i == 0 ? "\n" : ",\n").append(String.format(Locale.ROOT,
-                    "    {\"index\": %d, \"outcome\": %s, \"requestOutstanding\": %b, \"endedBeforeStop\": %b, "
-                            + "\"endMs\": %s, \"responsesBeforeStop\": %d, \"responsesAfterStop\": %d, "
-                            + "\"closeResponsesAfterStop\": %d, \"unexpectedReplies\": %d, \"detail\": %s}",
-                    e.index(), Json.quote(e.outcome().name()), e.requestOutstanding(), e.endedBeforeStop(),
-                    jsonNumberOrNull(e.endMillis()), e.responsesBeforeStop(), e.responsesAfterStop(),
-                    e.closeResponsesAfterStop(), e.unexpectedReplies(), Json.quote(e.detail())));
-        }
-        b.append(ends.isEmpty() ? "]\n" : "\n  ]\n").append("}\n");
-        return b.toString();
-    }
-
-    private static void field(StringBuilder b, String name, String jsonValue) {
-        b.append("  ").append(Json.quote(name)).append(": ").append(jsonValue).append(",\n");
-    }
-
-    private static String jsonNumberOrNull(double d) {
-        return Double.isNaN(d) ? "null" : Json.number(d);
+        return BenchJson.write(n);
     }
 
     /** The table, so an assertion message shows what happened. */

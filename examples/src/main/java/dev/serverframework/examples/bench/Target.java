@@ -1,9 +1,12 @@
 package dev.serverframework.examples.bench;
 
+import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.time.Duration;
 
 /** The server under test, from {@code --target http://host:port/path}. */
 record Target(String url, InetSocketAddress address, String hostHeader, String pathAndQuery) {
@@ -37,5 +40,26 @@ record Target(String url, InetSocketAddress address, String hostHeader, String p
     /** True when the server is on this machine's IPv4 loopback, so 127.0.0.x source addresses reach it. */
     boolean loopbackV4() {
         return address.getAddress().isLoopbackAddress() && address.getAddress().getAddress().length == 4;
+    }
+
+    /**
+     * Opens and closes one TCP connection to the server.
+     *
+     * @throws CannotConnectException "cannot connect to HOST:PORT: reason" when that fails within {@code timeout}
+     */
+    void checkConnects(Duration timeout) throws CannotConnectException {
+        try (Socket s = new Socket()) {
+            s.connect(address, (int) Math.max(1, Math.min(Integer.MAX_VALUE, timeout.toMillis())));
+        } catch (IOException e) {
+            throw new CannotConnectException("cannot connect to " + address.getHostString() + ":" + address.getPort()
+                    + ": " + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()));
+        }
+    }
+
+    /** The target refused or did not answer a connect: there is nothing to measure. */
+    static final class CannotConnectException extends Exception {
+        CannotConnectException(String message) {
+            super(message);
+        }
     }
 }

@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -8,10 +10,9 @@ import picocli.CommandLine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Map;
+import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -69,12 +70,26 @@ class ConnectionsBenchTest {
         }
         assertTrue(Double.isFinite(r.rssPerConnection()) && r.after().rssBytes() > 0);
 
-        Map<?, ?> json = assertInstanceOf(Map.class, Json.parse(Files.readString(out.resolve("results.json"))));
-        assertEquals(200.0, json.get("opened"));
-        assertEquals(200.0, json.get("probedOk"));
-        assertInstanceOf(Double.class, json.get("p99Ms"));
-        assertInstanceOf(Double.class, json.get("heapPerConnectionBytes"));
+        JsonNode json = BenchJson.parse(Files.readString(out.resolve("results.json")));
+        assertEquals(200, json.path("opened").asInt(), json::toString);
+        assertEquals(200, json.path("probedOk").asInt(), json::toString);
+        assertTrue(json.path("p99Ms").isNumber(), json::toString);
+        assertTrue(json.path("heapPerConnectionBytes").isNumber(), json::toString);
         assertTrue(r.table().contains("heap per connection"));
+        assertTrue(json.path("environment").path("cores").asInt() > 0, json::toString);
+
+        // report.html beside results.json: the figures, the latency curve, the environment; it draws in chromium.
+        String html = Files.readString(out.resolve("report.html"));
+        for (String part : List.of("<table id=\"figures\">", "heap per connection", "RSS per connection",
+                "<div id=\"latency\">", "<h2>Environment</h2>", "bench connections --target")) {
+            assertTrue(html.contains(part), "report.html shows " + part);
+        }
+        try (ReportBrowser browser = ReportBrowser.open(out.resolve("report.html"), 1280, 900)) {
+            assertEquals(List.of(), browser.script("return window.__errors;"), "no script errors");
+            assertEquals("1", browser.script("return document.body.dataset.charts;"), "the latency curve drew");
+            assertEquals(true, browser.script(
+                    "return document.documentElement.scrollWidth <= document.documentElement.clientWidth;"));
+        }
     }
 
     /** A server whose idle timeout is shorter than the hold closes the connections: each is reported closed. */
@@ -89,6 +104,10 @@ class ConnectionsBenchTest {
         assertEquals(50, r.closedByServer());
         assertEquals(0, r.probedOk());
         assertTrue(r.notes().stream().anyMatch(n -> n.contains("--idle-timeout 0")), String.valueOf(r.notes()));
+        // No --server-pid: the metrics give the heap but not the resident memory, and the report says how to get it.
+        assertTrue(Double.isNaN(r.rssPerConnection()));
+        assertTrue(r.notes().stream().anyMatch(n -> n.contains("pass --server-pid PID")), String.valueOf(r.notes()));
+        assertTrue(Files.readString(out.resolve("report.html")).contains("pass --server-pid PID"));
     }
 
     /** More connections than a (fake, low) open-file limit allows one server process: says what to change. */

@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
+
 import dev.serverframework.core.Server;
 import dev.serverframework.http.HttpProtocol;
 import dev.serverframework.http.Response;
@@ -23,6 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -31,14 +35,12 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -148,25 +150,24 @@ class HttpBenchTest {
         assertTrue(close.connects() >= close.ok() - close.connections(), "close mode connects per request: " + close);
 
         Path json = dir.resolve("run1/results.json");
-        Object parsed = Json.parse(Files.readString(json));
-        Map<?, ?> root = assertInstanceOf(Map.class, parsed);
-        List<?> cells = assertInstanceOf(List.class, root.get("cells"));
-        assertEquals(4, cells.size());
-        assertEquals(16.0, root.get("sourceAddresses"), "close mode's source addresses (default 16) are recorded");
+        JsonNode root = BenchJson.parse(Files.readString(json));
+        assertEquals(4, root.path("cells").size(), root::toString);
+        assertEquals(16, root.path("sourceAddresses").asInt(), "close mode's source addresses (default 16) are recorded");
         String html = Files.readString(dir.resolve("run1/report.html"));
-        assertTrue(html.contains("<svg"), "the report has SVG charts");
         assertTrue(html.contains("source addresses"), "the report says close mode spread its source addresses");
+        assertEquals("127.0.0.1:" + port, report.label(), "without --label, the target's host:port names the run");
 
-        // --compare: the earlier run appears beside the new one, in the table and the report.
+        // --compare: the earlier run appears beside the new one under its label, in the table and the report.
         HttpBenchCommand again = new HttpBenchCommand();
         new CommandLine(again).parseArgs("--target", "http://127.0.0.1:" + port + "/", "--connections", "1",
-                "--modes", "keepalive", "--duration", "300ms", "--warmup", "0s", "--no-progress",
+                "--modes", "keepalive", "--duration", "300ms", "--warmup", "0s", "--no-progress", "--label", "again",
                 "--out", dir.resolve("run2").toString(), "--compare", json.toString());
         Report second = again.execute();
-        assertEquals(4, second.previous().size());
-        assertTrue(second.table().contains("(old)"), second.table());
-        assertTrue(Files.readString(dir.resolve("run2/report.html")).contains("(old)"));
-        Json.parse(Files.readString(dir.resolve("run2/results.json")));
+        assertEquals(1, second.compared().size());
+        assertEquals(report.cells(), second.compared().get(0).cells(), "the cells read back are those written");
+        assertTrue(second.table().contains("(127.0.0.1:" + port + ")"), second.table());
+        assertFalse(second.table().contains("(old)"), second.table());
+        assertEquals("again", Report.read(dir.resolve("run2/results.json")).label());
     }
 
     @Test
@@ -202,6 +203,45 @@ class HttpBenchTest {
         }
         assertOnly(ErrorKind.CONNECT_REFUSED, runCell(port, HttpLoad.Mode.KEEPALIVE, 2));
         assertOnly(ErrorKind.CONNECT_REFUSED, runCell(port, HttpLoad.Mode.CLOSE, 2));
+    }
+
+    /** Runs {@code bench http} as the command line does; returns its exit status, its stderr in {@code err}. */
+    private static int runCommand(StringWriter err, String... args) {
+        CommandLine cli = new CommandLine(new HttpBenchCommand());
+        cli.setErr(new PrintWriter(err, true));
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        return cli.execute(args);
+    }
+
+    @Test
+    void refusedTargetFailsBeforeAnyWarmUpWithTheReason(@TempDir Path dir) throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            port = s.getLocalPort(); // closed again: nothing listens there now
+        }
+        StringWriter err = new StringWriter();
+        // A long warm-up and run: the command must not get to them.
+        int status = runCommand(err, "--target", "http://127.0.0.1:" + port + "/", "--warmup", "60s",
+                "--duration", "60s", "--no-progress", "--out", dir.toString());
+        assertEquals(1, status, err.toString());
+        String message = err.toString().strip();
+        assertTrue(message.startsWith("cannot connect to 127.0.0.1:" + port + ": "), message);
+        assertTrue(message.toLowerCase(java.util.Locale.ROOT).contains("refused"), message);
+        assertFalse(message.contains("bottleneck"), message);
+        assertFalse(Files.exists(dir.resolve("results.json")), "no report of a run that did not happen");
+    }
+
+    @Test
+    void serverAndTargetTogetherAreAUsageError(@TempDir Path dir) {
+        StringWriter err = new StringWriter();
+        int status = runCommand(err, "--server", "httpd", "--target", "http://127.0.0.1:1/", "--out", dir.toString());
+        assertEquals(2, status, err.toString());
+        assertTrue(err.toString().contains("--server and --target cannot be given together"), err.toString());
+        assertTrue(err.toString().contains("Usage:"), "picocli shows the usage: " + err);
+
+        StringWriter pidErr = new StringWriter();
+        assertEquals(2, runCommand(pidErr, "--server", "httpd", "--server-pid", "1", "--out", dir.toString()));
+        assertTrue(pidErr.toString().contains("--server-pid and --server cannot be given together"), pidErr::toString);
     }
 
     @Test
