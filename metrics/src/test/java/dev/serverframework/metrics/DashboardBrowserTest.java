@@ -14,9 +14,14 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.TakesScreenshot;
 import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.interactions.Actions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.File;
@@ -29,6 +34,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
+import java.util.logging.Level;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -40,12 +47,20 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * End to end: the dashboard in Debian's headless chromium (through chromedriver and Selenium) against a
- * live server under a little load shows non-zero data in every chart, fits a phone-sized window, and
- * says so when the server stops answering. {@code .ci/run} installs chromium and chromium-driver.
+ * live server under a little load shows non-zero data in every chart, its charts span their card from the
+ * first seconds, no label is cut, counts are whole numbers, no script fails, it fits a phone-sized window,
+ * and it says so when the server stops answering. {@code .ci/run} installs chromium and chromium-driver.
  */
 class DashboardBrowserTest {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    /** Screenshots, for a person to look at. */
+    private static final Path SHOTS = Path.of("target", "dashboard-screenshots");
+    private static final List<String> CHARTS = List.of("c-rps", "c-latency", "c-conns", "c-bytes", "c-heap");
+    /** Elements, in the cards and the header, whose content is wider than their box: cut or spilling. */
+    private static final String CLIPPED = "var out=[];document.querySelectorAll('header *, .card *').forEach(function(e){"
+            + "if(e.clientWidth>0&&e.scrollWidth>e.clientWidth)out.push((e.id||e.className||e.tagName)+':'+e.textContent"
+            + "+' '+e.scrollWidth+'>'+e.clientWidth);});return out.join('; ');";
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final AtomicBoolean loading = new AtomicBoolean(true);
@@ -96,6 +111,9 @@ class DashboardBrowserTest {
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage", "--user-data-dir=" + profile, "--window-size=1280,900");
+        LoggingPreferences logs = new LoggingPreferences();
+        logs.enable(LogType.BROWSER, Level.ALL);
+        options.setCapability("goog:loggingPrefs", logs);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
         driver = new ChromeDriver(service, options);
@@ -131,6 +149,15 @@ class DashboardBrowserTest {
         return v == null ? 0 : Double.parseDouble(v);
     }
 
+    private String attribute(String id, String name) {
+        String v = driver.findElement(By.id(id)).getAttribute(name);
+        return v == null ? "0" : v;
+    }
+
+    private Object js(String script, Object... args) {
+        return ((JavascriptExecutor) driver).executeScript(script, args);
+    }
+
     private void waitFor(String what, BooleanSupplier condition) {
         new WebDriverWait(driver, Duration.ofSeconds(15)).withMessage(what).until(d -> condition.getAsBoolean());
     }
@@ -153,24 +180,54 @@ class DashboardBrowserTest {
         assertTrue(legend.contains("http"), "connections by service: " + legend);
         assertEquals("live", driver.findElement(By.id("status")).getText());
         assertTrue(answered.get() > 0);
-        // The charts are drawn: several points on the lines, and lit pixels.
-        waitFor("three points on the requests and latency charts", () ->
-                Integer.parseInt(driver.findElement(By.id("c-rps")).getAttribute("data-points")) >= 3
-                        && Integer.parseInt(driver.findElement(By.id("c-latency")).getAttribute("data-points")) >= 3);
-        Object lit = ((JavascriptExecutor) driver).executeScript(
-                "var c=document.getElementById('c-rps'),d=c.getContext('2d').getImageData(0,0,c.width,c.height).data,n=0;"
-                        + "for(var i=3;i<d.length;i+=4){if(d[i]>0)n++;}return n;");
-        assertTrue(((Number) lit).longValue() > 100, "pixels drawn on the requests chart: " + lit);
+        // From the first seconds, every chart spans its card: the plot fills the card's width and its line
+        // runs from the first sample at the left edge to the newest at the right edge.
+        new WebDriverWait(driver, Duration.ofSeconds(15))
+                .withMessage(() -> "three samples on every chart: " + CHARTS.stream()
+                        .map(id -> id + " " + attribute(id, "data-points")).toList() + ", console: "
+                        + driver.manage().logs().get(LogType.BROWSER).getAll())
+                .until(d -> CHARTS.stream().allMatch(id -> Integer.parseInt(attribute(id, "data-points")) >= 3));
+        for (String id : CHARTS) {
+            double first = Double.parseDouble(attribute(id, "data-first"));
+            double last = Double.parseDouble(attribute(id, "data-last"));
+            assertTrue(first <= 0.01 && last >= 0.99, id + ": samples span " + first + " to " + last + " of the plot");
+            double share = ((Number) js("var c=document.getElementById(arguments[0]),"
+                    + "o=c.querySelector('.u-over').getBoundingClientRect(),k=c.closest('.card');"
+                    + "return o.width/(k.clientWidth-24);", id)).doubleValue();
+            assertTrue(share >= 0.75, id + ": the plot takes " + share + " of its card's width");
+        }
+        // Labels fit, counts are whole numbers.
+        assertEquals("", js(CLIPPED), "cut labels");
+        assertTrue(js("return document.getElementById('v-conns').firstChild.nodeValue;").toString()
+                .matches("[0-9][0-9,]*"), "open connections are a whole number");
+        for (WebElement item : driver.findElements(By.cssSelector("#l-conns span"))) {
+            assertTrue(item.getText().matches("\\S+ [0-9][0-9,]*"), "connections of a service: " + item.getText());
+        }
+        List<WebElement> bars = driver.findElements(By.cssSelector("#c-queues .bar"));
+        assertEquals(2, bars.size(), "a bar per worker");
+        for (WebElement bar : bars) {
+            assertTrue(bar.getText().matches("[0-9]+[kM]?\\s+w[0-9]+"), "a worker's bar: " + bar.getText());
+        }
+        // Hovering a chart shows the values at that time.
+        WebElement rps = driver.findElement(By.cssSelector("#c-rps .u-over"));
+        new Actions(driver).moveToElement(rps, rps.getSize().getWidth() / 2 - 10, 0).perform();
+        WebElement tip = driver.findElement(By.cssSelector("#c-rps .tip"));
+        waitFor("the requests chart's tooltip", tip::isDisplayed);
+        assertTrue(tip.getText().contains("req/s"), tip.getText());
+        List<LogEntry> errors = driver.manage().logs().get(LogType.BROWSER).getAll().stream()
+                .filter(e -> e.getLevel().intValue() >= Level.WARNING.intValue()).toList();
+        assertEquals(List.of(), errors, "the console's warnings and errors");
 
+        Files.createDirectories(SHOTS);
         File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-        Files.copy(shot.toPath(), Path.of("/tmp/dashboard.png"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(shot.toPath(), SHOTS.resolve("dashboard.png"), StandardCopyOption.REPLACE_EXISTING);
 
         // A phone-sized window: one column, nothing wider than the screen.
         driver.manage().window().setSize(new Dimension(390, 844));
         waitFor("layout fits a phone", () -> ((Number) ((JavascriptExecutor) driver).executeScript(
                 "return document.documentElement.scrollWidth - window.innerWidth;")).longValue() <= 0);
         File phone = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-        Files.copy(phone.toPath(), Path.of("/tmp/dashboard-phone.png"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(phone.toPath(), SHOTS.resolve("dashboard-phone.png"), StandardCopyOption.REPLACE_EXISTING);
 
         // The server goes away: the page says so.
         loading.set(false);
@@ -182,6 +239,6 @@ class DashboardBrowserTest {
         assertTrue(driver.findElement(By.id("banner")).getText().contains("not answering"));
         assertEquals("not answering", driver.findElement(By.id("status")).getText());
         File down = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-        Files.copy(down.toPath(), Path.of("/tmp/dashboard-down.png"), StandardCopyOption.REPLACE_EXISTING);
+        Files.copy(down.toPath(), SHOTS.resolve("dashboard-down.png"), StandardCopyOption.REPLACE_EXISTING);
     }
 }

@@ -9,6 +9,9 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.handler.codec.http.HttpMethod;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -19,12 +22,16 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -151,5 +158,29 @@ class HttpMetricsTest {
         assertEquals("done", slow.get(5, TimeUnit.SECONDS).body());
         Await.until("no active request", () -> registry.get("http.server.requests.active").gauge().value() == 0);
         assertNotNull(timer("GET", "/slow", "200", "SUCCESS", 1));
+    }
+
+    @Test
+    void histogramBucketsReachDownToOneMicrosecond() {
+        PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        try {
+            HttpMetrics m = new HttpMetrics(List.of());
+            m.bindTo(prometheus);
+            m.route("/").completed(HttpMethod.GET, 200, 30_000);
+            List<Double> bounds = new ArrayList<>();
+            Matcher le = Pattern.compile("http_server_requests_seconds_bucket\\{[^}]*le=\"([^\"]+)\"").matcher(prometheus.scrape());
+            while (le.find()) {
+                bounds.add(le.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le.group(1)));
+            }
+            // Fine enough that a 30 µs request is not interpolated inside a 0-100 µs bucket.
+            assertTrue(bounds.get(0) <= 1.0e-6, "smallest bucket " + bounds.get(0) + " s");
+            for (int i = 1; i < bounds.size() - 1 && bounds.get(i) <= 1.0e-4; i++) {
+                assertTrue(bounds.get(i) / bounds.get(i - 1) <= 1.34, "buckets " + bounds.get(i - 1) + " and " + bounds.get(i));
+            }
+            assertTrue(bounds.get(bounds.size() - 2) >= 10, "largest finite bucket " + bounds.get(bounds.size() - 2) + " s");
+            assertEquals(106, bounds.size(), "buckets of one series, +Inf included: " + bounds);
+        } finally {
+            prometheus.close();
+        }
     }
 }

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The standalone metrics server serves a non-HTTP server's metrics and dashboard on its own port. */
@@ -70,7 +71,9 @@ class MetricsServerTest {
 
             String data = get("/dashboard/data");
             assertTrue(data.contains("\"connections\":{\"line\":1}"), data);
-            assertTrue(get("/dashboard").contains("<canvas"), "the dashboard page");
+            String page = get("/dashboard");
+            assertTrue(page.contains("id=\"c-rps\"") && page.contains("var uPlot"), "the page, with uPlot inlined");
+            assertFalse(page.contains(" src=") || page.contains("<!-- uPlot -->"), "nothing to load from elsewhere");
         }
     }
 
