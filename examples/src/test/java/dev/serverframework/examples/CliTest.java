@@ -96,7 +96,7 @@ class CliTest {
     @Test
     void usageErrorsExitWith2InARealProcess() throws Exception {
         for (String[] args : List.of(new String[0], new String[] {"nosuchcommand"}, new String[] {"help", "nosuch"},
-                new String[] {"jmh", "-nosuchjmhoption"},
+                new String[] {"jmh", "-nosuchjmhoption"}, new String[] {"bench", "http", "-d", "0s"},
                 new String[] {"httpd", "--workers", "0", "--port", "0", "--bind", "127.0.0.1"})) {
             Run r = runChild(args);
             assertEquals(2, r.status(), String.join(" ", args) + ": " + r.out());
