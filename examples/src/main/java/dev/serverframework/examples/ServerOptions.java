@@ -94,6 +94,9 @@ public final class ServerOptions {
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
+    /** The fixed ports this command's servers take so far, and the option each came from. */
+    private final Map<Integer, String> ports = new HashMap<>();
+
     /** The process's metrics, made by {@link #registry()} when a command wants them. */
     private PrometheusMeterRegistry registry;
     private MetricsServer metricsServer;
@@ -151,6 +154,18 @@ public final class ServerOptions {
         }
     }
 
+    /** A usage error when two of the command's servers are given one fixed port: the second could never bind. */
+    private void claimPort(String option, int port) {
+        if (port == 0) {
+            return;
+        }
+        String other = metricsPort != null && metricsPort == port ? "--metrics-port" : ports.putIfAbsent(port, option);
+        if (other != null && !other.equals(option)) {
+            throw OptionChecks.conflict(spec, option + " " + port, other + " " + port,
+                    "two servers cannot listen on one port");
+        }
+    }
+
     /**
      * A builder with these options and the given port and protocol applied, each option checked by the
      * builder's own checks: a bad value is a usage error naming the option. The first server a command builds
@@ -161,6 +176,7 @@ public final class ServerOptions {
      */
     ServerBuilder builder(String portOption, int port, Protocol<?> protocol) {
         check();
+        claimPort(portOption, port);
         Map<String, String> options = new HashMap<>(OPTIONS);
         options.put("port", portOption);
         ServerBuilder b = OptionChecks.check(spec, options, () -> {
