@@ -4,6 +4,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Runs the framework's own checks on option values before anything starts, and turns their
@@ -15,21 +16,16 @@ final class OptionChecks {
     private OptionChecks() {
     }
 
-    /** A step that sets options on a builder, and may throw what the builder's checks throw. */
-    @FunctionalInterface
-    interface Step<T> {
-        T run();
-    }
-
     /**
-     * Runs {@code step}; a setting's error in it becomes a usage error of {@code spec}'s command.
+     * Runs {@code step}, which sets options on a builder; a setting's error in it becomes a usage error of
+     * {@code spec}'s command.
      *
      * @param options the option of each setting the step sets, e.g. {@code "idleTimeout" -> "--idle-timeout"}
      * @throws ParameterException naming the option when a setting in {@code options} refuses its value
      */
-    static <T> T check(CommandSpec spec, Map<String, String> options, Step<T> step) {
+    static <T> T check(CommandSpec spec, Map<String, String> options, Supplier<T> step) {
         try {
-            return step.run();
+            return step.get();
         } catch (IllegalArgumentException e) {
             String message = String.valueOf(e.getMessage());
             for (Map.Entry<String, String> o : options.entrySet()) {
