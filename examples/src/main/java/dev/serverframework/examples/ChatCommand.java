@@ -136,6 +136,9 @@ final class ChatCommand implements Callable<Integer> {
     /** Runs both servers until they are stopped. On the main thread. */
     @Override
     public Integer call() throws Exception {
+        // The browsers' options first: the line server's builder reads the TLS files, a runtime error.
+        web();
+        options.checkPort("--http-port", httpPort);
         Server lines = server().build();
         Server browsers = webServer().build();
         options.start(lines, browsers);

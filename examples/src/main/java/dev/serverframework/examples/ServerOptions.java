@@ -154,8 +154,13 @@ public final class ServerOptions {
         }
     }
 
-    /** A usage error when two of the command's servers are given one fixed port: the second could never bind. */
-    private void claimPort(String option, int port) {
+    /**
+     * A usage error unless {@code port} is a port number that no other server of the command was given: two
+     * on one fixed port could never both bind. {@link #builder} calls it; a command with several servers
+     * calls it for the later ones first, so that every usage error comes before the TLS files are read.
+     */
+    void checkPort(String option, int port) {
+        OptionChecks.check(spec, Map.of("port", option), () -> Server.builder().port(port));
         if (port == 0) {
             return;
         }
@@ -176,7 +181,7 @@ public final class ServerOptions {
      */
     ServerBuilder builder(String portOption, int port, Protocol<?> protocol) {
         check();
-        claimPort(portOption, port);
+        checkPort(portOption, port);
         Map<String, String> options = new HashMap<>(OPTIONS);
         options.put("port", portOption);
         ServerBuilder b = OptionChecks.check(spec, options, () -> {

@@ -128,6 +128,8 @@ class CliTest {
             "chat --chat-idle-timeout -1      | --chat-idle-timeout must not be negative, got -1 s",
             "chat --http-port 70000           | --http-port must be between 0 and 65535, got 70000",
             "chat --room-channel ''           | --room-channel must not be empty",
+            "chat --tls-cert /no/c.pem --tls-key /no/k.pem --http-port 70000 | --http-port must be between 0 and 65535",
+            "chat --tls-cert /no/c.pem --tls-key /no/k.pem --away-grace -1   | --away-grace must be between",
     })
     void aBadValueIsAUsageErrorNamingTheOption(String args, String message) {
         List<String> all = new ArrayList<>(List.of(args.split(" +")));
@@ -152,7 +154,7 @@ class CliTest {
             "chat --tls-self-signed --tls-cert cert.pem --tls-key key.pem | --tls-self-signed and --tls-cert cannot be used together",
             "httpd --tls-self-signed --tls-key key.pem    | --tls-self-signed and --tls-key cannot be used together",
             "httpd --port 7101 --metrics-port 7101        | --port 7101 and --metrics-port 7101 cannot be used together",
-            "chat --port 7102 --http-port 7102            | --http-port 7102 and --port 7102 cannot be used together",
+            "chat --port 7102 --http-port 7102            | --port 7102 and --http-port 7102 cannot be used together",
     })
     void conflictingOptionsAreAUsageError(String args, String message) {
         List<String> all = new ArrayList<>(List.of(args.split(" +")));
