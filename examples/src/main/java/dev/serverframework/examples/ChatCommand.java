@@ -7,12 +7,14 @@ import dev.serverframework.echo.ChatRoom;
 import dev.serverframework.examples.chat.WebChat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.time.Duration;
-import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
@@ -75,6 +77,14 @@ final class ChatCommand implements Callable<Integer> {
     @Mixin
     RedisOption redis;
 
+    @Spec
+    CommandSpec spec;
+
+    /** The option of each setting of the room, the line protocol and the web chat, for {@link OptionChecks}. */
+    private static final Map<String, String> OPTIONS = Map.of("maxLineLength", "--max-line", "history", "--history",
+            "channel", "--room-channel", "maxPendingBytes", "--max-pending", "maxQueuedBytes", "--max-pending",
+            "idleTimeout", "--chat-idle-timeout", "awayGrace", "--away-grace");
+
     private ChatRoom room;
     private WebChat web;
 
@@ -82,65 +92,65 @@ final class ChatCommand implements Callable<Integer> {
     ChatRoom room() {
         if (room == null) {
             // Relayed through the servers' one pub/sub (ServerOptions.pubSub), in-process or Redis.
-            room = ChatRoom.builder().maxLineLength(maxLine).history(history).channel(roomChannel).build();
+            room = OptionChecks.check(spec, OPTIONS,
+                    () -> ChatRoom.builder().maxLineLength(maxLine).history(history).channel(roomChannel).build());
         }
         return room;
     }
 
     /** The line protocol these options describe, in the shared room. */
     ChatProtocol protocol() {
-        return ChatProtocol.builder()
-                .room(room())
+        ChatRoom shared = room();
+        return OptionChecks.check(spec, OPTIONS, () -> ChatProtocol.builder()
+                .room(shared)
                 .maxPendingBytes(maxPending)
                 .idleTimeout(Duration.ofSeconds(chatIdleSeconds))
-                .build();
+                .build());
     }
 
     /** The web chat these options describe, in the shared room, made on first use. */
     WebChat web() {
         if (web == null) {
-            web = WebChat.builder(room())
+            ChatRoom shared = room();
+            web = OptionChecks.check(spec, OPTIONS, () -> WebChat.builder(shared)
                     .maxQueuedBytes(maxPending)
                     .awayGrace(Duration.ofSeconds(awayGraceSeconds))
-                    .build();
+                    .build());
         }
         return web;
     }
 
     /** The server of line clients these options describe, not yet started. */
     ServerBuilder server() {
-        return options.clusteredBy(redis).builder(port, protocol());
+        return options.clusteredBy(redis).builder("--port", port, protocol());
     }
 
     /**
      * The server of browsers these options describe, not yet started. The process's metrics, if asked for,
-     * are the line server's: one metrics endpoint per process, started once.
+     * are the line server's: one metrics endpoint per process, started once and stopped with that server.
      */
     ServerBuilder webServer() {
-        return options.clusteredBy(redis).builder(httpPort, web().protocol()).onInit(null).onFinish(null);
+        return options.clusteredBy(redis).builder("--http-port", httpPort, web().protocol()).onFinish(null);
     }
 
-    /** Runs both servers until they are stopped. */
+    /** Runs both servers until they are stopped. On the main thread. */
     @Override
     public Integer call() throws Exception {
+        // The browsers' options first: the line server's builder reads the TLS files, a runtime error.
+        web();
+        options.checkPort("--http-port", httpPort);
         Server lines = server().build();
         Server browsers = webServer().build();
-        lines.start();
-        try {
-            browsers.start();
-        } catch (RuntimeException e) {
-            lines.stop();
-            lines.awaitTermination();
-            throw e;
-        }
+        options.start(lines, browsers);
         String host = lines.settings().bindAddress().getHostAddress();
-        System.out.printf("chat listening on %s:%d for line clients (transport %s, %d I/O threads, %d workers): nc %s %d%n",
-                host, lines.port(), lines.transport().name().toLowerCase(Locale.ROOT),
-                lines.settings().ioThreads(), lines.settings().workers(),
-                lines.settings().bindAddress().isAnyLocalAddress() ? "localhost" : host, lines.port());
-        System.out.printf("chat web page listening on %s:%d: open http://%s:%d/ (WebSocket %s; SSE %s + POST %s)%n",
-                host, browsers.port(), urlHost(browsers.settings().bindAddress()), browsers.port(),
-                WebChat.WEBSOCKET_PATH, WebChat.EVENTS_PATH, WebChat.SEND_PATH);
+        String reach = lines.settings().bindAddress().isAnyLocalAddress() ? "localhost" : host;
+        System.out.printf("chat listening on %s:%d for line clients (%s): %s%n", host, lines.port(),
+                options.details(lines), options.tls.on()
+                        ? "openssl s_client -quiet -connect " + reach + ":" + lines.port()
+                        : "nc " + reach + " " + lines.port());
+        System.out.printf("chat web page listening on %s:%d: open %s://%s:%d/ (WebSocket %s; SSE %s + POST %s)%n",
+                host, browsers.port(), options.tls.httpScheme(), urlHost(browsers.settings().bindAddress()),
+                browsers.port(), WebChat.WEBSOCKET_PATH, WebChat.EVENTS_PATH, WebChat.SEND_PATH);
         System.out.println(options.pubSubLine() + ", room channel " + roomChannel);
         System.out.println("Ctrl-C stops it");
         lines.awaitTermination();

@@ -56,13 +56,13 @@ final class EchoCommand implements Callable<Integer> {
 
     /** The server these options describe, not yet started. */
     ServerBuilder server() {
-        return options.builder(port, protocol());
+        return options.builder("--port", port, protocol());
     }
 
-    /** Runs the echo server until it is stopped. */
+    /** Runs the echo server until it is stopped. On the main thread. */
     @Override
     public Integer call() throws Exception {
-        return ServerOptions.runUntilStopped(server().build(), "echo");
+        return options.runUntilStopped(server().build(), "echo");
     }
 
     private static String line(String text) {

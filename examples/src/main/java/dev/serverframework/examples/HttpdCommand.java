@@ -7,9 +7,13 @@ import dev.serverframework.http.Response;
 import dev.serverframework.metrics.MetricsRoutes;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -47,14 +51,24 @@ final class HttpdCommand implements Callable<Integer> {
     @Mixin
     ServerOptions options;
 
-    /** Runs the HTTP server until it is stopped. */
+    @Spec
+    CommandSpec spec;
+
+    /** Runs the HTTP server until it is stopped. On the main thread. */
     @Override
     public Integer call() throws Exception {
         Protocol.Execution execution = switch (mode) {
             case "worker" -> Protocol.Execution.WORKER;
             case "io" -> Protocol.Execution.IO_LOOP;
-            default -> throw new IllegalArgumentException("--mode must be worker or io, got " + mode);
+            default -> throw new ParameterException(spec.commandLine(), "--mode must be worker or io, got " + mode);
         };
+        if (noMetrics && options.metricsPort != null) {
+            throw OptionChecks.conflict(spec, "--no-metrics", "--metrics-port",
+                    "one asks for no metrics, the other serves them");
+        }
+        if (staticDir != null && !Files.isDirectory(staticDir)) {
+            throw new ParameterException(spec.commandLine(), "--static " + staticDir + " is not a directory");
+        }
         HttpProtocol.Builder http = HttpProtocol.builder()
                 .execution(execution)
                 .get("/", req -> Response.bytes(HELLO, "text/plain"));
@@ -68,6 +82,6 @@ final class HttpdCommand implements Callable<Integer> {
             // Routes and request metrics now; the server's own metrics bind once it has started.
             MetricsRoutes.install(http, options.registry());
         }
-        return ServerOptions.runUntilStopped(options.builder(port, http.build()).build(), "httpd");
+        return options.runUntilStopped(options.builder("--port", port, http.build()).build(), "httpd");
     }
 }

@@ -5,10 +5,13 @@ import io.micrometer.core.instrument.Gauge;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.IDefaultValueProvider;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code kv}: a Redis-compatible key-value server; redis-cli and redis-benchmark work against it. */
@@ -43,20 +46,25 @@ final class KvCommand implements Callable<Integer> {
     @Mixin
     RedisOption redis;
 
-    /** Runs the kv server until it is stopped. */
+    @Spec
+    CommandSpec spec;
+
+    /** Runs the kv server until it is stopped. On the main thread. */
     @Override
     public Integer call() throws Exception {
-        KvProtocol kv = KvProtocol.builder().maxBulkLength(maxBulkLength).maxQueryBuffer(maxQueryBuffer)
-                .maxTotalQueryBuffer(maxTotalQueryBuffer).build();
+        KvProtocol kv = OptionChecks.check(spec, Map.of("maxBulkLength", "--max-bulk-length",
+                "maxQueryBuffer", "--max-query-buffer", "maxTotalQueryBuffer", "--max-total-query-buffer"),
+                () -> KvProtocol.builder().maxBulkLength(maxBulkLength).maxQueryBuffer(maxQueryBuffer)
+                        .maxTotalQueryBuffer(maxTotalQueryBuffer).build());
         if (options.metricsPort != null) {
             // only then: asking for the registry makes the server keep metrics, and nobody would read them
             Gauge.builder("kv.query.buffer", kv, KvProtocol::bufferedInputBytes).baseUnit("bytes")
                     .description("Bytes of unfinished requests the kv connections hold")
                     .register(options.registry());
         }
-        var builder = options.clusteredBy(redis).builder(port, kv);
+        var server = options.clusteredBy(redis).builder("--port", port, kv).build();
         System.out.println(options.pubSubLine());
-        return ServerOptions.runUntilStopped(builder.build(), "kv");
+        return options.runUntilStopped(server, "kv");
     }
 
     /**

@@ -10,16 +10,31 @@ import dev.serverframework.metrics.ServerMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.TypeConversionException;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
-/** The options every example server shares, mixed into each command. */
+/**
+ * The options every example server shares, mixed into each command, and the way a command starts its
+ * servers: every option checked before anything starts, and on a failure after a server started, nothing
+ * left running. On the command's thread.
+ */
 public final class ServerOptions {
+    /** The option that sets each {@link ServerBuilder} setting, for {@link OptionChecks}. */
+    private static final Map<String, String> OPTIONS = Map.of("bindAddress", "--bind", "workers", "--workers",
+            "ioThreads", "--io-threads", "listeners", "--listeners", "idleTimeout", "--idle-timeout",
+            "writeStallTimeout", "--write-stall-timeout", "lingerTimeout", "--linger-timeout",
+            "maxConnections", "--max-connections");
+
     @Option(names = "--bind", description = "Address to bind (default: ${DEFAULT-VALUE}).", defaultValue = "0.0.0.0")
     String bind;
 
@@ -72,6 +87,16 @@ public final class ServerOptions {
             description = "Serve Prometheus /metrics and the live /dashboard on this port (default: off).")
     Integer metricsPort;
 
+    @Mixin
+    TlsOptions tls;
+
+    /** The command these options are mixed into, whose usage errors they report. */
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
+    /** The fixed ports this command's servers take so far, and the option each came from. */
+    private final Map<Integer, String> ports = new HashMap<>();
+
     /** The process's metrics, made by {@link #registry()} when a command wants them. */
     private PrometheusMeterRegistry registry;
     private MetricsServer metricsServer;
@@ -114,13 +139,120 @@ public final class ServerOptions {
         return registry;
     }
 
-    /** On the starting thread, once the server is bound: its metrics, and the metrics server if asked for. */
+    /**
+     * Usage errors among these options, before anything is built: options that contradict each other, and
+     * {@code --metrics-port} out of range.
+     */
+    private void check() {
+        tls.check(spec);
+        if (transport == Transport.NIO && (listeners > 1 || reusePort)) {
+            throw OptionChecks.conflict(spec, "--transport nio", listeners > 1 ? "--listeners " + listeners : "--reuse-port",
+                    "SO_REUSEPORT needs a native transport (epoll or io_uring)");
+        }
+        if (metricsPort != null) {
+            OptionChecks.check(spec, Map.of("port", "--metrics-port"), () -> Server.builder().port(metricsPort));
+        }
+    }
+
+    /**
+     * A usage error unless {@code port} is a port number that no other server of the command was given: two
+     * on one fixed port could never both bind. {@link #builder} calls it; a command with several servers
+     * calls it for the later ones first, so that every usage error comes before the TLS files are read.
+     */
+    void checkPort(String option, int port) {
+        OptionChecks.check(spec, Map.of("port", option), () -> Server.builder().port(port));
+        if (port == 0) {
+            return;
+        }
+        String other = metricsPort != null && metricsPort == port ? "--metrics-port" : ports.putIfAbsent(port, option);
+        if (other != null && !other.equals(option)) {
+            throw OptionChecks.conflict(spec, option + " " + port, other + " " + port,
+                    "two servers cannot listen on one port");
+        }
+    }
+
+    /**
+     * A builder with these options and the given port and protocol applied, each option checked by the
+     * builder's own checks: a bad value is a usage error naming the option. The first server a command builds
+     * (the one it passes first to {@link #start}) stops the metrics server when it finishes.
+     *
+     * @param portOption the option {@code port} came from, e.g. {@code --port}
+     * @throws IllegalStateException when the TLS files cannot be used (a runtime error naming the file)
+     */
+    ServerBuilder builder(String portOption, int port, Protocol<?> protocol) {
+        check();
+        checkPort(portOption, port);
+        Map<String, String> options = new HashMap<>(OPTIONS);
+        options.put("port", portOption);
+        ServerBuilder b = OptionChecks.check(spec, options, () -> {
+            ServerBuilder checked = Server.builder()
+                    .port(port)
+                    .bindAddress(bind)
+                    .listeners(listeners)
+                    .idleTimeout(Duration.ofSeconds(idleTimeoutSeconds))
+                    .writeStallTimeout(Duration.ofSeconds(writeStallTimeoutSeconds))
+                    .lingerTimeout(Duration.ofMillis(lingerTimeoutMillis));
+            if (workers != null) {
+                checked.workers(workers);
+            }
+            if (ioThreads != null) {
+                checked.ioThreads(ioThreads);
+            }
+            if (maxConnections != null) {
+                checked.maxConnections(maxConnections);
+            }
+            return checked;
+        });
+        b.protocol(protocol)
+                .reusePort(reusePort)
+                .pubSub(pubSub())
+                .transport(transport)
+                .tls(tls.context())
+                .busyMessage("server busy, try again later\r\n")
+                .onFinish(s -> stopMetrics());
+        return b;
+    }
+
+    /**
+     * Starts {@code servers} in order, then their metrics (the first server's, and the metrics server of
+     * {@code --metrics-port}); when one fails, stops those already started and waits for them, so that
+     * nothing is left listening and no shutdown hook runs at exit, then rethrows.
+     */
+    void start(Server... servers) throws InterruptedException {
+        List<Server> started = new ArrayList<>();
+        try {
+            for (Server server : servers) {
+                server.start();
+                started.add(server);
+            }
+            startMetrics(servers[0]);
+        } catch (RuntimeException e) {
+            for (Server server : started) {
+                server.stop();
+            }
+            for (Server server : started) {
+                server.awaitTermination();
+            }
+            throw e;
+        }
+    }
+
+    /** Once the server is bound: its metrics, and the metrics server if asked for. */
     private void startMetrics(Server server) {
+        if (metricsPort == null && registry == null) {
+            return;
+        }
         ServerMetrics.bind(server, registry());
         if (metricsPort != null) {
-            metricsServer = MetricsServer.builder(registry()).port(metricsPort).bindAddress(bind)
-                    .shutdownHook(false).start();
-            System.out.printf("metrics on http://%s:%d/metrics and /dashboard%n", bind, metricsServer.port());
+            try {
+                metricsServer = MetricsServer.builder(registry()).port(metricsPort).bindAddress(bind)
+                        .shutdownHook(false).start();
+            } catch (RuntimeException e) {
+                throw new IllegalStateException("metrics server on --metrics-port " + metricsPort + ": "
+                        + e.getMessage(), e);
+            }
+            System.out.printf("metrics on http://%s:%d/metrics and /dashboard%s%n", bind, metricsServer.port(),
+                    tls.on() ? " (plain HTTP: TLS options do not apply to the metrics port)" : "");
         }
     }
 
@@ -130,33 +262,11 @@ public final class ServerOptions {
         }
     }
 
-    /** A builder with these options and the given port and protocol applied. */
-    ServerBuilder builder(int port, Protocol<?> protocol) {
-        ServerBuilder b = Server.builder()
-                .port(port)
-                .bindAddress(bind)
-                .protocol(protocol)
-                .listeners(listeners)
-                .reusePort(reusePort)
-                .pubSub(pubSub())
-                .idleTimeout(Duration.ofSeconds(idleTimeoutSeconds))
-                .writeStallTimeout(Duration.ofSeconds(writeStallTimeoutSeconds))
-                .lingerTimeout(Duration.ofMillis(lingerTimeoutMillis))
-                .busyMessage("server busy, try again later\r\n");
-        if (workers != null) {
-            b.workers(workers);
-        }
-        if (ioThreads != null) {
-            b.ioThreads(ioThreads);
-        }
-        if (maxConnections != null) {
-            b.maxConnections(maxConnections);
-        }
-        b.transport(transport);
-        if (metricsPort != null || registry != null) {
-            b.onInit(this::startMetrics).onFinish(s -> stopMetrics());
-        }
-        return b;
+    /** For start-up lines: TLS if on, the transport really in use and the threads. */
+    String details(Server server) {
+        return (tls.on() ? tls.describe() + ", " : "") + String.format("transport %s, %d I/O threads, %d workers",
+                server.transport().name().toLowerCase(Locale.ROOT), server.settings().ioThreads(),
+                server.settings().workers());
     }
 
     /**
@@ -181,12 +291,10 @@ public final class ServerOptions {
     }
 
     /** Starts the server, tells the user where it listens, and waits until it stops. */
-    static int runUntilStopped(Server server, String what) throws InterruptedException {
-        server.start();
-        System.out.printf("%s listening on %s:%d (transport %s, %d I/O threads, %d workers); Ctrl-C stops it%n",
-                what, server.settings().bindAddress().getHostAddress(), server.port(),
-                server.transport().name().toLowerCase(Locale.ROOT), server.settings().ioThreads(),
-                server.settings().workers());
+    int runUntilStopped(Server server, String what) throws InterruptedException {
+        start(server);
+        System.out.printf("%s listening on %s:%d (%s); Ctrl-C stops it%n",
+                what, server.settings().bindAddress().getHostAddress(), server.port(), details(server));
         server.awaitTermination();
         return 0;
     }

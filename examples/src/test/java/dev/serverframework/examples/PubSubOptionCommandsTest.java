@@ -99,6 +99,6 @@ class PubSubOptionCommandsTest {
     private static Server kvServer(int port) {
         KvCommand kv = new KvCommand();
         new CommandLine(kv).parseArgs("--bind", "127.0.0.1", "--reuse-port");
-        return kv.options.builder(port, KvProtocol.builder().build()).shutdownHook(false).build().start();
+        return kv.options.builder("--port", port, KvProtocol.builder().build()).shutdownHook(false).build().start();
     }
 }

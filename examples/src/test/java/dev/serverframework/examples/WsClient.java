@@ -34,8 +34,13 @@ final class WsClient implements WebSocket.Listener, AutoCloseable {
 
     /** A client that takes the first {@code messages} messages only, then stops reading. */
     static WsClient connect(URI uri, long messages) throws Exception {
+        return connect(HttpClient.newHttpClient(), uri, messages);
+    }
+
+    /** A client over {@code http}, e.g. one that trusts a test certificate for {@code wss://}. */
+    static WsClient connect(HttpClient http, URI uri, long messages) throws Exception {
         WsClient client = new WsClient(messages);
-        client.socket = HttpClient.newHttpClient().newWebSocketBuilder().buildAsync(uri, client).get(10, TimeUnit.SECONDS);
+        client.socket = http.newWebSocketBuilder().buildAsync(uri, client).get(10, TimeUnit.SECONDS);
         return client;
     }
 
