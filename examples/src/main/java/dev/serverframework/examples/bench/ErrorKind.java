@@ -24,7 +24,7 @@ public enum ErrorKind {
     BAD_BODY("body"),
     /** The connection was closed before any byte of the response arrived. */
     CLOSED("closed"),
-    /** Not HTTP/1.x as this tool reads it: a bad status line or headers, chunked encoding, an oversized head. */
+    /** Not HTTP/1.x as this tool reads it: a bad status line or headers, broken chunk framing, an oversized head. */
     BAD_RESPONSE("protocol"),
     /** Anything else (reported with its message in the log). */
     OTHER("other");
