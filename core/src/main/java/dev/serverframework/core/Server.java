@@ -155,8 +155,9 @@ public final class Server {
      * origin's next messages while the tasks run elsewhere; {@code onFinish} queues behind them. What
      * {@code onFinish} writes to the origin therefore arrives <em>after</em> the replies to messages the
      * origin sent later (a pipelining client sees the answers out of order). For a request/response protocol
-     * that must answer in order, call {@link #eachBlocking} from the origin's callback and write the reply
-     * after it returns, or write the reply before calling {@code each}.
+     * that must answer in order, write the reply before calling {@code each}, or (for a connection whose
+     * callbacks run on a worker, not on its I/O loop) call {@link #eachBlocking} from the origin's callback
+     * and write the reply after it returns.
      *
      * @param origin   connection to leave out, or {@code null}
      * @param service  service to reach, or {@code null} for all

@@ -368,8 +368,12 @@ class ServerTasksTest {
                 case "ping" -> c.write("pong\n");
                 case "tell" -> server.each(c, "room-a", t -> t.write("told\n"), () -> c.write("tell done\n"));
                 case "tell and wait" -> {
-                    server.eachBlocking(c, "room-a", t -> t.write("told\n"));
-                    c.write("tell done\n");
+                    AtomicInteger ran = new AtomicInteger();
+                    server.eachBlocking(c, "room-a", t -> {
+                        t.write("told\n");
+                        ran.incrementAndGet();
+                    });
+                    c.write("tell done " + ran.get() + "\n");
                 }
                 default -> c.write("unknown\n");
             }
@@ -382,11 +386,13 @@ class ServerTasksTest {
         gate.countDown();
         assertEquals("tell done", origin.readLine());
 
+        // eachBlocking returns only once the target's task ran (its worker is held until the test lets it go),
+        // and the reply written after it still comes before the next request's.
         CountDownLatch gate2 = gate();
         blockWorkerOf(target.id, gate2);
         origin.client.send("tell and wait\nping\n");
         gate2.countDown();
-        assertEquals("tell done", origin.readLine(), "eachBlocking answers in request order");
+        assertEquals("tell done 1", origin.readLine(), "eachBlocking answers in request order, after its tasks");
         assertEquals("pong", origin.readLine());
     }
 
