@@ -18,13 +18,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The live dashboard: one self-contained HTML page (from this jar, with uPlot's script and stylesheet from its
- * webjar inlined: no CDN, no second request) and the
+ * The live dashboard: one self-contained HTML page (from this jar, with uPlot's script and stylesheet inlined,
+ * which the build copies into this jar from uPlot's webjar: no CDN, no second request) and the
  * JSON it polls every second. The JSON carries running totals (requests, bytes, GC time, the latency
  * histogram's cumulative buckets) and current values (open connections by service, worker queue depths,
  * heap); the page turns totals into per-second rates and p50/p99 of the last second. It reads whatever
@@ -33,6 +32,8 @@ import java.util.concurrent.TimeUnit;
 public final class Dashboard {
     /** Where dashboard.html wants uPlot's stylesheet and script. */
     private static final String UPLOT_MARKER = "<!-- uPlot -->";
+    /** uPlot's files, copied from its webjar into this jar by the build (metrics/pom.xml): script, stylesheet. */
+    private static final String UPLOT = "uplot/";
     private static final byte[] PAGE = page();
 
     private final MeterRegistry registry;
@@ -204,38 +205,29 @@ public final class Dashboard {
 
     /** dashboard.html with uPlot inlined, so that the page needs nothing but itself. */
     private static byte[] page() {
-        Properties uplot = new Properties();
-        try (InputStream in = open(Dashboard.class.getResourceAsStream("uplot.properties"), "uplot.properties")) {
-            uplot.load(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        String dist = "META-INF/resources/webjars/uplot/" + uplot.getProperty("version") + "/dist/";
-        String html = text(Dashboard.class.getResourceAsStream("dashboard.html"), "dashboard.html");
+        String html = text("dashboard.html");
         if (!html.contains(UPLOT_MARKER)) {
             throw new IllegalStateException("dashboard.html has no " + UPLOT_MARKER);
         }
-        // The class loader, not the class: the webjar is another module, and META-INF/resources is no
-        // package, so its files are readable from any module.
-        ClassLoader loader = Dashboard.class.getClassLoader();
-        String css = text(loader.getResourceAsStream(dist + "uPlot.min.css"), dist + "uPlot.min.css");
-        String js = text(loader.getResourceAsStream(dist + "uPlot.iife.min.js"), dist + "uPlot.iife.min.js");
+        String css = text(UPLOT + "uPlot.min.css");
+        String js = text(UPLOT + "uPlot.iife.min.js");
         return html.replace(UPLOT_MARKER, "<style>" + css + "</style>\n<script>" + js + "</script>")
                 .getBytes(StandardCharsets.UTF_8);
     }
 
-    private static String text(InputStream resource, String name) {
-        try (InputStream in = open(resource, name)) {
+    /**
+     * A resource of this class's package, read through the class: that finds it in this module whether the
+     * jar is on the module path (where the package is not open to other modules' loaders) or the class path.
+     */
+    private static String text(String name) {
+        try (InputStream in = Dashboard.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + name + " is missing from the metrics jar, next to "
+                        + Dashboard.class.getName());
+            }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static InputStream open(InputStream resource, String name) {
-        if (resource == null) {
-            throw new IllegalStateException("resource " + name + " missing from the class path");
-        }
-        return resource;
     }
 }
