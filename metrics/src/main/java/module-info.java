@@ -12,9 +12,6 @@ module dev.serverframework.metrics {
     requires transitive micrometer.core;
     requires transitive micrometer.registry.prometheus;
     requires org.slf4j;
-    // uPlot's webjar (an automatic module): the dashboard reads its script and stylesheet, which sit under
-    // META-INF/resources and so are open to any module that has it in the module graph.
-    requires uplot;
 
     exports dev.serverframework.metrics;
 }

@@ -15,16 +15,16 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The live dashboard: one self-contained HTML page (from this jar, with uPlot's script and stylesheet from its
- * webjar inlined: no CDN, no second request) and the
+ * The live dashboard: one self-contained HTML page (from this jar, with uPlot's script and stylesheet inlined,
+ * which the build copies into this jar from uPlot's webjar: no CDN, no second request) and the
  * JSON it polls every second. The JSON carries running totals (requests, bytes, GC time, the latency
  * histogram's cumulative buckets) and current values (open connections by service, worker queue depths,
  * heap); the page turns totals into per-second rates and p50/p99 of the last second. It reads whatever
@@ -33,9 +33,15 @@ import java.util.concurrent.TimeUnit;
 public final class Dashboard {
     /** Where dashboard.html wants uPlot's stylesheet and script. */
     private static final String UPLOT_MARKER = "<!-- uPlot -->";
+    /** uPlot's files, copied from its webjar into this jar by the build (metrics/pom.xml): script, stylesheet. */
+    private static final String UPLOT = "uplot/";
     private static final byte[] PAGE = page();
 
+    private static final double NANOS_PER_SECOND = 1e9;
+
     private final MeterRegistry registry;
+    /** The latency bounds' JSON text, formatted once (String.format is slow); any thread may replace it. */
+    private volatile BoundTexts boundTexts;
 
     /** A dashboard of the meters in {@code registry}. */
     public Dashboard(MeterRegistry registry) {
@@ -60,29 +66,19 @@ public final class Dashboard {
         long requests = 0;
         double latencySum = 0;
         double latencyMax = 0;
-        TreeMap<Double, Double> buckets = new TreeMap<>();
+        Buckets buckets = new Buckets();
         for (Timer t : registry.find("http.server.requests").timers()) {
             HistogramSnapshot s = t.takeSnapshot();
             requests += s.count();
             latencySum += s.total(TimeUnit.SECONDS);
             latencyMax = Math.max(latencyMax, s.max(TimeUnit.SECONDS));
-            for (CountAtBucket b : s.histogramCounts()) {
-                buckets.merge(b.bucket(TimeUnit.SECONDS), b.count(), Double::sum);
-            }
+            buckets.add(s.histogramCounts());
         }
         j.append(",\"requests\":").append(requests);
         field(j, "latencySum", latencySum);
         field(j, "latencyMax", latencyMax);
-        j.append(",\"latencyBuckets\":[");
-        boolean first = true;
-        for (Map.Entry<Double, Double> b : buckets.entrySet()) {
-            if (!first) {
-                j.append(',');
-            }
-            first = false;
-            j.append('[').append(num(b.getKey())).append(',').append(num(b.getValue())).append(']');
-        }
-        j.append(']');
+        j.append(",\"latencyBuckets\":");
+        buckets.appendTo(j);
         field(j, "activeRequests", sumGauges("http.server.requests.active"));
         // Connections and bytes.
         j.append(",\"connections\":");
@@ -120,6 +116,97 @@ public final class Dashboard {
         field(j, "threads", sumGauges("jvm.threads.live"));
         field(j, "uptime", sumGauges("process.uptime"));
         return j.append('}').toString();
+    }
+
+    /**
+     * The latency buckets of every series, summed. Every series of one {@link HttpMetrics} has the same
+     * boundaries, so the counts go into a primitive array indexed by bucket; a series with other boundaries
+     * (another HttpMetrics with another floor in the same registry) is merged by boundary in a map.
+     */
+    private final class Buckets {
+        /** The first series' boundaries, in the timer's base unit (nanoseconds), and the summed counts. */
+        private double[] bounds;
+        private double[] counts;
+        private TreeMap<Double, Double> others;
+
+        void add(CountAtBucket[] h) {
+            if (bounds == null) {
+                bounds = new double[h.length];
+                counts = new double[h.length];
+                for (int i = 0; i < h.length; i++) {
+                    bounds[i] = h[i].bucket();
+                }
+            }
+            if (sameBounds(h)) {
+                for (int i = 0; i < h.length; i++) {
+                    counts[i] += h[i].count();
+                }
+                return;
+            }
+            if (others == null) {
+                others = new TreeMap<>();
+            }
+            for (CountAtBucket b : h) {
+                others.merge(b.bucket(), b.count(), Double::sum);
+            }
+        }
+
+        private boolean sameBounds(CountAtBucket[] h) {
+            if (h.length != bounds.length) {
+                return false;
+            }
+            for (int i = 0; i < h.length; i++) {
+                if (h[i].bucket() != bounds[i]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        /** A JSON array of [upper bound in seconds, cumulative count], by bound. */
+        void appendTo(StringBuilder j) {
+            j.append('[');
+            if (bounds != null && others == null) {
+                String[] texts = boundTexts(bounds);
+                for (int i = 0; i < bounds.length; i++) {
+                    if (i > 0) {
+                        j.append(',');
+                    }
+                    j.append('[').append(texts[i]).append(',').append(num(counts[i])).append(']');
+                }
+            } else if (bounds != null) {
+                for (int i = 0; i < bounds.length; i++) {
+                    others.merge(bounds[i], counts[i], Double::sum);
+                }
+                boolean first = true;
+                for (Map.Entry<Double, Double> b : others.entrySet()) {
+                    if (!first) {
+                        j.append(',');
+                    }
+                    first = false;
+                    j.append('[').append(num(b.getKey() / NANOS_PER_SECOND)).append(',').append(num(b.getValue()))
+                            .append(']');
+                }
+            }
+            j.append(']');
+        }
+    }
+
+    /** The bounds, formatted in seconds: the same on every call, so kept from the last one. */
+    private String[] boundTexts(double[] nanos) {
+        BoundTexts cached = boundTexts;
+        if (cached != null && Arrays.equals(cached.nanos, nanos)) {
+            return cached.texts;
+        }
+        String[] texts = new String[nanos.length];
+        for (int i = 0; i < nanos.length; i++) {
+            texts[i] = num(nanos[i] / NANOS_PER_SECOND);
+        }
+        boundTexts = new BoundTexts(nanos.clone(), texts);
+        return texts;
+    }
+
+    private record BoundTexts(double[] nanos, String[] texts) {
     }
 
     private double sumGauges(String name) {
@@ -204,38 +291,29 @@ public final class Dashboard {
 
     /** dashboard.html with uPlot inlined, so that the page needs nothing but itself. */
     private static byte[] page() {
-        Properties uplot = new Properties();
-        try (InputStream in = open(Dashboard.class.getResourceAsStream("uplot.properties"), "uplot.properties")) {
-            uplot.load(in);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        String dist = "META-INF/resources/webjars/uplot/" + uplot.getProperty("version") + "/dist/";
-        String html = text(Dashboard.class.getResourceAsStream("dashboard.html"), "dashboard.html");
+        String html = text("dashboard.html");
         if (!html.contains(UPLOT_MARKER)) {
             throw new IllegalStateException("dashboard.html has no " + UPLOT_MARKER);
         }
-        // The class loader, not the class: the webjar is another module, and META-INF/resources is no
-        // package, so its files are readable from any module.
-        ClassLoader loader = Dashboard.class.getClassLoader();
-        String css = text(loader.getResourceAsStream(dist + "uPlot.min.css"), dist + "uPlot.min.css");
-        String js = text(loader.getResourceAsStream(dist + "uPlot.iife.min.js"), dist + "uPlot.iife.min.js");
+        String css = text(UPLOT + "uPlot.min.css");
+        String js = text(UPLOT + "uPlot.iife.min.js");
         return html.replace(UPLOT_MARKER, "<style>" + css + "</style>\n<script>" + js + "</script>")
                 .getBytes(StandardCharsets.UTF_8);
     }
 
-    private static String text(InputStream resource, String name) {
-        try (InputStream in = open(resource, name)) {
+    /**
+     * A resource of this class's package, read through the class: that finds it in this module whether the
+     * jar is on the module path (where the package is not open to other modules' loaders) or the class path.
+     */
+    private static String text(String name) {
+        try (InputStream in = Dashboard.class.getResourceAsStream(name)) {
+            if (in == null) {
+                throw new IllegalStateException("resource " + name + " is missing from the metrics jar, next to "
+                        + Dashboard.class.getName());
+            }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-    }
-
-    private static InputStream open(InputStream resource, String name) {
-        if (resource == null) {
-            throw new IllegalStateException("resource " + name + " missing from the class path");
-        }
-        return resource;
     }
 }

@@ -24,17 +24,18 @@ import org.openqa.selenium.logging.LogType;
 import org.openqa.selenium.logging.LoggingPreferences;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
-import java.io.File;
+import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.logging.Level;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -68,8 +69,10 @@ class DashboardBrowserTest {
     private Server server;
     private ServerMetrics metrics;
     private Thread load;
+    private ChromeDriverService service;
     private WebDriver driver;
-    private Path profile;
+    /** The browser's profile and temporary files (TMPDIR of chromedriver and chromium), deleted after each test. */
+    private Path scratch;
 
     @BeforeEach
     void start() throws Exception {
@@ -105,7 +108,9 @@ class DashboardBrowserTest {
         load.setDaemon(true);
         load.start();
 
-        profile = Files.createTempDirectory("chromium-profile");
+        scratch = Files.createTempDirectory("dashboard-browser");
+        Path profile = Files.createDirectory(scratch.resolve("profile"));
+        Path tmp = Files.createDirectory(scratch.resolve("tmp"));
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
         options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -114,34 +119,100 @@ class DashboardBrowserTest {
         LoggingPreferences logs = new LoggingPreferences();
         logs.enable(LogType.BROWSER, Level.ALL);
         options.setCapability("goog:loggingPrefs", logs);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
+        service = new ChromeDriverService.Builder().usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort()
+                .withEnvironment(Map.of("TMPDIR", tmp.toString())).build();
         driver = new ChromeDriver(service, options);
     }
 
+    /**
+     * Every step runs whatever the others did (JUnit runs this also when {@link #start()} failed half way):
+     * the browser and its driver end, any of their processes still alive is killed, the scratch directory
+     * goes. The first failure is thrown at the end, with the others suppressed.
+     */
     @AfterEach
     void stop() throws Exception {
         loading.set(false);
-        if (driver != null) {
-            driver.quit();
+        List<Exception> failures = new ArrayList<>();
+        step(failures, () -> {
+            if (driver != null) {
+                driver.quit();
+            }
+        });
+        step(failures, () -> {
+            if (service != null) {
+                service.stop(); // also when the driver never started a session
+            }
+        });
+        step(failures, DashboardBrowserTest::killBrowserProcesses);
+        step(failures, () -> {
+            if (load != null) {
+                load.interrupt();
+                load.join(5000);
+            }
+        });
+        step(failures, () -> {
+            if (metrics != null) {
+                metrics.close();
+            }
+        });
+        step(failures, () -> {
+            if (server != null) {
+                server.stop();
+                server.awaitTermination();
+            }
+        });
+        step(failures, registry::close);
+        step(failures, () -> {
+            if (scratch != null) {
+                try (var files = Files.walk(scratch)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                }
+                if (Files.exists(scratch)) {
+                    throw new IllegalStateException("could not delete " + scratch);
+                }
+            }
+        });
+        if (!failures.isEmpty()) {
+            Exception first = failures.get(0);
+            failures.subList(1, failures.size()).forEach(first::addSuppressed);
+            throw first;
         }
-        if (load != null) {
-            load.interrupt();
-            load.join(5000);
+    }
+
+    private interface Step {
+        void run() throws Exception;
+    }
+
+    private static void step(List<Exception> failures, Step step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            failures.add(e);
         }
-        if (metrics != null) {
-            metrics.close();
-        }
-        if (server != null) {
-            server.stop();
-            server.awaitTermination();
-        }
-        registry.close();
-        if (profile != null) {
-            try (var files = Files.walk(profile)) {
-                files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+    }
+
+    /** This JVM's chromedriver and chromium processes that quitting left behind (none, normally). */
+    private static void killBrowserProcesses() throws InterruptedException {
+        List<ProcessHandle> left = ProcessHandle.current().descendants()
+                .filter(p -> p.info().command().map(c -> c.contains("chromedriver") || c.contains("chromium")).orElse(false))
+                .toList();
+        left.forEach(ProcessHandle::destroyForcibly);
+        for (ProcessHandle p : left) {
+            try {
+                p.onExit().get(5, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // Reported below if it is still alive.
             }
         }
+        List<ProcessHandle> alive = left.stream().filter(ProcessHandle::isAlive).toList();
+        if (!alive.isEmpty()) {
+            throw new IllegalStateException("browser processes still alive: " + alive);
+        }
+    }
+
+    /** A screenshot into {@link #SHOTS}, as bytes: Selenium's FILE output would leave a temporary file. */
+    private void screenshot(String name) throws IOException {
+        Files.write(SHOTS.resolve(name), ((TakesScreenshot) driver).getScreenshotAs(OutputType.BYTES));
     }
 
     private double value(String id) {
@@ -219,15 +290,13 @@ class DashboardBrowserTest {
         assertEquals(List.of(), errors, "the console's warnings and errors");
 
         Files.createDirectories(SHOTS);
-        File shot = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-        Files.copy(shot.toPath(), SHOTS.resolve("dashboard.png"), StandardCopyOption.REPLACE_EXISTING);
+        screenshot("dashboard.png");
 
         // A phone-sized window: one column, nothing wider than the screen.
         driver.manage().window().setSize(new Dimension(390, 844));
         waitFor("layout fits a phone", () -> ((Number) ((JavascriptExecutor) driver).executeScript(
                 "return document.documentElement.scrollWidth - window.innerWidth;")).longValue() <= 0);
-        File phone = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-        Files.copy(phone.toPath(), SHOTS.resolve("dashboard-phone.png"), StandardCopyOption.REPLACE_EXISTING);
+        screenshot("dashboard-phone.png");
 
         // The server goes away: the page says so.
         loading.set(false);
@@ -238,7 +307,6 @@ class DashboardBrowserTest {
         waitFor("the not-answering banner", () -> driver.findElement(By.id("banner")).isDisplayed());
         assertTrue(driver.findElement(By.id("banner")).getText().contains("not answering"));
         assertEquals("not answering", driver.findElement(By.id("status")).getText());
-        File down = ((TakesScreenshot) driver).getScreenshotAs(OutputType.FILE);
-        Files.copy(down.toPath(), SHOTS.resolve("dashboard-down.png"), StandardCopyOption.REPLACE_EXISTING);
+        screenshot("dashboard-down.png");
     }
 }

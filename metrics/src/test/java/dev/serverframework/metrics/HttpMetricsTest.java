@@ -35,6 +35,7 @@ import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** http.server.requests has Micrometer's tags, the route template as uri, and bounded cardinality. */
@@ -162,9 +163,29 @@ class HttpMetricsTest {
 
     @Test
     void histogramBucketsReachDownToOneMicrosecond() {
+        List<Double> bounds = bucketBounds(new HttpMetrics(List.of()));
+        // Fine enough that a 30 µs request is not interpolated inside a 0-100 µs bucket.
+        assertTrue(bounds.get(0) <= 1.0e-6, "smallest bucket " + bounds.get(0) + " s");
+        for (int i = 1; i < bounds.size() - 1 && bounds.get(i) <= 1.0e-4; i++) {
+            assertTrue(bounds.get(i) / bounds.get(i - 1) <= 1.34, "buckets " + bounds.get(i - 1) + " and " + bounds.get(i));
+        }
+        assertTrue(bounds.get(bounds.size() - 2) >= 10, "largest finite bucket " + bounds.get(bounds.size() - 2) + " s");
+        assertEquals(106, bounds.size(), "buckets of one series, +Inf included: " + bounds);
+    }
+
+    @Test
+    void aServerOfSlowerRequestsCanChooseACoarserHistogram() {
+        List<Double> bounds = bucketBounds(new HttpMetrics(List.of(), Duration.ofNanos(100_000)));
+        assertTrue(bounds.get(0) >= 1.0e-4 && bounds.get(0) < 1.4e-4, "smallest bucket " + bounds.get(0) + " s");
+        assertEquals(77, bounds.size(), "buckets of one series, +Inf included: " + bounds);
+        assertThrows(IllegalArgumentException.class, () -> new HttpMetrics(List.of(), Duration.ofNanos(999)));
+        assertThrows(IllegalArgumentException.class, () -> new HttpMetrics(List.of(), Duration.ofSeconds(10)));
+    }
+
+    /** The {@code le} bounds of one series' buckets in the Prometheus text, after one 30 µs request. */
+    private static List<Double> bucketBounds(HttpMetrics m) {
         PrometheusMeterRegistry prometheus = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         try {
-            HttpMetrics m = new HttpMetrics(List.of());
             m.bindTo(prometheus);
             m.route("/").completed(HttpMethod.GET, 200, 30_000);
             List<Double> bounds = new ArrayList<>();
@@ -172,13 +193,7 @@ class HttpMetricsTest {
             while (le.find()) {
                 bounds.add(le.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(le.group(1)));
             }
-            // Fine enough that a 30 µs request is not interpolated inside a 0-100 µs bucket.
-            assertTrue(bounds.get(0) <= 1.0e-6, "smallest bucket " + bounds.get(0) + " s");
-            for (int i = 1; i < bounds.size() - 1 && bounds.get(i) <= 1.0e-4; i++) {
-                assertTrue(bounds.get(i) / bounds.get(i - 1) <= 1.34, "buckets " + bounds.get(i - 1) + " and " + bounds.get(i));
-            }
-            assertTrue(bounds.get(bounds.size() - 2) >= 10, "largest finite bucket " + bounds.get(bounds.size() - 2) + " s");
-            assertEquals(106, bounds.size(), "buckets of one series, +Inf included: " + bounds);
+            return bounds;
         } finally {
             prometheus.close();
         }

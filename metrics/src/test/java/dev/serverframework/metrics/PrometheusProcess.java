@@ -22,12 +22,14 @@ import java.util.regex.Pattern;
 
 /**
  * A real Prometheus server for tests (Debian's {@code prometheus}), on 127.0.0.1 and a free ephemeral port,
- * with a temporary storage directory and a config that scrapes one target every second. Its HTTP API is
+ * with a temporary storage directory and a config that scrapes one target every two seconds. Its HTTP API is
  * read through the JDK's client. Not thread-safe: one test thread drives it.
  */
 final class PrometheusProcess implements AutoCloseable {
     private static final Path BINARY = Path.of(System.getProperty("serverframework.prometheus", "/usr/bin/prometheus"));
     private static final Pattern VERSION = Pattern.compile("version (\\d+)\\.(\\d+)\\.");
+    /** How often Prometheus scrapes, and its scrape time-out. */
+    static final Duration SCRAPE_INTERVAL = Duration.ofSeconds(2);
 
     private final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private final Path dir;
@@ -52,8 +54,16 @@ final class PrometheusProcess implements AutoCloseable {
      */
     static boolean supportsScrapeProtocols() throws IOException, InterruptedException {
         Process p = new ProcessBuilder(BINARY.toString(), "--version").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        p.waitFor(10, TimeUnit.SECONDS);
+        String out;
+        try {
+            out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException(BINARY + " --version did not exit within 10 s: " + out);
+            }
+        } finally {
+            // Whatever happened (a time-out, an interrupt, a failed read), no prometheus is left running.
+            destroy(p);
+        }
         Matcher m = VERSION.matcher(out);
         if (!m.find()) {
             throw new IllegalStateException("no version in: " + out);
@@ -64,39 +74,49 @@ final class PrometheusProcess implements AutoCloseable {
     }
 
     /**
-     * Starts Prometheus scraping {@code target} ({@code host:port}) at {@code path} every second, with
-     * {@code scrapeProtocol} (e.g. {@code OpenMetricsText1.0.0}) as the only one it asks for, or its default
-     * Accept header when null, and waits until its API answers.
+     * Starts Prometheus scraping {@code target} ({@code host:port}) at {@code path} every
+     * {@link #SCRAPE_INTERVAL}, with {@code scrapeProtocol} (e.g. {@code OpenMetricsText1.0.0}) as the only
+     * one it asks for, or its default Accept header when null, and waits until its API answers. On any
+     * failure the process is stopped and the directory deleted before the exception goes on.
      */
     static PrometheusProcess start(String target, String path, String scrapeProtocol) throws IOException {
         Path dir = Files.createTempDirectory("prometheus-test");
-        int port = RedisServerProcess.freePort();
-        Path config = dir.resolve("prometheus.yml");
-        Files.writeString(config, String.join("\n",
-                "global:",
-                "  scrape_interval: 1s",
-                "  scrape_timeout: 1s",
-                "scrape_configs:",
-                "  - job_name: server-framework",
-                "    metrics_path: " + path,
-                scrapeProtocol == null ? "" : "    scrape_protocols: [" + scrapeProtocol + "]",
-                "    static_configs:",
-                "      - targets: ['" + target + "']",
-                ""));
-        Process process = new ProcessBuilder(BINARY.toString(),
-                "--config.file=" + config,
-                "--storage.tsdb.path=" + dir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + port)
-                .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
-        PrometheusProcess prometheus = new PrometheusProcess(dir, port, process);
+        Process process = null;
         try {
-            Await.until("prometheus answers on port " + port + " (log: " + prometheus.log() + ")", Duration.ofSeconds(30),
-                    () -> process.isAlive() && prometheus.ready());
-        } catch (AssertionError e) {
-            prometheus.close();
+            int port = RedisServerProcess.freePort();
+            Path config = dir.resolve("prometheus.yml");
+            Files.writeString(config, String.join("\n",
+                    "global:",
+                    "  scrape_interval: " + SCRAPE_INTERVAL.toSeconds() + "s",
+                    // As long as the interval (its maximum): a cold first scrape on a loaded machine has time.
+                    "  scrape_timeout: " + SCRAPE_INTERVAL.toSeconds() + "s",
+                    "scrape_configs:",
+                    "  - job_name: server-framework",
+                    "    metrics_path: " + path,
+                    scrapeProtocol == null ? "" : "    scrape_protocols: [" + scrapeProtocol + "]",
+                    "    static_configs:",
+                    "      - targets: ['" + target + "']",
+                    ""));
+            process = new ProcessBuilder(BINARY.toString(),
+                    "--config.file=" + config,
+                    "--storage.tsdb.path=" + dir.resolve("data"),
+                    "--web.listen-address=127.0.0.1:" + port)
+                    .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+            PrometheusProcess prometheus = new PrometheusProcess(dir, port, process);
+            Process started = process;
+            Await.until("prometheus answers on port " + port, Duration.ofSeconds(30),
+                    () -> started.isAlive() && prometheus.ready());
+            return prometheus;
+        } catch (Throwable e) {
+            if (e instanceof AssertionError) {
+                e.addSuppressed(new AssertionError("prometheus' log: " + readLog(dir)));
+            }
+            if (process != null) {
+                destroy(process);
+            }
+            deleteTree(dir, e);
             throw e;
         }
-        return prometheus;
     }
 
     private boolean ready() {
@@ -119,6 +139,10 @@ final class PrometheusProcess implements AutoCloseable {
 
     /** Prometheus' own log so far, for failure messages. */
     String log() {
+        return readLog(dir);
+    }
+
+    private static String readLog(Path dir) {
         try {
             return Files.readString(dir.resolve("prometheus.log"));
         } catch (IOException e) {
@@ -139,16 +163,32 @@ final class PrometheusProcess implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
-        process.destroy();
+        destroy(process);
+        deleteTree(dir, null);
+    }
+
+    /** Stops {@code p}: politely, then forcibly; keeps the thread's interrupt status. */
+    private static void destroy(Process p) {
+        p.destroy();
         try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
             }
         } catch (InterruptedException e) {
+            p.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** Deletes {@code dir}; a failure is added to {@code pending} when there is one, else thrown. */
+    private static void deleteTree(Path dir, Throwable pending) throws IOException {
         try (var files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        } catch (IOException | RuntimeException e) {
+            if (pending == null) {
+                throw e;
+            }
+            pending.addSuppressed(e);
         }
     }
 }

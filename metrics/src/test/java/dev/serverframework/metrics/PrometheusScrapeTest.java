@@ -23,7 +23,6 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -103,16 +102,23 @@ class PrometheusScrapeTest {
         }
     }
 
-    /** The target is up with no error, and our histogram's series answer queries. */
+    /**
+     * The target is up with no error, and our histogram's series answer queries. A scrape may fail before
+     * one succeeds (a cold first scrape on a loaded machine can time out): what counts is that the target
+     * becomes up with no error within the deadline.
+     */
     private void assertScrapedAndQueryable(PrometheusProcess prometheus) throws IOException {
-        String[] targets = new String[1];
-        Await.until("the target is scraped", DEADLINE, () -> {
-            targets[0] = body(prometheus::targets);
-            return targets[0].contains("\"lastScrape\"") && !targets[0].contains("\"lastScrape\":\"0001-");
-        });
-        assertTrue(targets[0].contains("\"health\":\"up\""), targets[0] + "\n" + prometheus.log());
-        assertTrue(targets[0].contains("\"lastError\":\"\""), targets[0]);
-        assertFalse(targets[0].contains("\"health\":\"down\""), targets[0]);
+        String[] targets = {""};
+        try {
+            Await.until("the target is up with no scrape error", DEADLINE, () -> {
+                targets[0] = body(prometheus::targets);
+                return targets[0].contains("\"health\":\"up\"") && targets[0].contains("\"lastError\":\"\"")
+                        && !targets[0].contains("\"health\":\"down\"");
+            });
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "; last /api/v1/targets: " + targets[0]
+                    + "\nprometheus' log:\n" + prometheus.log(), e);
+        }
 
         String[] count = new String[1];
         Await.until("http_server_requests_seconds_count is stored", DEADLINE, () -> {
