@@ -5,10 +5,14 @@ import io.netty.buffer.ByteBuf;
 /**
  * The framing of one {@code Transfer-Encoding: chunked} body (RFC 9112 7.1), read as strictly as
  * {@link ResponseParser} reads a {@code Content-Length}: a chunk size of hex digits only (no sign, no
- * whitespace, no {@code 0x}) up to {@link #MAX_CHUNK_SIZE}, optional chunk extensions of visible characters,
- * exactly CRLF after the size line and after each chunk's data, the last chunk ({@code 0}), trailer fields,
- * and the empty line that ends the body. It reads framing bytes and says when data is due; the parser
- * consumes the data itself. Not thread-safe: one per {@link ResponseParser}, on its connection's event loop.
+ * leading whitespace, no {@code 0x}) up to {@link #MAX_CHUNK_SIZE}, optional chunk extensions after a
+ * {@code ;} (blanks allowed before it, RFC 9112 7.1.1's BWS), exactly CRLF after the size line and after each
+ * chunk's data, the last chunk ({@code 0}), trailer fields, and the empty line that ends the body. It frames;
+ * it does not validate what it skips: extensions are only kept to visible characters, blanks and obs-text
+ * (their names and values are not checked against the token and quoted-string grammar), and trailer fields
+ * only need a non-empty name without whitespace and a colon (the name is not checked against the token
+ * grammar). It reads framing bytes and says when data is due; the parser consumes the data itself. Not
+ * thread-safe: one per {@link ResponseParser}, on its connection's event loop.
  */
 final class ChunkedBody {
     /** What {@link #advance} found. */
@@ -28,14 +32,17 @@ final class ChunkedBody {
         }
     }
 
-    /** The largest chunk accepted: no HTTP server writes a larger one, and the sum of sizes cannot overflow. */
+    /**
+     * The largest chunk this tool accepts (HTTP sets no limit): no HTTP server writes a larger one, and the
+     * sum of sizes cannot overflow.
+     */
     static final long MAX_CHUNK_SIZE = Integer.MAX_VALUE;
     /** The most hex digits of a size, leading zeros included (2^31 - 1 needs 8). */
     private static final int MAX_SIZE_DIGITS = 16;
     /** The most bytes of one size line's extensions, and of all trailer fields together. */
     private static final int MAX_LINE = 16 * 1024;
 
-    private enum State { SIZE, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER, TRAILER_LF, DONE }
+    private enum State { SIZE, SIZE_BLANK, EXTENSION, SIZE_LF, DATA, DATA_CR, DATA_LF, TRAILER, TRAILER_LF, DONE }
 
     private State state = State.SIZE;
     private long size;
@@ -91,6 +98,7 @@ final class ChunkedBody {
             byte b = in.readByte();
             switch (state) {
                 case SIZE -> size(b);
+                case SIZE_BLANK -> sizeBlank(b);
                 case EXTENSION -> extension(b);
                 case SIZE_LF -> {
                     expect(b, '\n', "LF after the chunk size line's CR");
@@ -103,7 +111,10 @@ final class ChunkedBody {
                     }
                 }
                 case DATA_CR -> {
-                    expect(b, '\r', "CRLF after " + size + " bytes of chunk data (the chunk is longer than its size?)");
+                    if (b != '\r') { // the message is built only here, not once per chunk
+                        throw new MalformedException("chunk data not followed by CRLF: after the " + size
+                                + " bytes of its size came " + describe(b));
+                    }
                     state = State.DATA_LF;
                 }
                 case DATA_LF -> {
@@ -129,14 +140,15 @@ final class ChunkedBody {
     }
 
     private void size(byte b) throws MalformedException {
-        int hex = Character.digit(b, 16);
-        if (hex >= 0 && b < 0x80) {
+        int hex = hexValue(b);
+        if (hex >= 0) {
             if (++digits > MAX_SIZE_DIGITS) {
                 throw new MalformedException("chunk size longer than " + MAX_SIZE_DIGITS + " hex digits");
             }
             size = size * 16 + hex;
             if (size > MAX_CHUNK_SIZE) {
-                throw new MalformedException("chunk size over " + MAX_CHUNK_SIZE + " bytes");
+                throw new MalformedException("chunk size over " + MAX_CHUNK_SIZE + " bytes, the most this tool "
+                        + "accepts");
             }
             return;
         }
@@ -148,9 +160,38 @@ final class ChunkedBody {
             lineBytes = 0;
         } else if (b == '\r') {
             state = State.SIZE_LF;
+        } else if (b == ' ' || b == '\t') {
+            state = State.SIZE_BLANK;
+            lineBytes = 1;
         } else {
             throw new MalformedException("chunk size followed by " + describe(b) + ", not ';' or CRLF");
         }
+    }
+
+    /** Blanks after the size (BWS, RFC 9112 7.1.1): allowed only before a chunk extension's ';'. */
+    private void sizeBlank(byte b) throws MalformedException {
+        if (b == ';') {
+            state = State.EXTENSION;
+        } else if (b != ' ' && b != '\t') {
+            throw new MalformedException("whitespace after the chunk size followed by " + describe(b)
+                    + ", not ';'");
+        } else if (++lineBytes > MAX_LINE) {
+            throw new MalformedException("chunk extensions longer than " + MAX_LINE + " bytes");
+        }
+    }
+
+    /** The value of an ASCII hex digit, or -1. */
+    private static int hexValue(byte b) {
+        if (b >= '0' && b <= '9') {
+            return b - '0';
+        }
+        if (b >= 'a' && b <= 'f') {
+            return b - 'a' + 10;
+        }
+        if (b >= 'A' && b <= 'F') {
+            return b - 'A' + 10;
+        }
+        return -1;
     }
 
     /** Extensions are not interpreted, only kept within visible characters, spaces and tabs, and bounded. */
@@ -194,6 +235,7 @@ final class ChunkedBody {
         fieldBytes++;
     }
 
+    /** {@code what} is a constant: nothing is built unless the byte is wrong. */
     private static void expect(byte b, char wanted, String what) throws MalformedException {
         if (b != wanted) {
             throw new MalformedException("expected " + what + ", got " + describe(b));

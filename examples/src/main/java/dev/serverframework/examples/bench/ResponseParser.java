@@ -5,7 +5,6 @@ import io.netty.buffer.Unpooled;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
-import java.util.Locale;
 
 /**
  * A minimal, strict HTTP/1.x response reader for the load generator. It frames a response by its
@@ -278,8 +277,10 @@ final class ResponseParser {
         boolean http10 = b.getByte(from + 7) == '0';
         boolean keepAlive10 = false;
         long contentLength = -1;
-        boolean chunked = false;
-        boolean transferEncoding = false;
+        int transferEncodings = 0;
+        // The first Transfer-Encoding value other than "chunked", for the error message: [badFrom, badTo).
+        int badFrom = -1;
+        int badTo = -1;
         int pos = lineEnd + 2;
         while (pos < end) {
             int le = b.indexOf(pos, end, (byte) '\r');
@@ -312,19 +313,17 @@ final class ResponseParser {
                 }
                 contentLength = cl;
             } else if (nameIs(b, pos, colon, "transfer-encoding")) {
-                // Only "chunked", once: bench decodes no other coding, and a list or a repeat hides one.
-                String coding = b.toString(vs, ve - vs, StandardCharsets.US_ASCII);
-                if (transferEncoding || !coding.equalsIgnoreCase("chunked")) {
-                    return error(ErrorKind.BAD_RESPONSE, "Transfer-Encoding other than a single chunked: " + coding);
+                // Compared in place; judged below, only when a body follows.
+                transferEncodings++;
+                if (badFrom < 0 && !nameIs(b, vs, ve, "chunked")) {
+                    badFrom = vs;
+                    badTo = ve;
                 }
-                transferEncoding = true;
-                chunked = true;
             } else if (nameIs(b, pos, colon, "connection")) {
-                String v = b.toString(vs, ve - vs, StandardCharsets.US_ASCII).toLowerCase(Locale.ROOT);
-                if (v.contains("close")) {
+                if (contains(b, vs, ve, "close")) {
                     serverCloses = true;
                 }
-                if (v.contains("keep-alive")) {
+                if (contains(b, vs, ve, "keep-alive")) {
                     keepAlive10 = true;
                 }
             }
@@ -332,13 +331,6 @@ final class ResponseParser {
         }
         if (http10 && !keepAlive10) {
             serverCloses = true;
-        }
-        if (chunked && contentLength >= 0) {
-            // RFC 9112 6.3: a sender must not send both; a reader that picks one can be smuggled past.
-            return error(ErrorKind.BAD_RESPONSE, "both Transfer-Encoding and Content-Length");
-        }
-        if (chunked && http10) {
-            return error(ErrorKind.BAD_RESPONSE, "Transfer-Encoding in an HTTP/1.0 response");
         }
         if (status == 101 && expectStatus == 101) {
             switching = true;
@@ -350,9 +342,25 @@ final class ResponseParser {
             return error(ErrorKind.BAD_RESPONSE, "informational status " + status + " not supported");
         }
         if (headRequest || status == 204 || status == 304) {
+            // No body follows, whatever the head says about one: its framing headers frame nothing.
             state = State.BODY_LENGTH;
             remaining = 0;
-        } else if (chunked) {
+            return null;
+        }
+        if (transferEncodings > 0) {
+            // Only "chunked", once: bench decodes no other coding, and a list or a repeat hides one.
+            if (badFrom >= 0 || transferEncodings > 1) {
+                return error(ErrorKind.BAD_RESPONSE, "Transfer-Encoding other than a single chunked: " + (badFrom >= 0
+                        ? b.toString(badFrom, badTo - badFrom, StandardCharsets.US_ASCII)
+                        : transferEncodings + " Transfer-Encoding headers"));
+            }
+            if (contentLength >= 0) {
+                // RFC 9112 6.3: a sender must not send both; a reader that picks one can be smuggled past.
+                return error(ErrorKind.BAD_RESPONSE, "both Transfer-Encoding and Content-Length");
+            }
+            if (http10) {
+                return error(ErrorKind.BAD_RESPONSE, "Transfer-Encoding in an HTTP/1.0 response");
+            }
             state = State.BODY_CHUNKED;
             chunks.reset();
         } else if (contentLength >= 0) {
@@ -370,7 +378,17 @@ final class ResponseParser {
         return c >= '0' && c <= '9';
     }
 
-    /** True when the header name in {@code [from, to)} is {@code lower}, ignoring ASCII case. */
+    /** True when {@code [from, to)} holds {@code lower} somewhere, ignoring ASCII case. */
+    private static boolean contains(ByteBuf b, int from, int to, String lower) {
+        for (int at = from; at + lower.length() <= to; at++) {
+            if (nameIs(b, at, at + lower.length(), lower)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when the bytes in {@code [from, to)} are {@code lower}, ignoring ASCII case. */
     private static boolean nameIs(ByteBuf b, int from, int to, String lower) {
         if (to - from != lower.length()) {
             return false;

@@ -186,7 +186,8 @@ class ResponseParserTest {
             "+5\r\nhello\r\n0\r\n\r\n",             // a sign
             "-5\r\nhello\r\n0\r\n\r\n",
             " 5\r\nhello\r\n0\r\n\r\n",             // whitespace before
-            "5 \r\nhello\r\n0\r\n\r\n",             // whitespace after
+            "5 \r\nhello\r\n0\r\n\r\n",             // whitespace after, no extension follows
+            "5 x\r\nhello\r\n0\r\n\r\n",
             "0x5\r\nhello\r\n0\r\n\r\n",            // a C prefix
             "\r\nhello\r\n0\r\n\r\n",               // no size
             "g\r\n",                                 // not hex
@@ -235,5 +236,84 @@ class ResponseParserTest {
         ResponseParser p = new ResponseParser(200, null, true);
         p.expectResponse();
         assertTrue(feed(p, CHUNKED_HEAD).ok());
+    }
+
+    /** RFC 9112 7.1.1: blanks (BWS) may stand between the size and an extension's ';'. */
+    @ParameterizedTest
+    @ValueSource(strings = {"5 ;a=b\r\n", "5\t;a\r\n", "5 \t ;a=\"x y\"\r\n", "5 ; a = b\r\n"})
+    void blanksBeforeAChunkExtensionAreAccepted(String sizeLine) {
+        String response = CHUNKED_HEAD + sizeLine + "Hello\r\n7\r\n World!\r\n0\r\n\r\n";
+        for (int at = 1; at <= response.length(); at++) {
+            ResponseParser p = new ResponseParser(200, "Hello World!".getBytes(StandardCharsets.US_ASCII), false);
+            p.expectResponse();
+            ResponseParser.Outcome o = feedSplit(p, response, at);
+            assertTrue(o != null && o.ok(), "split at " + at + ": " + o);
+        }
+    }
+
+    /** Chunk data longer or shorter than its size: the same message, which does not guess which. */
+    @ParameterizedTest
+    @ValueSource(strings = {"5\r\nhello!\r\n0\r\n\r\n", "5\r\nhell\r\n0\r\n\r\n"})
+    void chunkDataOfTheWrongSizeIsNotFollowedByCrlf(String body) {
+        ResponseParser p = new ResponseParser(200, null, false);
+        p.expectResponse();
+        ResponseParser.Outcome o = feed(p, CHUNKED_HEAD + body);
+        assertEquals(ErrorKind.BAD_RESPONSE, o.kind());
+        assertTrue(o.detail().contains("chunk data not followed by CRLF"), o.detail());
+        assertFalse(o.detail().contains("?"), o.detail());
+    }
+
+    @Test
+    void theChunkSizeLimitIsNamedAsThisToolsOwn() {
+        ResponseParser p = new ResponseParser(200, null, false);
+        p.expectResponse();
+        ResponseParser.Outcome o = feed(p, CHUNKED_HEAD + "80000000\r\n");
+        assertEquals(ErrorKind.BAD_RESPONSE, o.kind());
+        assertTrue(o.detail().contains("chunk size over 2147483647 bytes, the most this tool accepts"), o.detail());
+    }
+
+    /**
+     * No body follows a HEAD response, a 204 or a 304, so their Transfer-Encoding frames nothing: not an
+     * error, whatever it says, and the next response on the connection is read from the next byte.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "Transfer-Encoding: chunked\r\n",
+            "Transfer-Encoding: gzip\r\n",
+            "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n",
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+    })
+    void aTransferEncodingWhereNoBodyFollowsIsNoError(String headers) {
+        ResponseParser head = new ResponseParser(200, null, true);
+        head.expectResponse();
+        ResponseParser.Outcome o = feed(head, "HTTP/1.1 200 OK\r\n" + headers + "\r\n");
+        assertTrue(o != null && o.ok(), "HEAD: " + o);
+        head.expectResponse();
+        o = feed(head, "HTTP/1.0 200 OK\r\nConnection: keep-alive\r\n" + headers + "\r\n");
+        assertTrue(o != null && o.ok(), "HEAD, HTTP/1.0: " + o);
+        for (int status : new int[] {204, 304}) {
+            ResponseParser p = new ResponseParser(status, null, false);
+            p.expectResponse();
+            o = feed(p, "HTTP/1.1 " + status + " X\r\n" + headers + "\r\n");
+            assertTrue(o != null && o.ok(), status + ": " + o);
+            p.expectResponse();
+            o = feed(p, "HTTP/1.1 " + status + " X\r\n\r\n");
+            assertTrue(o != null && o.ok(), status + ", the next response: " + o);
+        }
+    }
+
+    @Test
+    void transferEncodingErrorsNameWhatWasSent() {
+        ResponseParser p = new ResponseParser(200, null, false);
+        p.expectResponse();
+        assertEquals("Transfer-Encoding other than a single chunked: gzip, chunked",
+                feed(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, chunked\r\n\r\n").detail());
+        p.expectResponse();
+        assertEquals("Transfer-Encoding other than a single chunked: 2 Transfer-Encoding headers",
+                feed(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: CHUNKED\r\n\r\n")
+                        .detail());
+        p.expectResponse();
+        assertTrue(feed(p, "HTTP/1.1 200 OK\r\nTransfer-Encoding: Chunked\r\n\r\n0\r\n\r\n").ok(),
+                "the coding's name is case-insensitive");
     }
 }
