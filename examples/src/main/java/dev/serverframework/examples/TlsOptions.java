@@ -16,11 +16,13 @@ import java.nio.file.Path;
  */
 final class TlsOptions {
     @Option(names = "--tls-cert", paramLabel = "FILE",
-            description = "Serve TLS with this PEM certificate chain, the server's certificate first (needs --tls-key).")
+            description = "Serve TLS with this PEM certificate chain, the server's certificate first (needs --tls-key; "
+                    + "the same file if it holds the key too).")
     Path cert;
 
     @Option(names = "--tls-key", paramLabel = "FILE",
-            description = "The PKCS#8 PEM private key (BEGIN PRIVATE KEY, unencrypted) of --tls-cert.")
+            description = "The unencrypted PEM private key of --tls-cert: PKCS#8 (BEGIN PRIVATE KEY), RSA (BEGIN RSA "
+                    + "PRIVATE KEY) or EC (BEGIN EC PRIVATE KEY).")
     Path key;
 
     @Option(names = "--tls-self-signed",
