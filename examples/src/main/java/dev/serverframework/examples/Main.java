@@ -13,8 +13,9 @@ import java.util.concurrent.Callable;
 /**
  * Entry point of the examples jar: {@code java -jar server-framework-examples.jar <command> [options]}.
  * Exit status: 0 success, 2 usage error (a bad or conflicting option, no command; a command signals one by
- * throwing picocli's {@code ParameterException} or an {@link IllegalArgumentException}), 1 runtime error (a
- * port in use, an unreadable file: any other exception); {@code bench stop} documents 3 and 4 of its own.
+ * throwing picocli's {@code ParameterException}, a parser that knows no command by throwing a
+ * {@link UsageException}), 1 runtime error (a port in use, an unreadable file: any other exception, an
+ * {@link IllegalArgumentException} from deep inside included); {@code bench stop} documents 3 and 4 of its own.
  */
 @Command(name = "server-framework-examples",
         mixinStandardHelpOptions = true,
@@ -41,8 +42,8 @@ public final class Main implements Callable<Integer> {
         cli.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true);
         giveVersion(cli);
         return cli.setParameterExceptionHandler(Main::usageError).setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof IllegalArgumentException) {
-                // A command's own check of its arguments (bench's "--duration must be more than 0"): a usage error.
+            if (e instanceof UsageException) {
+                // An option parser's verdict ("--duration must be like 10s, ..."): a usage error of this command.
                 return usageError(new CommandLine.ParameterException(cmd, e.getMessage(), e), parsed.originalArgs()
                         .toArray(String[]::new));
             }

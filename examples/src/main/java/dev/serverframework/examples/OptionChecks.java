@@ -12,7 +12,7 @@ import java.util.function.Supplier;
  * the option the user typed ({@code --idle-timeout}): the builders stay the one place that knows each range.
  * On the command's thread.
  */
-final class OptionChecks {
+public final class OptionChecks {
     private OptionChecks() {
     }
 
@@ -23,7 +23,7 @@ final class OptionChecks {
      * @param options the option of each setting the step sets, e.g. {@code "idleTimeout" -> "--idle-timeout"}
      * @throws ParameterException naming the option when a setting in {@code options} refuses its value
      */
-    static <T> T check(CommandSpec spec, Map<String, String> options, Supplier<T> step) {
+    public static <T> T check(CommandSpec spec, Map<String, String> options, Supplier<T> step) {
         try {
             return step.get();
         } catch (IllegalArgumentException e) {
@@ -40,7 +40,7 @@ final class OptionChecks {
     }
 
     /** A usage error: {@code a} and {@code b} were both given and contradict each other. */
-    static ParameterException conflict(CommandSpec spec, String a, String b, String why) {
+    public static ParameterException conflict(CommandSpec spec, String a, String b, String why) {
         return new ParameterException(spec.commandLine(), a + " and " + b + " cannot be used together: " + why);
     }
 }

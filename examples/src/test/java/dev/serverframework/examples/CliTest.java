@@ -105,6 +105,70 @@ class CliTest {
         }
     }
 
+    /**
+     * The bench commands' own argument checks are usage errors (2) naming the option, in-process as in
+     * {@code main}; none of these reaches the network.
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+            "bench http --target ftp://127.0.0.1:1/                  | --target must be http://host[:port]/path, got ftp://127.0.0.1:1/",
+            "bench http --target http://127.0.0.1:1/ --modes fast    | --modes must be keepalive or close, got fast",
+            "bench http --target http://127.0.0.1:1/ -c 0            | --connections must be positive, got 0",
+            "bench http --target http://127.0.0.1:1/ --warmup soon   | --warmup must be like 10s, 500ms or 1m, got soon",
+            "bench connections --count 10 --target nohost                       | --target must be HOST:PORT, got nohost",
+            "bench connections --count 10 --target 127.0.0.1:1 --gc            | --gc needs --server-pid",
+            "bench broadcast --count 10 --target 127.0.0.1:1 --rate 0           | --rate must be more than 0, got 0.0",
+            "bench broadcast --count 10 --target 127.0.0.1:1 --threads 0        | --threads must be at least 1, got 0",
+            "bench broadcast --count 10 --server nginx                          | --server knows httpd only, got nginx",
+            "bench stop --target 127.0.0.1:1 --stop-command true -c 0 | --connections must be between 1 and 100000, got 0",
+            "bench stop --target 127.0.0.1:1 --stop-command true --path x | --path must start with /",
+            "bench stop --target 127.0.0.1:1 --stop-command true --expect-status 100 | --expect-status must be 0 or 200..999, got 100",
+            "bench stop --target 127.0.0.1:1 --stop-command true --protocol smtp | --protocol must be http or resp, got smtp",
+            "bench stop --target 127.0.0.1:1 --signal-pid 2147483647 | --signal-pid: no running process with pid 2147483647",
+    })
+    void benchArgumentChecksAreUsageErrorsNamingTheOption(String args, String message) {
+        Run r = run(args.split(" +"));
+        assertEquals(2, r.status(), r.all());
+        assertTrue(r.err().startsWith("error: " + message), r.err());
+        assertFalse(r.err().contains("\tat "), r.err());
+    }
+
+    /**
+     * Only a {@code ParameterException} (or a parser's {@link UsageException}) is a usage error: an
+     * {@link IllegalArgumentException} from inside a command's work ("not a histogram", an open-file limit)
+     * is a runtime fault, status 1.
+     */
+    @Test
+    void onlyUsageExceptionsExitWith2AndAnyOtherIllegalArgumentExceptionExits1() {
+        for (var c : List.<java.util.Map.Entry<RuntimeException, Integer>>of(
+                java.util.Map.entry(new IllegalArgumentException("not a histogram: xyz"), 1),
+                java.util.Map.entry(new IllegalStateException("port in use"), 1),
+                java.util.Map.entry(new UsageException("--duration must be like 10s, 500ms or 1m, got x"), 2))) {
+            StringWriter out = new StringWriter();
+            StringWriter err = new StringWriter();
+            picocli.CommandLine cli = Main.commandLine().addSubcommand("fails", new Failing(c.getKey()))
+                    .setOut(new PrintWriter(out)).setErr(new PrintWriter(err)); // after: for the new one too
+            int status = cli.execute("fails");
+            assertEquals(c.getValue(), status, err.toString());
+            assertTrue(err.toString().startsWith("error: " + c.getKey().getMessage()), err.toString());
+            assertEquals(c.getValue() == 2, err.toString().contains("--help' for its options"), err.toString());
+        }
+    }
+
+    @picocli.CommandLine.Command(name = "fails")
+    static final class Failing implements java.util.concurrent.Callable<Integer> {
+        private final RuntimeException failure;
+
+        Failing(RuntimeException failure) {
+            this.failure = failure;
+        }
+
+        @Override
+        public Integer call() {
+            throw failure;
+        }
+    }
+
     /** Each bad value is refused by the framework's own check, reported under the option's name, before any start. */
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {

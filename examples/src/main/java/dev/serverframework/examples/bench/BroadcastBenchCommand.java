@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -154,25 +156,25 @@ public final class BroadcastBenchCommand implements Callable<Integer> {
     /** Runs the whole benchmark (starting and stopping the --server child) and writes results.json. */
     public BroadcastResult execute() throws Exception {
         if (size < BroadcastEndpoint.MIN_SIZE || size > BroadcastEndpoint.MAX_SIZE) {
-            throw new IllegalArgumentException("--size must be " + BroadcastEndpoint.MIN_SIZE + " to "
+            throw usage("--size must be " + BroadcastEndpoint.MIN_SIZE + " to "
                     + BroadcastEndpoint.MAX_SIZE + ", got " + size);
         }
         if (!(rate > 0)) {
-            throw new IllegalArgumentException("--rate must be more than 0, got " + rate);
+            throw usage("--rate must be more than 0, got " + rate);
         }
         if (threads < 1) {
-            throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            throw usage("--threads must be at least 1, got " + threads);
         }
         Duration timeoutEach = OptionValues.duration(timeout, "--timeout");
         if (server == null) {
             if (target == null) {
-                throw new IllegalArgumentException("give --target HOST:PORT (a server started with httpd "
+                throw usage("give --target HOST:PORT (a server started with httpd "
                         + "--broadcast-bench), or --server httpd");
             }
             return execute(target, serverPid, forceGc != null && forceGc);
         }
         if (!server.equals("httpd")) {
-            throw new IllegalArgumentException("--server knows httpd only, got " + server);
+            throw usage("--server knows httpd only, got " + server);
         }
         List<String> options = new ArrayList<>(List.of("--broadcast-bench"));
         if (serverOptions.stream().noneMatch(o -> o.startsWith("--idle-timeout"))) {
@@ -184,9 +186,14 @@ public final class BroadcastBenchCommand implements Callable<Integer> {
         }
     }
 
+    /** A usage error of this command (exit status 2). */
+    private ParameterException usage(String message) {
+        return new ParameterException(spec == null ? new CommandLine(this) : spec.commandLine(), message);
+    }
+
     private BroadcastResult execute(String to, Long pid, boolean gc) throws Exception {
         if (gc && pid == null) {
-            throw new IllegalArgumentException("--gc needs --server-pid (the server's process id, for jcmd)");
+            throw usage("--gc needs --server-pid (the server's process id, for jcmd)");
         }
         InetSocketAddress address = OptionValues.hostPort(to);
         boolean loopback = address.getAddress().isLoopbackAddress() && address.getAddress().getAddress().length == 4;

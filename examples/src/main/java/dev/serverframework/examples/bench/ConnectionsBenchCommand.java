@@ -2,9 +2,11 @@ package dev.serverframework.examples.bench;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
@@ -109,7 +111,8 @@ public final class ConnectionsBenchCommand implements Callable<Integer> {
     /** Runs the whole test and writes results.json and report.html; returns the result. */
     public ConnectionsResult execute() throws Exception {
         if (forceGc && serverPid == null) {
-            throw new IllegalArgumentException("--gc needs --server-pid (the server's process id, for jcmd)");
+            throw new ParameterException(spec == null ? new CommandLine(this) : spec.commandLine(),
+                    "--gc needs --server-pid (the server's process id, for jcmd)");
         }
         InetSocketAddress to = OptionValues.hostPort(target);
         boolean loopback = to.getAddress().isLoopbackAddress() && to.getAddress().getAddress().length == 4;

@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import dev.serverframework.examples.UsageException;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,14 +28,15 @@ record ConnectionsPlan(int processes, int perProcess, int sourceAddresses, List<
 
     /**
      * Checks the open-file limits up front and splits the load; throws {@link IllegalArgumentException} saying
-     * exactly what to change when a limit is too low. {@code serverMaxFiles} is the server's own limit when
+     * exactly what to change when a limit is too low (a runtime error: the machine's, not the command line's;
+     * {@code --count} below 1 is a {@link UsageException}). {@code serverMaxFiles} is the server's own limit when
      * known (from its /metrics or /proc/PID/limits), else null: a server on this machine started from the
      * same shell has {@code own}'s limits.
      */
     static ConnectionsPlan of(int count, int perProcessOption, OpenFileLimits own, Long serverMaxFiles,
                               boolean loopback, int sourceOption, long portsPerAddress) {
         if (count < 1) {
-            throw new IllegalArgumentException("--count must be positive, got " + count);
+            throw new UsageException("--count must be positive, got " + count);
         }
         List<String> notes = new ArrayList<>();
         String limitsText = "soft " + show(own.soft()) + ", hard " + show(own.hard());

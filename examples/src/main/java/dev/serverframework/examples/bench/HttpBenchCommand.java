@@ -172,14 +172,14 @@ public final class HttpBenchCommand implements Callable<Integer> {
         }
         for (int c : connections) {
             if (c < 1) {
-                throw new IllegalArgumentException("--connections must be positive, got " + c);
+                throw usage("--connections must be positive, got " + c);
             }
         }
         Duration d = OptionValues.duration(duration, "--duration");
         Duration w = OptionValues.duration(warmup, "--warmup");
         Duration to = OptionValues.duration(timeout, "--timeout");
         if (d.isZero()) {
-            throw new IllegalArgumentException("--duration must be more than 0");
+            throw usage("--duration must be more than 0");
         }
         // Fail before any warm-up rather than measure a table of connection errors.
         t.checkConnects(to);

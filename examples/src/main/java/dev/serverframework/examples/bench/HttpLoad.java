@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import dev.serverframework.examples.UsageException;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -48,7 +50,7 @@ public final class HttpLoad implements AutoCloseable {
             return switch (s.trim().toLowerCase(Locale.ROOT)) {
                 case "keepalive", "keep-alive" -> KEEPALIVE;
                 case "close" -> CLOSE;
-                default -> throw new IllegalArgumentException("mode must be keepalive or close, got " + s);
+                default -> throw new UsageException("--modes must be keepalive or close, got " + s);
             };
         }
     }

@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import dev.serverframework.examples.UsageException;
+
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Locale;
@@ -12,7 +14,7 @@ final class OptionValues {
     /**
      * "10s", "500ms", "2m", or a plain number of seconds.
      *
-     * @throws IllegalArgumentException naming {@code option} when {@code s} is none of these
+     * @throws UsageException naming {@code option} when {@code s} is none of these
      */
     static Duration duration(String s, String option) {
         String v = s.trim().toLowerCase(Locale.ROOT);
@@ -28,24 +30,24 @@ final class OptionValues {
             }
             return Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(option + " must be like 10s, 500ms or 1m, got " + s);
+            throw new UsageException(option + " must be like 10s, 500ms or 1m, got " + s);
         }
     }
 
     /**
      * A {@code --target HOST:PORT}, resolved.
      *
-     * @throws IllegalArgumentException when it is not HOST:PORT
+     * @throws UsageException when it is not HOST:PORT
      */
     static InetSocketAddress hostPort(String hostPort) {
         int c = hostPort.lastIndexOf(':');
         if (c <= 0) {
-            throw new IllegalArgumentException("--target must be HOST:PORT, got " + hostPort);
+            throw new UsageException("--target must be HOST:PORT, got " + hostPort);
         }
         try {
             return new InetSocketAddress(hostPort.substring(0, c), Integer.parseInt(hostPort.substring(c + 1)));
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("--target must be HOST:PORT, got " + hostPort);
+            throw new UsageException("--target must be HOST:PORT, got " + hostPort);
         }
     }
 }

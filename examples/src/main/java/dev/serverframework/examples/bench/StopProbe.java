@@ -1,6 +1,7 @@
 package dev.serverframework.examples.bench;
 
 import dev.serverframework.core.SettingChecks;
+import dev.serverframework.examples.UsageException;
 
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -39,7 +40,7 @@ public final class StopProbe {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT));
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("--protocol must be http or resp, got " + s);
+                throw new UsageException("--protocol must be http or resp, got " + s);
             }
         }
     }
@@ -156,7 +157,7 @@ public final class StopProbe {
         /** HTTP: the status every response must have (default 200; 0 accepts any final status). */
         public Builder expectStatus(int s) {
             if (s != 0 && (s < 200 || s > 999)) {
-                throw new IllegalArgumentException("expected status must be 0 or 200..999, got " + s);
+                throw new IllegalArgumentException("expectStatus must be 0 or 200..999, got " + s);
             }
             this.expectStatus = s;
             return this;

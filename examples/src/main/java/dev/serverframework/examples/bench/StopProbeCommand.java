@@ -1,9 +1,11 @@
 package dev.serverframework.examples.bench;
 
+import dev.serverframework.examples.OptionChecks;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.io.File;
@@ -13,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 
@@ -94,25 +97,29 @@ public final class StopProbeCommand implements Callable<Integer> {
         return r.stopError() == null ? 0 : 4;
     }
 
+    /** The option that sets each {@link StopProbe.Builder} setting, for {@link OptionChecks}. */
+    static final Map<String, String> OPTIONS = Map.of("connections", "--connections", "stopAfter", "--stop-after",
+            "deadline", "--deadline", "path", "--path", "expectStatus", "--expect-status");
+
     /** Parses the settings, runs the probe, writes the JSON file when asked; returns the result. */
     public StopResult execute() throws InterruptedException, IOException {
         Duration after = OptionValues.duration(stopAfter, "--stop-after");
         Duration until = OptionValues.duration(deadline, "--deadline");
         StopProbe.Builder b = StopProbe.builder(OptionValues.hostPort(target))
-                .protocol(StopProbe.Protocol.parse(protocol))
-                .connections(connections)
+                .protocol(StopProbe.Protocol.parse(protocol));
+        OptionChecks.check(spec, OPTIONS, () -> b.connections(connections)
                 .stopAfter(after)
                 .deadline(until)
                 .path(path)
                 .expectStatus(expectStatus)
-                .expectBody(expectBody);
+                .expectBody(expectBody));
         Runnable stop;
         if (stopBy.pid != null) {
             long pid = stopBy.pid;
             ProcessHandle process = ProcessHandle.of(pid).filter(ProcessHandle::isAlive).orElseThrow(() ->
-                    new IllegalArgumentException("--signal-pid: no running process with pid " + pid));
+                    new ParameterException(spec.commandLine(), "--signal-pid: no running process with pid " + pid));
             if (pid == ProcessHandle.current().pid()) {
-                throw new IllegalArgumentException("--signal-pid: that is this probe's own pid");
+                throw new ParameterException(spec.commandLine(), "--signal-pid: that is this probe's own pid");
             }
             b.stopLabel("SIGTERM to pid " + pid).watchExit(process);
             stop = () -> {

@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import dev.serverframework.examples.UsageException;
+
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -11,16 +13,21 @@ import java.time.Duration;
 /** The server under test, from {@code --target http://host:port/path}. */
 record Target(String url, InetSocketAddress address, String hostHeader, String pathAndQuery) {
 
-    /** Parses an {@code http://} URL; the host is resolved once, here. */
+    /**
+     * Parses an {@code http://} URL; the host is resolved once, here.
+     *
+     * @throws UsageException when it is no {@code http://} URL
+     * @throws IllegalStateException when the host does not resolve (a runtime error, as one that refuses)
+     */
     static Target parse(String url) {
         URI uri;
         try {
             uri = URI.create(url);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--target is not a URL: " + url);
+            throw new UsageException("--target is not a URL: " + url);
         }
         if (!"http".equalsIgnoreCase(uri.getScheme()) || uri.getHost() == null) {
-            throw new IllegalArgumentException("--target must be http://host[:port]/path, got " + url);
+            throw new UsageException("--target must be http://host[:port]/path, got " + url);
         }
         int port = uri.getPort() < 0 ? 80 : uri.getPort();
         String path = uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath();
@@ -31,7 +38,7 @@ record Target(String url, InetSocketAddress address, String hostHeader, String p
         try {
             ip = InetAddress.getByName(uri.getHost());
         } catch (UnknownHostException e) {
-            throw new IllegalArgumentException("cannot resolve " + uri.getHost());
+            throw new IllegalStateException("cannot resolve " + uri.getHost());
         }
         String host = uri.getPort() < 0 ? uri.getHost() : uri.getHost() + ":" + port;
         return new Target(url, new InetSocketAddress(ip, port), host, path);
