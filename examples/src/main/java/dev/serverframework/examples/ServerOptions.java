@@ -214,18 +214,20 @@ public final class ServerOptions {
     }
 
     /**
-     * Starts {@code servers} in order, then their metrics (the first server's, and the metrics server of
-     * {@code --metrics-port}); when one fails, stops those already started and waits for them, so that
-     * nothing is left listening and no shutdown hook runs at exit, then rethrows.
+     * Starts the metrics server of {@code --metrics-port} first (it needs only the registry), so that a taken
+     * metrics port fails before any server opens its port; then {@code servers} in order, then the first
+     * server's meters. When one fails, stops those already started and the metrics server and waits for them,
+     * so that nothing is left listening and no shutdown hook runs at exit, then rethrows.
      */
     void start(Server... servers) throws InterruptedException {
+        startMetricsServer();
         List<Server> started = new ArrayList<>();
         try {
             for (Server server : servers) {
                 server.start();
                 started.add(server);
             }
-            startMetrics(servers[0]);
+            bindMeters(servers[0]);
         } catch (RuntimeException e) {
             for (Server server : started) {
                 server.stop();
@@ -233,27 +235,37 @@ public final class ServerOptions {
             for (Server server : started) {
                 server.awaitTermination();
             }
+            if (metricsServer != null) {
+                metricsServer.close();
+            }
             throw e;
+        }
+        if (metricsServer != null) {
+            System.out.printf("metrics on http://%s:%d/metrics and /dashboard%s%n", bind, metricsServer.port(),
+                    tls.on() ? " (plain HTTP: TLS options do not apply to the metrics port)" : "");
         }
     }
 
-    /** Once the server is bound: its metrics, and the metrics server if asked for. */
-    private void startMetrics(Server server) {
+    /** The metrics server of {@code --metrics-port}, if asked for: a runtime error naming the option if it cannot bind. */
+    private void startMetricsServer() {
+        if (metricsPort == null) {
+            return;
+        }
+        try {
+            metricsServer = MetricsServer.builder(registry()).port(metricsPort).bindAddress(bind)
+                    .shutdownHook(false).start();
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("metrics server on --metrics-port " + metricsPort + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** Once the server is bound: its meters, in the registry the metrics server (if any) already serves. */
+    private void bindMeters(Server server) {
         if (metricsPort == null && registry == null) {
             return;
         }
         ServerMetrics.bind(server, registry());
-        if (metricsPort != null) {
-            try {
-                metricsServer = MetricsServer.builder(registry()).port(metricsPort).bindAddress(bind)
-                        .shutdownHook(false).start();
-            } catch (RuntimeException e) {
-                throw new IllegalStateException("metrics server on --metrics-port " + metricsPort + ": "
-                        + e.getMessage(), e);
-            }
-            System.out.printf("metrics on http://%s:%d/metrics and /dashboard%s%n", bind, metricsServer.port(),
-                    tls.on() ? " (plain HTTP: TLS options do not apply to the metrics port)" : "");
-        }
     }
 
     private void stopMetrics() {
