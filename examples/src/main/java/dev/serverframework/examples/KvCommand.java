@@ -63,8 +63,8 @@ final class KvCommand implements Callable<Integer> {
                     .register(options.registry());
         }
         var server = options.clusteredBy(redis).builder("--port", port, kv).build();
-        System.out.println(options.pubSubLine());
-        return options.runUntilStopped(server, "kv");
+        // after the start, like chat's: a kv that failed to start has no pub/sub to speak of
+        return options.runUntilStopped(server, "kv", options.pubSubLine());
     }
 
     /**

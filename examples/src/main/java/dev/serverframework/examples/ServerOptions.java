@@ -302,11 +302,17 @@ public final class ServerOptions {
         }
     }
 
-    /** Starts the server, tells the user where it listens, and waits until it stops. */
-    int runUntilStopped(Server server, String what) throws InterruptedException {
+    /**
+     * Starts the server, tells the user where it listens, then {@code lines} (printed only once it started),
+     * and waits until it stops.
+     */
+    int runUntilStopped(Server server, String what, String... lines) throws InterruptedException {
         start(server);
         System.out.printf("%s listening on %s:%d (%s); Ctrl-C stops it%n",
                 what, server.settings().bindAddress().getHostAddress(), server.port(), details(server));
+        for (String line : lines) {
+            System.out.println(line);
+        }
         server.awaitTermination();
         return 0;
     }

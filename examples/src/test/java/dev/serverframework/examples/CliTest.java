@@ -275,4 +275,25 @@ class CliTest {
             assertEquals(metricsPort, again.getLocalPort(), "the metrics server released its port");
         }
     }
+
+    /** kv says which pub/sub it uses once it started, like chat: not when it failed to. */
+    @Test
+    void kvPrintsItsPubSubOnlyOnceStarted() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Run r = runChild("kv", "--port", Integer.toString(taken.getLocalPort()), "--bind", "127.0.0.1");
+            assertEquals(1, r.status(), r.out());
+            assertTrue(r.out().contains("error: "), r.out());
+            assertFalse(r.out().contains("pub/sub"), r.out());
+        }
+        try (ChildCommand kv = ChildCommand.start("kv", "--io-threads", "1", "--workers", "1")) {
+            // The pub/sub line follows the listening line: wait for the child to print it (bounded, no sleep).
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!kv.log().contains("pub/sub: in-process") && System.nanoTime() < deadline) {
+                kv.process().waitFor(20, TimeUnit.MILLISECONDS);
+            }
+            String log = kv.log();
+            assertTrue(log.indexOf("kv listening on") >= 0 && log.indexOf("pub/sub: in-process") > log.indexOf("kv listening on"),
+                    log);
+        }
+    }
 }
