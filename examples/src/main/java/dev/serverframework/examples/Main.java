@@ -39,7 +39,10 @@ public final class Main implements Callable<Integer> {
     static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         // Everything after "jmh" belongs to JMH, its options included (but for -h, see JmhCommand).
-        cli.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true);
+        CommandLine jmh = cli.getSubcommands().get("jmh");
+        jmh.setUnmatchedOptionsArePositionalParams(true);
+        // Its usage ends with JMH's own options, for 'help jmh' as for 'jmh --help'.
+        JmhCommand.appendJmhOptionsToUsage(jmh);
         giveVersion(cli);
         return cli.setParameterExceptionHandler(Main::usageError).setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof UsageException) {

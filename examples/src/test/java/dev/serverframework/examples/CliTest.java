@@ -93,10 +93,44 @@ class CliTest {
         assertFalse(r.out().contains("not a recognized option"), r.out());
     }
 
+    /** {@code help jmh} is the same usage as {@code jmh --help}: ours, then JMH's own options. */
+    @Test
+    void helpJmhListsJmhsOptionsToo() {
+        Run help = run("help", "jmh");
+        assertEquals(0, help.status(), help.all());
+        assertTrue(help.out().contains("Usage: server-framework-examples jmh"), help.out());
+        assertTrue(help.out().contains("-bm <mode>"), "JMH's own option list: " + help.out());
+        Run flag = run("jmh", "--help");
+        assertEquals(0, flag.status(), flag.all());
+        assertEquals(help.out(), flag.out());
+    }
+
+    /** JMH's message names what it parsed ('oo' of option f); the error adds what the user typed. */
+    @Test
+    void aBadJmhOptionSaysWhatWasTyped() {
+        Run r = run("jmh", "-foo");
+        assertEquals(2, r.status(), r.all());
+        assertTrue(r.err().startsWith("error: JMH: ") && r.err().contains("(typed: -foo)"), r.err());
+        Run apart = run("jmh", "-f", "x");
+        assertEquals(2, apart.status(), apart.all());
+        assertTrue(apart.err().contains("(typed: -f x)"), apart.err());
+    }
+
+    /** {@code bench} alone is a usage error like the top level without a command, naming the benchmarks. */
+    @Test
+    void benchWithoutABenchmarkIsAUsageError() {
+        Run r = run("bench");
+        assertEquals(2, r.status(), r.all());
+        assertTrue(r.err().startsWith("error: a benchmark is required: http, connections, stop, broadcast, pubsub"),
+                r.err());
+        assertTrue(r.err().contains("Run 'server-framework-examples bench --help' for its options."), r.err());
+    }
+
     @Test
     void usageErrorsExitWith2InARealProcess() throws Exception {
         for (String[] args : List.of(new String[0], new String[] {"nosuchcommand"}, new String[] {"help", "nosuch"},
                 new String[] {"jmh", "-nosuchjmhoption"}, new String[] {"bench", "http", "-d", "0s"},
+                new String[] {"bench"},
                 new String[] {"httpd", "--workers", "0", "--port", "0", "--bind", "127.0.0.1"})) {
             Run r = runChild(args);
             assertEquals(2, r.status(), String.join(" ", args) + ": " + r.out());

@@ -2,6 +2,7 @@ package dev.serverframework.examples.bench;
 
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code bench}: load generators that measure a server and say how far to trust the figures. */
@@ -17,9 +18,12 @@ public final class BenchCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
-    /** Without a benchmark named: prints the usage. */
+    /** Without a benchmark named: a usage error (2), as {@code server-framework-examples} without a command. */
     @Override
     public void run() {
-        spec.commandLine().usage(spec.commandLine().getOut());
+        String names = spec.subcommands().entrySet().stream()
+                .filter(e -> !e.getValue().getCommandSpec().usageMessage().hidden())
+                .map(java.util.Map.Entry::getKey).collect(java.util.stream.Collectors.joining(", "));
+        throw new ParameterException(spec.commandLine(), "a benchmark is required: " + names);
     }
 }
