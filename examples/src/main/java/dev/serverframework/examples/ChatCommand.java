@@ -81,7 +81,7 @@ final class ChatCommand implements Callable<Integer> {
     CommandSpec spec;
 
     /** The option of each setting of the room, the line protocol and the web chat, for {@link OptionChecks}. */
-    private static final Map<String, String> OPTIONS = Map.of("maxLineLength", "--max-line", "history", "--history",
+    static final Map<String, String> OPTIONS = Map.of("maxLineLength", "--max-line", "history", "--history",
             "channel", "--room-channel", "maxPendingBytes", "--max-pending", "maxQueuedBytes", "--max-pending",
             "idleTimeout", "--chat-idle-timeout", "awayGrace", "--away-grace");
 

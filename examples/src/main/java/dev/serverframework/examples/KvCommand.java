@@ -49,13 +49,15 @@ final class KvCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** The option of each {@link KvProtocol.Builder} setting, for {@link OptionChecks}. */
+    static final Map<String, String> OPTIONS = Map.of("maxBulkLength", "--max-bulk-length",
+            "maxQueryBuffer", "--max-query-buffer", "maxTotalQueryBuffer", "--max-total-query-buffer");
+
     /** Runs the kv server until it is stopped. On the main thread. */
     @Override
     public Integer call() throws Exception {
-        KvProtocol kv = OptionChecks.check(spec, Map.of("maxBulkLength", "--max-bulk-length",
-                "maxQueryBuffer", "--max-query-buffer", "maxTotalQueryBuffer", "--max-total-query-buffer"),
-                () -> KvProtocol.builder().maxBulkLength(maxBulkLength).maxQueryBuffer(maxQueryBuffer)
-                        .maxTotalQueryBuffer(maxTotalQueryBuffer).build());
+        KvProtocol kv = OptionChecks.check(spec, OPTIONS, () -> KvProtocol.builder().maxBulkLength(maxBulkLength)
+                .maxQueryBuffer(maxQueryBuffer).maxTotalQueryBuffer(maxTotalQueryBuffer).build());
         if (options.metricsPort != null) {
             // only then: asking for the registry makes the server keep metrics, and nobody would read them
             Gauge.builder("kv.query.buffer", kv, KvProtocol::bufferedInputBytes).baseUnit("bytes")

@@ -20,7 +20,8 @@ public final class OptionChecks {
      * Runs {@code step}, which sets options on a builder; a setting's error in it becomes a usage error of
      * {@code spec}'s command.
      *
-     * @param options the option of each setting the step sets, e.g. {@code "idleTimeout" -> "--idle-timeout"}
+     * @param options the option of each setting the step sets, e.g. {@code "idleTimeout" -> "--idle-timeout"};
+     *                OptionChecksTest checks that each key is what its builder's message starts with
      * @throws ParameterException naming the option when a setting in {@code options} refuses its value
      */
     public static <T> T check(CommandSpec spec, Map<String, String> options, Supplier<T> step) {

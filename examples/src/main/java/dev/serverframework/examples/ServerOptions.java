@@ -30,7 +30,7 @@ import java.util.Map;
  */
 public final class ServerOptions {
     /** The option that sets each {@link ServerBuilder} setting, for {@link OptionChecks}. */
-    private static final Map<String, String> OPTIONS = Map.of("bindAddress", "--bind", "workers", "--workers",
+    static final Map<String, String> OPTIONS = Map.of("bindAddress", "--bind", "workers", "--workers",
             "ioThreads", "--io-threads", "listeners", "--listeners", "idleTimeout", "--idle-timeout",
             "writeStallTimeout", "--write-stall-timeout", "lingerTimeout", "--linger-timeout",
             "maxConnections", "--max-connections");
