@@ -11,13 +11,14 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * The charts of {@code report.html}, drawn in the browser by uPlot (inlined from its webjar, so the page stays one
+ * The charts of {@code report.html}, drawn in the browser by uPlot (inlined from the copy the build unpacks from its webjar, so the page stays one
  * file that needs no network): the figures go into the page as JSON, and a short script draws throughput, server
  * CPU per request and latency by concurrency for every series, and each cell's second-by-second latency and rate.
  * uPlot rather than hand-drawn SVG: it gives zoom and a value legend on hover, and copes with many points.
  */
 final class ReportCharts {
-    private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist/";
+    /** Where the build puts uPlot's files, unpacked from its webjar (see examples/pom.xml): no version in the path. */
+    private static final String UPLOT = "dev/serverframework/examples/bench/uplot/";
 
     /** Draws every element with a {@code data-chart} attribute from the {@code report-data} JSON. */
     private static final String SCRIPT = """
@@ -153,7 +154,7 @@ final class ReportCharts {
     private static String resource(String name) {
         try (InputStream in = ReportCharts.class.getClassLoader().getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException(name + " is missing from the class path (the uplot webjar)");
+                throw new IllegalStateException(name + " is missing from the class path (the build unpacks it from the uplot webjar)");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {
