@@ -228,7 +228,7 @@ final class LoadCell {
                 lat.getTotalCount() == 0 ? 0 : lat.getMean() / 1e3,
                 con.getTotalCount(), us(con, 50), us(con, 99), con.getTotalCount() == 0 ? 0 : con.getMaxValue() / 1e3,
                 cpuCores, cpuCores < 0 ? -1 : cpuCores / cores, firstError.get(),
-                server0 < 0 || server1 < 0 ? -1 : (server1 - server0) / 1e6, perSecond);
+                server0 < 0 || server1 < 0 ? null : (server1 - server0) / 1e6, perSecond);
     }
 
     /** One interval of the window: its bounds, its latencies, and the error count at its start. */

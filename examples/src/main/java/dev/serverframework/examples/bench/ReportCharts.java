@@ -125,7 +125,12 @@ final class ReportCharts {
                         p99.addNull();
                     } else {
                         rps.add(c.rps());
-                        cpu.add(c.serverCpuMsPer1000());
+                        Double perK = c.serverCpuMsPer1000();
+                        if (perK == null) {
+                            cpu.addNull();
+                        } else {
+                            cpu.add(perK);
+                        }
                         p50.add(c.p50() / 1000);
                         p99.add(c.p99() / 1000);
                     }

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -55,6 +56,11 @@ class HttpBenchReportTest {
         return cmd.execute();
     }
 
+    /** A results.json as the writer before Jackson wrote it: no label, errors keyed by label, no server CPU. */
+    private static Path oldFormat() throws Exception {
+        return Path.of(HttpBenchReportTest.class.getResource("old-results.json").toURI());
+    }
+
     @AfterAll
     static void stop() throws InterruptedException {
         if (server != null) {
@@ -65,13 +71,18 @@ class HttpBenchReportTest {
 
     @Test
     void cellsCarryServerCpuAndEverySecondOfTheirWindow() {
+        int cores = Runtime.getRuntime().availableProcessors();
         for (CellResult c : first.cells()) {
-            assertTrue(c.serverCpuMs() >= 0 && c.serverCpuMsPer1000() >= 0, "server CPU known by its pid: " + c);
+            assertTrue(c.serverCpuMs() != null && c.serverCpuMs() >= 0 && c.serverCpuMsPer1000() != null,
+                    "server CPU known by its pid: " + c);
+            // This JVM cannot have used more than all its cores for the window (plus the 10 ms tick).
+            assertTrue(c.serverCpuMs() <= (c.seconds() + 0.05) * cores * 1000, "server CPU within the window: " + c);
             // 1.5 s measured: a full second and a half one.
             assertEquals(2, c.perSecond().size(), c.perSecond().toString());
             long perSecondOk = Math.round(c.perSecond().get(0).rps() + c.perSecond().get(1).rps() * 0.5);
             assertTrue(Math.abs(perSecondOk - c.ok()) <= 2, "the seconds add up to the cell: " + c);
-            assertTrue(c.perSecond().get(0).p99() >= c.perSecond().get(0).p50(), c.perSecond().toString());
+            CellResult.Second s0 = c.perSecond().get(0);
+            assertTrue(s0.p99() >= s0.p50(), c.perSecond().toString());
         }
     }
 
@@ -91,7 +102,8 @@ class HttpBenchReportTest {
         assertTrue(html.contains("server CPU ms / 1k req"), "CPU per request in the table");
         assertTrue(html.contains("Second by second"), "per-second section");
         assertEquals(4, count(html, "data-chart=\"timeline\""), "one per-second chart per cell");
-        assertTrue(html.contains("\"p99\" : [") && html.contains("\"t\" : [ 0.0, 1.0 ]"), "per-second series");
+        assertTrue(html.contains("\"p99\" : [") && html.contains("\"t\" : [ 0.0, 1.0 ]"),
+                "per-second series");
         for (String env : List.of("<h2>Environment</h2>", "host cores", "CPU", "OS, kernel", "JVM flags",
                 "bench command", "--label tuned")) {
             assertTrue(html.contains(env), "environment shows " + env);
@@ -126,6 +138,107 @@ class HttpBenchReportTest {
             browser.screenshotWholePage(png);
             assertTrue(Files.size(png) > 10_000, "a screenshot with content");
         }
+    }
+
+    @Test
+    void aResultsJsonOfTheEarlierWriterReads() throws Exception {
+        Report old = Report.read(oldFormat());
+        assertEquals(oldFormat().toString(), old.label(), "no label in the file: named after it");
+        assertEquals("unknown", old.environment().server());
+        assertEquals("unknown", old.environment().date());
+        assertEquals(4, old.cells().size());
+        CellResult ka4 = Report.find(old.cells(), "keepalive", 4);
+        // Errors keyed by label ("reset": 3) read; the kinds at 0 are left out.
+        assertEquals(java.util.Map.of(ErrorKind.RESET, 3L, ErrorKind.BAD_STATUS, 2L), ka4.errors());
+        assertEquals(java.util.Map.of(ErrorKind.CONNECT_REFUSED, 1L), Report.find(old.cells(), "close", 4).errors());
+        assertEquals(null, ka4.serverCpuMs(), "no server CPU in the file: unknown, not 0");
+        assertEquals(null, ka4.serverCpuMsPer1000());
+        assertEquals("-", ka4.serverCpuText(2));
+        assertEquals(List.of(), ka4.perSecond());
+        // Rendered as a compared run: no NPE, "-" for its CPU, no CPU ratio from an unknown.
+        Report withOld = new Report("now", first.target(), first.startedAt(), first.warmupSeconds(),
+                first.durationSeconds(), 0, 1, 1, 1, first.environment(), first.cells(), List.of(), List.of(old));
+        String page = withOld.toHtml();
+        assertTrue(page.contains("<td class=\"l\">" + HtmlReport.esc(old.label()) + "</td><td class=\"l\">keepalive"
+                + "</td><td>4</td>"), "the old run's rows");
+        Matcher oldRow = Pattern.compile("<tr><td class=\"l\"><b>" + Pattern.quote(HtmlReport.esc(old.label()))
+                + "</b></td>(.*?)</tr>").matcher(page);
+        assertTrue(oldRow.find(), "the old run in the headline");
+        assertFalse(oldRow.group(1).contains("close costs"), "no CPU ratio from an unknown: " + oldRow.group(1));
+        assertTrue(withOld.table().contains("(" + old.label() + ")"), withOld.table());
+        // Written again, errors are keyed by name, and read back the same.
+        Path again = dir.resolve("again.json");
+        Files.writeString(again, old.toJson());
+        assertTrue(Files.readString(again).contains("\"RESET\" : 3"), Files.readString(again));
+        assertEquals(old.cells(), Report.read(again).cells());
+    }
+
+    @Test
+    void aFileThatIsNotAResultsJsonIsSaidToBeSo() throws Exception {
+        Path noCells = dir.resolve("no-cells.json");
+        Files.writeString(noCells, "{\"tool\": \"server-framework bench http\", \"label\": \"x\"}");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Report.read(noCells));
+        assertEquals(noCells + " is not a bench http results.json", e.getMessage());
+        Path badKind = dir.resolve("bad-kind.json");
+        Files.writeString(badKind, "{\"tool\": \"server-framework bench http\", \"cells\": [{\"mode\": \"close\", "
+                + "\"connections\": 1, \"errors\": {\"gremlins\": 1}}]}");
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Report.read(badKind));
+        assertTrue(e.getMessage().startsWith("cannot read " + badKind + " as a bench http results.json"),
+                e.getMessage());
+        // Fields a file lacks (an environment with nulls, no startedAt) are "unknown", not a failure later.
+        Path sparse = dir.resolve("sparse.json");
+        Files.writeString(sparse, "{\"tool\": \"server-framework bench http\", \"environment\": {\"os\": null}, "
+                + "\"cells\": [{\"mode\": \"close\", \"connections\": 1, \"serverCpuMs\": -1}]}");
+        Report r = Report.read(sparse);
+        assertEquals("unknown", r.environment().os());
+        assertEquals("unknown", r.startedAt());
+        assertEquals(null, r.cells().get(0).serverCpuMs(), "-1 as older files wrote it: unknown");
+        new Report("now", "t", "s", 0, 1, 0, 1, 1, 1, null, first.cells(), null, List.of(r)).toHtml();
+    }
+
+    @Test
+    void serverCpuPerRequestCountsEveryResponseAndFlagsFewTicks() {
+        CellResult allWrongStatus = cell(0, Map.of(ErrorKind.BAD_STATUS, 4000L), 2000.0);
+        assertEquals(500.0, allWrongStatus.serverCpuMsPer1000(), 1e-9, "a 404 is work the server did");
+        assertEquals("500.00", allWrongStatus.serverCpuText(2));
+        assertEquals(null, cell(0, Map.of(ErrorKind.TIMEOUT, 5L), 2000.0).serverCpuMsPer1000(),
+                "timeouts are not responses: nothing to divide by");
+        CellResult fewTicks = cell(3000, Map.of(), 40.0);
+        assertTrue(fewTicks.serverCpuImprecise());
+        assertEquals("~13", fewTicks.serverCpuText(2), "4 ticks: two significant digits, marked imprecise");
+        assertEquals(null, cell(1000, Map.of(), null).serverCpuMsPer1000());
+    }
+
+    @Test
+    void aLabelIsEscapedAndThePageStillWorks() throws Exception {
+        String label = "x</script><script>window.__pwned=1</script>\"q'&<b>";
+        CellResult ka = cell(1000, Map.of(), 1200.0);
+        CellResult close = new CellResult("close", 1, 1, 500, Map.of(), 900, 950, 1000, 1100, 1200, 950, 500, 80,
+                90, 100, 0.2, 0.1, null, 1500.0, List.of());
+        Report r = new Report(label, "http://127.0.0.1:1/?a=\"</script>", "2026-01-01T00:00:00Z", 0, 1, 0, 1, 1, 1,
+                null, List.of(ka, close), List.of("warning with " + label), null);
+        String page = r.toHtml();
+        assertFalse(page.contains(label), "never raw");
+        assertFalse(page.contains("__pwned=1</script>"), "no script of the label's");
+        assertTrue(page.contains("<title>bench http: " + HtmlReport.esc(label) + "</title>"), "escaped in the title");
+        assertTrue(page.contains("x\\u003c/script>\\u003cscript>"), "escaped in the JSON data");
+        assertEquals(count(page, "<script"), count(page, "</script>"), "every script element closed where it should");
+        Path file = dir.resolve("escaped.html");
+        Files.writeString(file, page);
+        try (ReportBrowser browser = ReportBrowser.open(file, 1280, 900)) {
+            assertEquals(List.of(), browser.script("return window.__errors;"), "no script errors");
+            assertEquals(null, browser.script("return window.__pwned;"), "the label's script never ran");
+            assertEquals("bench http: " + label, browser.script("return document.title;"));
+            assertEquals(label, browser.script("return JSON.parse(document.getElementById('report-data')"
+                    + ".textContent).series[0].label;"));
+            assertEquals("5", browser.script("return document.body.dataset.charts;"), "3 by level + 2 per cell");
+        }
+    }
+
+    private static CellResult cell(long ok, Map<ErrorKind, Long> errors, Double serverCpuMs) {
+        return new CellResult("keepalive", 1, 1, ok, errors, 100, 110, 120, 130, 140, 105, 0, 0, 0, 0, 0.1, 0.05,
+                null, serverCpuMs, List.of());
     }
 
     private static int count(String text, String part) {
