@@ -15,7 +15,7 @@ import java.util.StringJoiner;
  * @param serverCpuMs the server process's CPU time (user + system) over the measured window in milliseconds;
  *                    null when unknown (no pid, or a compared file without it; a negative value as older files
  *                    wrote it reads as unknown too)
- * @param perSecond   the measured window second by second, so that stalls show
+ * @param perSecond   the measured window interval by interval (about a second each), so that stalls show
  */
 record CellResult(String mode, int connections, double seconds, long ok, Map<ErrorKind, Long> errors,
                   double p50, double p90, double p99, double p999, double max, double mean,
@@ -29,15 +29,17 @@ record CellResult(String mode, int connections, double seconds, long ok, Map<Err
     static final double PRECISE_CPU_MS = 1000;
 
     /**
-     * One interval of the measured window (a second; the last may be shorter).
+     * One interval of the measured window, about a second; its bounds are the times its figures were really
+     * taken, and its rates are divided by its real length.
      *
-     * @param t      its start, seconds into the window
-     * @param rps    valid responses per second in it
-     * @param p50    median latency of its responses, microseconds (0 when none)
-     * @param p99    99th percentile, microseconds
-     * @param errors errors counted in it
+     * @param t       its start, seconds into the window
+     * @param seconds its length in seconds
+     * @param rps     valid responses per second in it
+     * @param p50     median latency of its responses, microseconds; null when it had none
+     * @param p99     99th percentile, microseconds; null when it had none
+     * @param eps     errors per second in it
      */
-    record Second(double t, double rps, double p50, double p99, long errors) {
+    record Second(double t, double seconds, double rps, Double p50, Double p99, double eps) {
     }
 
     CellResult {

@@ -78,7 +78,10 @@ final class HtmlReport {
         h.append("<h2>Latency by concurrency (p99 thick, p50 thin; log scale; lower is better)</h2>\n")
                 .append("<div data-chart=\"latency\" data-unit=\"ms\"></div>\n");
         h.append("<h2 id=\"per-second\">Second by second (").append(esc(report.label()))
-                .append("): p50 and p99 latency, responses and errors per second</h2>\n<div class=\"grid\">");
+                .append("): p50 and p99 latency, responses and errors per second</h2>\n")
+                .append("<p class=\"sub\">Each interval is about a second, bounded by when its figures were really ")
+                .append("taken, and its rates are divided by its real length. An interval without a response has no ")
+                .append("latency: a gap in its lines, not 0 ms.</p>\n<div class=\"grid\">");
         for (int i = 0; i < report.cells().size(); i++) {
             h.append("<div data-chart=\"timeline\" data-cell=\"").append(i).append("\"></div>");
         }

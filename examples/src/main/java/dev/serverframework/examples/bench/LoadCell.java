@@ -188,14 +188,26 @@ final class LoadCell {
         List<CellResult.Second> perSecond = new ArrayList<>();
         Interval last = null;
         long errorsBefore = 0;
-        // One interval histogram a second: a stall or a GC pause shows in its second, not averaged away.
-        for (long from = start; from < windowEnd; from += 1_000_000_000L) {
+        // One interval histogram about every second: a stall or a GC pause shows in its interval, not averaged
+        // away. Its bounds are when the histograms were really taken, not the nominal ticks: a late wake-up makes
+        // an interval longer (and its rates are divided by its real length), never one interval holding two
+        // seconds of responses and the next one empty.
+        long from = start;
+        while (from < windowEnd) {
             long to = Math.min(from + 1_000_000_000L, windowEnd);
+            if (windowEnd - to < 50_000_000L) {
+                to = windowEnd; // no sliver of an interval at the end
+            }
             waitReporting("run", start, windowEnd, to, progress);
-            last = new Interval(from, to, latency.getIntervalHistogram(), errorsBefore);
-            lat.add(last.latency);
-            errorsBefore = errorCount();
-            perSecond.add(last.second(start, errorsBefore));
+            Histogram h = latency.getIntervalHistogram();
+            long taken = System.nanoTime();
+            long errorsNow = errorCount();
+            // Nothing that ends after the window is recorded: the last interval ends with it, however late taken.
+            last = new Interval(from, Math.min(taken, windowEnd), h, errorsBefore);
+            lat.add(h);
+            perSecond.add(last.second(start, errorsNow));
+            errorsBefore = errorsNow;
+            from = taken;
         }
         long cpu1 = os.getProcessCpuTime();
         long server1 = serverCpuNanos();
@@ -231,12 +243,21 @@ final class LoadCell {
                 server0 < 0 || server1 < 0 ? null : (server1 - server0) / 1e6, perSecond);
     }
 
-    /** One interval of the window: its bounds, its latencies, and the error count at its start. */
-    private record Interval(long from, long to, Histogram latency, long errorsAtStart) {
-        /** The interval as reported, given the error count at its end. */
+    /**
+     * One interval of the window: its real bounds (System.nanoTime when the previous interval histogram was taken,
+     * and when its own was), its latencies, and the error count at its start.
+     */
+    record Interval(long from, long to, Histogram latency, long errorsAtStart) {
+        /**
+         * The interval as reported, given the error count at its end: responses and errors per second of its real
+         * length, and no latency (null) when no response came in it.
+         */
         CellResult.Second second(long windowStart, long errorsAtEnd) {
-            return new CellResult.Second((from - windowStart) / 1e9, latency.getTotalCount() / ((to - from) / 1e9),
-                    us(latency, 50), us(latency, 99), errorsAtEnd - errorsAtStart);
+            double seconds = (to - from) / 1e9;
+            long n = latency.getTotalCount();
+            return new CellResult.Second(Math.round((from - windowStart) / 1e6) / 1e3, seconds, n / seconds,
+                    n == 0 ? null : us(latency, 50), n == 0 ? null : us(latency, 99),
+                    (errorsAtEnd - errorsAtStart) / seconds);
         }
     }
 

@@ -79,11 +79,15 @@ class HttpBenchReportTest {
                     "server CPU known by its pid: " + c);
             // This JVM cannot have used more than all its cores for the window (plus the 10 ms tick).
             assertTrue(c.serverCpuMs() <= (c.seconds() + 0.05) * cores * 1000, "server CPU within the window: " + c);
-            // 1.5 s measured: a full second and a half one.
+            // 1.5 s measured: a full second and a half one, bounded by when they were taken.
             assertEquals(2, c.perSecond().size(), c.perSecond().toString());
-            long perSecondOk = Math.round(c.perSecond().get(0).rps() + c.perSecond().get(1).rps() * 0.5);
-            assertTrue(Math.abs(perSecondOk - c.ok()) <= 2, "the seconds add up to the cell: " + c);
             CellResult.Second s0 = c.perSecond().get(0);
+            CellResult.Second s1 = c.perSecond().get(1);
+            assertEquals(0.0, s0.t());
+            assertEquals(s0.seconds(), s1.t(), 0.001, "the second interval starts where the first ended");
+            assertEquals(c.seconds(), s0.seconds() + s1.seconds(), 1e-6, "the intervals cover the window");
+            long perSecondOk = Math.round(s0.rps() * s0.seconds() + s1.rps() * s1.seconds());
+            assertEquals(c.ok(), perSecondOk, "the intervals add up to the cell: " + c);
             assertTrue(s0.p99() >= s0.p50(), c.perSecond().toString());
         }
     }
@@ -104,7 +108,7 @@ class HttpBenchReportTest {
         assertTrue(html.contains("server CPU ms / 1k req"), "CPU per request in the table");
         assertTrue(html.contains("Second by second"), "per-second section");
         assertEquals(4, count(html, "data-chart=\"timeline\""), "one per-second chart per cell");
-        assertTrue(html.contains("\"p99\" : [") && html.contains("\"t\" : [ 0.0, 1.0 ]"),
+        assertTrue(html.contains("\"p99\" : [") && Pattern.compile("\"t\" : \\[ 0\\.0, 1\\.\\d+ \\]").matcher(html).find(),
                 "per-second series");
         for (String env : List.of("<h2>Environment</h2>", "host cores", "CPU", "OS, kernel", "JVM flags",
                 "bench command", "--label tuned")) {
@@ -221,6 +225,32 @@ class HttpBenchReportTest {
         assertTrue(fewTicks.serverCpuImprecise());
         assertEquals("~13", fewTicks.serverCpuText(2), "4 ticks: two significant digits, marked imprecise");
         assertEquals(null, cell(1000, Map.of(), null).serverCpuMsPer1000());
+    }
+
+    @Test
+    void anIntervalIsMeasuredOverItsRealLengthAndAnEmptyOneHasNoLatency() {
+        org.HdrHistogram.Histogram h = new org.HdrHistogram.Histogram(3);
+        for (int i = 0; i < 250; i++) {
+            h.recordValue(1000); // 1 µs, exact in the histogram
+        }
+        // Taken 2.5 s after the previous one (a late wake-up): 100/s over 2.5 s, not 250 in "a second".
+        CellResult.Second late = new LoadCell.Interval(1_000_000_000L, 3_500_000_000L, h, 10).second(0, 15);
+        assertEquals(1.0, late.t());
+        assertEquals(2.5, late.seconds(), 1e-9);
+        assertEquals(100.0, late.rps(), 1e-9);
+        assertEquals(2.0, late.eps(), 1e-9, "errors per second on the same basis");
+        assertEquals(1.0, late.p50(), 1e-9);
+        CellResult.Second empty = new LoadCell.Interval(0, 1_000_000_000L, new org.HdrHistogram.Histogram(3), 0)
+                .second(0, 3);
+        assertEquals(0.0, empty.rps());
+        assertEquals(null, empty.p50(), "no response: no latency, not 0 ms");
+        assertEquals(null, empty.p99());
+        CellResult c = new CellResult("keepalive", 1, 2, 250, Map.of(), 1000, 1000, 1000, 1000, 1000, 1000, 0, 0, 0,
+                0, 0.1, 0.1, null, null, List.of(empty, late));
+        Report r = new Report("r", "t", "s", 0, 2, 0, 1, 1, 1, null, List.of(c), null, null);
+        String data = ReportCharts.data(r).toString();
+        assertTrue(data.contains("\"p50\":[null,0.001]") && data.contains("\"eps\":[3.0,2.0]"), data);
+        assertTrue(r.toHtml().contains("spanGaps: false"), "uPlot leaves the gap");
     }
 
     @Test
