@@ -89,7 +89,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
 
     @Option(names = "--compare", paramLabel = "FILE",
             description = "A results.json of an earlier run to show beside this one, under the label stored in "
-                    + "it; repeatable.")
+                    + "it (made unique if it clashes); repeatable; checked before the run.")
     List<Path> compare = new ArrayList<>();
 
     @Option(names = "--label", paramLabel = "NAME",
@@ -196,7 +196,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
     /**
      * The {@code --compare} runs, read and checked (a usage error naming a file that is not a bench http
      * results.json), each under a label no other run of the report has: a label that clashes gets the file as
-     * given, then its start time, then a number.
+     * given (directory and name), then its start time, then a number.
      */
     private List<Report> compared(String runLabel) {
         List<Report> previous = new ArrayList<>();
@@ -206,7 +206,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
             Report r = Report.read(file);
             String name = r.label();
             if (taken.contains(name)) {
-                name = r.label() + " (" + file + ")";
+                name = r.label() + " (" + ResultsJson.shortName(file) + ")";
             }
             if (taken.contains(name)) {
                 name = r.label() + " (" + r.startedAt() + ")";

@@ -27,9 +27,20 @@ final class ResultsJson {
     }
 
     /**
+     * A results.json's name for labels: its directory's name and its own ("bench-worker/results.json"), since
+     * every run's file is called results.json.
+     */
+    static String shortName(Path file) {
+        Path name = file.getFileName();
+        Path parent = file.toAbsolutePath().normalize().getParent();
+        Path dir = parent == null ? null : parent.getFileName();
+        return name == null ? file.toString() : dir == null ? name.toString() : dir + "/" + name;
+    }
+
+    /**
      * The run a {@code results.json} holds; its {@code compared} runs are not part of the file. Files of earlier
      * versions read too: errors keyed by label ({@link ErrorKind#of}), no label (the run is then named after the
-     * file: its directory and name as given), no environment, no server CPU (unknown), no seconds.
+     * file, {@link #shortName}), no environment, no server CPU (unknown), no seconds.
      *
      * @throws IllegalArgumentException when it cannot be read or is not a bench http results.json: the message
      *                                  says which file and why, for a usage error before any load
@@ -53,7 +64,7 @@ final class ResultsJson {
         }
         ObjectNode n = (ObjectNode) root;
         if (!n.path("label").isTextual() || n.path("label").asText().isBlank()) {
-            n.put("label", file.toString());
+            n.put("label", shortName(file));
         }
         try {
             return BenchJson.MAPPER.treeToValue(n, Report.class);
