@@ -15,12 +15,15 @@ import java.util.StringJoiner;
  * @param serverCpuMs the server process's CPU time (user + system) over the measured window in milliseconds;
  *                    null when unknown (no pid, or a compared file without it; a negative value as older files
  *                    wrote it reads as unknown too)
+ * @param completed   responses, valid or not, that completed in the window, whenever their request was sent (the
+ *                    server's CPU in the window was spent on them); null when a compared file does not say
  * @param perSecond   the measured window interval by interval (about a second each), so that stalls show
  */
 record CellResult(String mode, int connections, double seconds, long ok, Map<ErrorKind, Long> errors,
                   double p50, double p90, double p99, double p999, double max, double mean,
                   long connects, double connectP50, double connectP99, double connectMax,
-                  double cpuCores, double cpuShare, String firstError, Double serverCpuMs, List<Second> perSecond) {
+                  double cpuCores, double cpuShare, String firstError, Double serverCpuMs, Long completed,
+                  List<Second> perSecond) {
 
     /**
      * Server CPU below this was measured from fewer than about 100 clock ticks (Linux counts it in 10 ms ticks):
@@ -69,9 +72,14 @@ record CellResult(String mode, int connections, double seconds, long ok, Map<Err
 
     /**
      * Every response that completed in the window, valid or not ({@link ErrorKind#isResponse()}): what the server
-     * did work for. Connect failures, resets and timeouts are not responses.
+     * did work for. Connect failures, resets and timeouts are not responses. {@link #completed} when known (it
+     * counts the responses to requests sent before the window too); else, from an older file, the valid and
+     * invalid responses to requests sent in the window.
      */
     long responses() {
+        if (completed != null) {
+            return completed;
+        }
         long n = ok;
         for (Map.Entry<ErrorKind, Long> e : errors.entrySet()) {
             if (e.getKey().isResponse()) {

@@ -45,6 +45,8 @@ final class LoadCell {
     private final Recorder latency = new Recorder(3);
     private final Recorder connectTime = new Recorder(3);
     private final LongAdder ok = new LongAdder();
+    /** Responses, valid or not, that completed in the window, whenever sent: the server's work in it. */
+    private final LongAdder completed = new LongAdder();
     /** Every valid response, warm-up included, for the progress line. */
     private final LongAdder seen = new LongAdder();
     private final EnumMap<ErrorKind, LongAdder> errors = new EnumMap<>(ErrorKind.class);
@@ -130,6 +132,9 @@ final class LoadCell {
     /** A valid response to a request whose latency runs from {@code start}. */
     void answered(long start, long now) {
         seen.increment();
+        if (now >= windowStart && now <= windowEnd) {
+            completed.increment();
+        }
         if (inWindow(start, now)) {
             ok.increment();
             latency.recordValue(now - start);
@@ -138,6 +143,9 @@ final class LoadCell {
 
     /** A failed request or connect, counted under {@code kind}. */
     void error(ErrorKind kind, String detail, long start, long now) {
+        if (kind.isResponse() && now >= windowStart && now <= windowEnd) {
+            completed.increment();
+        }
         if (inWindow(start, now)) {
             errors.get(kind).increment();
             if (firstError.get() == null && firstError.compareAndSet(null, kind.label() + ": " + detail)) {
@@ -240,7 +248,7 @@ final class LoadCell {
                 lat.getTotalCount() == 0 ? 0 : lat.getMean() / 1e3,
                 con.getTotalCount(), us(con, 50), us(con, 99), con.getTotalCount() == 0 ? 0 : con.getMaxValue() / 1e3,
                 cpuCores, cpuCores < 0 ? -1 : cpuCores / cores, firstError.get(),
-                server0 < 0 || server1 < 0 ? null : (server1 - server0) / 1e6, perSecond);
+                server0 < 0 || server1 < 0 ? null : (server1 - server0) / 1e6, completed.sum(), perSecond);
     }
 
     /**

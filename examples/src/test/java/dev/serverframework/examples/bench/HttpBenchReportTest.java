@@ -79,6 +79,9 @@ class HttpBenchReportTest {
                     "server CPU known by its pid: " + c);
             // This JVM cannot have used more than all its cores for the window (plus the 10 ms tick).
             assertTrue(c.serverCpuMs() <= (c.seconds() + 0.05) * cores * 1000, "server CPU within the window: " + c);
+            // Responses completed in the window include those to requests sent just before it.
+            assertTrue(c.completed() != null && c.completed() >= c.ok() && c.completed() <= c.ok() + c.connections(),
+                    c.toString());
             // 1.5 s measured: a full second and a half one, bounded by when they were taken.
             assertEquals(2, c.perSecond().size(), c.perSecond().toString());
             CellResult.Second s0 = c.perSecond().get(0);
@@ -224,6 +227,11 @@ class HttpBenchReportTest {
         assertTrue(fewTicks.serverCpuImprecise());
         assertEquals("~13", fewTicks.serverCpuText(2), "4 ticks: two significant digits, marked imprecise");
         assertEquals(null, cell(1000, Map.of(), null).serverCpuMsPer1000());
+        // Counted by the run: every response that completed in the window, whenever its request was sent.
+        CellResult counted = new CellResult("close", 256, 1, 900, Map.of(ErrorKind.BAD_STATUS, 50L), 1, 1, 1, 1, 1,
+                1, 0, 0, 0, 0, 0.1, 0.1, null, 2000.0, 1200L, List.of());
+        assertEquals(1200, counted.responses());
+        assertEquals(2000.0 * 1000 / 1200, counted.serverCpuMsPer1000(), 1e-9);
     }
 
     @Test
@@ -245,7 +253,7 @@ class HttpBenchReportTest {
         assertEquals(null, empty.p50(), "no response: no latency, not 0 ms");
         assertEquals(null, empty.p99());
         CellResult c = new CellResult("keepalive", 1, 2, 250, Map.of(), 1000, 1000, 1000, 1000, 1000, 1000, 0, 0, 0,
-                0, 0.1, 0.1, null, null, List.of(empty, late));
+                0, 0.1, 0.1, null, null, null, List.of(empty, late));
         Report r = new Report("r", "t", "s", 0, 2, 0, 1, 1, 1, null, List.of(c), null, null);
         String data = ReportCharts.data(r).toString();
         assertTrue(data.contains("\"p50\":[null,0.001]") && data.contains("\"eps\":[3.0,2.0]"), data);
@@ -257,7 +265,7 @@ class HttpBenchReportTest {
         String label = "x</script><script>window.__pwned=1</script>\"q'&<b>";
         CellResult ka = cell(1000, Map.of(), 1200.0);
         CellResult close = new CellResult("close", 1, 1, 500, Map.of(), 900, 950, 1000, 1100, 1200, 950, 500, 80,
-                90, 100, 0.2, 0.1, null, 1500.0, List.of());
+                90, 100, 0.2, 0.1, null, 1500.0, 500L, List.of());
         Report r = new Report(label, "http://127.0.0.1:1/?a=\"</script>", "2026-01-01T00:00:00Z", 0, 1, 0, 1, 1, 1,
                 null, List.of(ka, close), List.of("warning with " + label), null);
         String page = r.toHtml();
@@ -280,7 +288,7 @@ class HttpBenchReportTest {
 
     private static CellResult cell(long ok, Map<ErrorKind, Long> errors, Double serverCpuMs) {
         return new CellResult("keepalive", 1, 1, ok, errors, 100, 110, 120, 130, 140, 105, 0, 0, 0, 0, 0.1, 0.05,
-                null, serverCpuMs, List.of());
+                null, serverCpuMs, null, List.of());
     }
 
     private static int count(String text, String part) {

@@ -330,6 +330,8 @@ class HttpBenchTest {
         CellResult r = report.cells().get(0);
         assertTrue(r.ok() > 0, r.toString());
         assertEquals(0, r.errorTotal(), r.toString());
+        // Another process's CPU, read through ProcessHandle: known.
+        assertTrue(r.serverCpuMs() != null && r.serverCpuMs() > 0, "the child's CPU is read: " + r);
         int port = Target.parse(report.target()).address().getPort();
         // Stopped: its port no longer accepts connections.
         try (Socket s = new Socket()) {
