@@ -27,9 +27,26 @@ import java.util.stream.Stream;
 public record Environment(int cores, String cpuModel, String os, String jvm, String jvmVendor, List<String> jvmFlags,
                           String server, String command, String date) {
 
-    /** Flags copied; none when null. */
+    /** Flags copied, none when null; a string a compared file lacks (or has as null) is "unknown". */
     public Environment {
-        jvmFlags = jvmFlags == null ? List.of() : List.copyOf(jvmFlags);
+        jvmFlags = jvmFlags == null ? List.of() : jvmFlags.stream().map(Environment::known).toList();
+        cpuModel = known(cpuModel);
+        os = known(os);
+        jvm = known(jvm);
+        jvmVendor = known(jvmVendor);
+        server = known(server);
+        command = known(command);
+        date = known(date);
+    }
+
+    /** Where a compared results.json does not say: every string "unknown", 0 cores. */
+    static Environment unknown() {
+        return new Environment(0, null, null, null, null, null, null, null, null);
+    }
+
+    /** {@code s}, or "unknown" when null. */
+    static String known(String s) {
+        return s == null ? "unknown" : s;
     }
 
     /** This process's environment, with the server (or target) and the bench command line as given. */

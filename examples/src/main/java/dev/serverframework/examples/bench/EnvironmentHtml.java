@@ -21,7 +21,7 @@ final class EnvironmentHtml {
         labels.forEach(label -> h.append("<th class=\"l\">").append(esc(label)).append("</th>"));
         h.append("</tr>\n");
         row(h, environments, "date", Environment::date);
-        row(h, environments, "host cores", e -> Integer.toString(e.cores()));
+        row(h, environments, "host cores", e -> e.cores() > 0 ? Integer.toString(e.cores()) : "unknown");
         row(h, environments, "CPU", Environment::cpuModel);
         row(h, environments, "OS, kernel", Environment::os);
         row(h, environments, "JVM", e -> e.jvm() + " (" + e.jvmVendor() + ")");

@@ -60,18 +60,28 @@ final class HtmlReport {
         h.append("<h2>Throughput (valid responses per second; higher is better)</h2>\n")
                 .append("<div data-chart=\"rps\" data-unit=\"req/s\"></div>\n");
         h.append("<h2>Server CPU per 1,000 requests (ms; lower is better)</h2>\n");
-        if (runs.stream().flatMap(run -> run.cells().stream()).anyMatch(c -> c.serverCpuMsPer1000() >= 0)) {
-            h.append("<p>The server's user + system CPU time over each measured window, from /proc/PID/stat, per ")
-                    .append("1,000 valid responses: the fairest figure when the load generator is the limit.</p>\n")
+        if (runs.stream().flatMap(run -> run.cells().stream()).anyMatch(c -> c.serverCpuMsPer1000() != null)) {
+            h.append("<p>The server's user + system CPU time over each measured window (the kernel's count for its ")
+                    .append("process), per 1,000 responses that completed in the window, valid or not (a wrong ")
+                    .append("status or body is work the server did too; failed connects and timeouts are not ")
+                    .append("responses): the fairest figure when the load generator is the limit.");
+            if (runs.stream().flatMap(run -> run.cells().stream()).anyMatch(CellResult::serverCpuImprecise)) {
+                h.append(" Figures marked ~ come from under 1 s of server CPU, fewer than 100 clock ticks of 10 ms: ")
+                        .append("imprecise; measure longer (<code>--duration</code>) for a precise one.");
+            }
+            h.append("</p>\n")
                     .append("<div id=\"cpu\" data-chart=\"cpu\" data-unit=\"CPU ms / 1,000 requests\"></div>\n");
         } else {
             h.append("<p id=\"cpu\">Not measured: give <code>--server-pid PID</code> (or run the server with ")
-                    .append("<code>--server httpd</code>) to read its CPU time from /proc/PID/stat.</p>\n");
+                    .append("<code>--server httpd</code>) to read its CPU time.</p>\n");
         }
         h.append("<h2>Latency by concurrency (p99 thick, p50 thin; log scale; lower is better)</h2>\n")
                 .append("<div data-chart=\"latency\" data-unit=\"ms\"></div>\n");
         h.append("<h2 id=\"per-second\">Second by second (").append(esc(report.label()))
-                .append("): p50 and p99 latency, responses and errors per second</h2>\n<div class=\"grid\">");
+                .append("): p50 and p99 latency, responses and errors per second</h2>\n")
+                .append("<p class=\"sub\">Each interval is about a second, bounded by when its figures were really ")
+                .append("taken, and its rates are divided by its real length. An interval without a response has no ")
+                .append("latency: a gap in its lines, not 0 ms.</p>\n<div class=\"grid\">");
         for (int i = 0; i < report.cells().size(); i++) {
             h.append("<div data-chart=\"timeline\" data-cell=\"").append(i).append("\"></div>");
         }
@@ -131,9 +141,12 @@ final class HtmlReport {
                 }
                 h.append(String.format(Locale.ROOT, "<td><span class=\"ratio\">%.1f×</span><br><span class=\"sub\">"
                         + "%,.0f vs %,.0f req/s", ka.rps() / close.rps(), ka.rps(), close.rps()));
-                if (ka.serverCpuMsPer1000() > 0 && close.serverCpuMsPer1000() >= 0) {
-                    h.append(String.format(Locale.ROOT, "<br>close costs %.1f× the server CPU per request",
-                            close.serverCpuMsPer1000() / ka.serverCpuMsPer1000()));
+                // Only from two known figures, and only when neither is zero; "~" when either is imprecise.
+                Double kaCpu = ka.serverCpuMsPer1000();
+                Double closeCpu = close.serverCpuMsPer1000();
+                if (kaCpu != null && closeCpu != null && kaCpu > 0 && closeCpu > 0) {
+                    h.append(String.format(Locale.ROOT, "<br>close costs %s%.1f× the server CPU per request",
+                            ka.serverCpuImprecise() || close.serverCpuImprecise() ? "~" : "", closeCpu / kaCpu));
                 }
                 h.append("</span></td>");
             }
@@ -165,7 +178,7 @@ final class HtmlReport {
                 + String.format(Locale.ROOT, "<td>%,.1f</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>",
                         c.rps(), ms(c.p50()), ms(c.p90()), ms(c.p99()), ms(c.p999()), ms(c.max()))
                 + "<td>" + (c.connects() == 0 ? "-" : ms(c.connectP99())) + "</td><td>"
-                + (c.serverCpuMsPer1000() < 0 ? "-" : String.format(Locale.ROOT, "%.2f", c.serverCpuMsPer1000()))
+                + c.serverCpuText(2)
                 + "</td><td>" + (c.cpuCores() < 0 ? "-" : String.format(Locale.ROOT, "%.2f", c.cpuCores()))
                 + "</td><td class=\"l" + (c.errorTotal() > 0 ? " err" : "") + "\">" + esc(c.errorSummary())
                 + "</td><td class=\"l wrap\">" + esc(c.firstError() == null ? "" : c.firstError()) + "</td></tr>\n";

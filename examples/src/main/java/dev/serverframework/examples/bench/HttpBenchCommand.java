@@ -10,8 +10,11 @@ import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
@@ -86,7 +89,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
 
     @Option(names = "--compare", paramLabel = "FILE",
             description = "A results.json of an earlier run to show beside this one, under the label stored in "
-                    + "it; repeatable.")
+                    + "it (made unique if it clashes); repeatable; checked before the run.")
     List<Path> compare = new ArrayList<>();
 
     @Option(names = "--label", paramLabel = "NAME",
@@ -95,8 +98,8 @@ public final class HttpBenchCommand implements Callable<Integer> {
     String label;
 
     @Option(names = "--server-pid", paramLabel = "PID",
-            description = "The target server's process id, to report its CPU time per request from "
-                    + "/proc/PID/stat (with --server, the child's is known).")
+            description = "The target server's process id, to report its CPU time per request (checked before "
+                    + "the run; with --server, the child's is known).")
     Long serverPid;
 
     @Option(names = "--no-progress", negatable = false, description = "No live progress line.")
@@ -125,47 +128,54 @@ public final class HttpBenchCommand implements Callable<Integer> {
         return errors == 0 ? 0 : 2;
     }
 
-    /** Runs the whole matrix and writes the report files; returns the report. */
+    /**
+     * Runs the whole matrix and writes the report files; returns the report. Every option, {@code --server-pid}
+     * and every {@code --compare} file is checked before a child server starts or any load is sent.
+     */
     public Report execute() throws Exception {
+        Settings settings = settings();
+        Target t = null;
+        String runLabel;
         if (server == null) {
             if (target == null) {
                 throw usage("give --target URL, or --server httpd");
             }
-            Target t = Target.parse(target);
-            String name = t.address().getHostString() + ":" + t.address().getPort();
-            return execute(t, name, serverPid, "target " + t.url());
+            t = Target.parse(target);
+            runLabel = label != null ? label : t.address().getHostString() + ":" + t.address().getPort();
+            if (serverPid != null) {
+                ServerCpu.check(serverPid, "--server-pid");
+            }
+        } else {
+            if (serverPid != null) {
+                throw usage("--server-pid and --server cannot be given together: the --server child's pid is known");
+            }
+            if (target != null) {
+                // Which server would be measured is ambiguous: the child, or whatever --target points at.
+                throw usage("--server and --target cannot be given together: --server starts its own httpd and "
+                        + "requests it; to measure another server, give --target alone");
+            }
+            if (!server.equals("httpd")) {
+                throw usage("--server knows httpd only, got " + server);
+            }
+            runLabel = label != null ? label : server;
         }
-        if (serverPid != null) {
-            throw usage("--server-pid and --server cannot be given together: the --server child's pid is known");
-        }
-        if (target != null) {
-            // Which server would be measured is ambiguous: the child, or whatever --target points at.
-            throw usage("--server and --target cannot be given together: --server starts its own httpd and "
-                    + "requests it; to measure another server, give --target alone");
-        }
-        if (!server.equals("httpd")) {
-            throw usage("--server knows httpd only, got " + server);
+        List<Report> previous = compared(runLabel);
+        if (t != null) {
+            return execute(t, settings, runLabel, previous, serverPid, "target " + t.url());
         }
         try (ChildServer child = ChildServer.startHttpd(serverOptions, out,
                 OptionValues.duration(timeout, "--timeout").plusSeconds(20))) {
-            return execute(Target.parse("http://127.0.0.1:" + child.port() + "/"), server, child.pid(),
-                    String.join(" ", child.command()));
+            return execute(Target.parse("http://127.0.0.1:" + child.port() + "/"), settings, runLabel, previous,
+                    child.pid(), String.join(" ", child.command()));
         }
     }
 
-    /** A usage error: picocli prints it with the usage and exits with status 2. */
-    private ParameterException usage(String message) {
-        return new ParameterException(spec == null ? new picocli.CommandLine(this) : spec.commandLine(), message);
+    /** The run's options as values. */
+    private record Settings(List<HttpLoad.Mode> modes, Duration duration, Duration warmup, Duration timeout) {
     }
 
-    /**
-     * Runs the matrix against {@code t}.
-     *
-     * @param defaultLabel this run's label unless {@code --label} names it
-     * @param pid          the server's process id for its CPU time, or null
-     * @param serverText   the server's command, or the target, for the report's environment
-     */
-    private Report execute(Target t, String defaultLabel, Long pid, String serverText) throws Exception {
+    /** The options checked and parsed (a usage error saying which is wrong). */
+    private Settings settings() {
         List<HttpLoad.Mode> modeList = new ArrayList<>();
         for (String m : modes) {
             modeList.add(HttpLoad.Mode.parse(m));
@@ -176,28 +186,118 @@ public final class HttpBenchCommand implements Callable<Integer> {
             }
         }
         Duration d = OptionValues.duration(duration, "--duration");
-        Duration w = OptionValues.duration(warmup, "--warmup");
-        Duration to = OptionValues.duration(timeout, "--timeout");
         if (d.isZero()) {
             throw usage("--duration must be more than 0");
         }
+        return new Settings(modeList, d, OptionValues.duration(warmup, "--warmup"),
+                OptionValues.duration(timeout, "--timeout"));
+    }
+
+    /**
+     * The {@code --compare} runs, read and checked (a usage error naming a file that is not a bench http
+     * results.json), each under a label no other run of the report has: a label that clashes gets the file as
+     * given (directory and name), then its start time, then a number.
+     */
+    private List<Report> compared(String runLabel) {
+        List<Report> previous = new ArrayList<>();
+        Set<String> taken = new HashSet<>();
+        taken.add(runLabel);
+        for (Path file : compare) {
+            Report r = Report.read(file);
+            String name = r.label();
+            if (taken.contains(name)) {
+                name = r.label() + " (" + ResultsJson.shortName(file) + ")";
+            }
+            if (taken.contains(name)) {
+                name = r.label() + " (" + r.startedAt() + ")";
+            }
+            for (int i = 2; taken.contains(name); i++) {
+                name = r.label() + " #" + i;
+            }
+            taken.add(name);
+            previous.add(name.equals(r.label()) ? r : r.withLabel(name));
+        }
+        return previous;
+    }
+
+    /**
+     * What makes a compared run not like for like with this one: a different rate, duration, set of modes or
+     * target (a --server child's port is not compared: it changes every run). Empty when none.
+     */
+    static List<String> comparisonWarnings(String runLabel, double rate, double durationSeconds, Set<String> modes,
+                                           String target, boolean ownServer, List<Report> previous) {
+        List<String> w = new ArrayList<>();
+        for (Report r : previous) {
+            List<String> diffs = new ArrayList<>();
+            if (r.rate() != rate) {
+                diffs.add(String.format(Locale.ROOT, "rate %s vs %s", rateText(r.rate()), rateText(rate)));
+            }
+            if (Math.abs(r.durationSeconds() - durationSeconds) > 1e-9) {
+                diffs.add(String.format(Locale.ROOT, "duration %.1f s vs %.1f s", r.durationSeconds(), durationSeconds));
+            }
+            Set<String> theirModes = new TreeSet<>(HtmlReport.modes(r));
+            if (!theirModes.equals(new TreeSet<>(modes))) {
+                diffs.add("modes " + String.join(",", theirModes) + " vs " + String.join(",", new TreeSet<>(modes)));
+            }
+            boolean theirOwnServer = !r.environment().server().startsWith("target ");
+            if (!comparable(r.target(), theirOwnServer).equals(comparable(target, ownServer))) {
+                diffs.add("target " + r.target() + " vs " + target);
+            }
+            if (!diffs.isEmpty()) {
+                w.add("compared run " + r.label() + " differs from " + runLabel + ": " + String.join("; ", diffs)
+                        + ": its figures are not like for like.");
+            }
+        }
+        return w;
+    }
+
+    private static String rateText(double rate) {
+        return rate > 0 ? String.format(Locale.ROOT, "%.0f/s", rate) : "closed loop";
+    }
+
+    /** A target as compared: without its port when a --server child was requested (a new port every run). */
+    private static String comparable(String url, boolean ownServer) {
+        return ownServer ? url.replaceFirst("^(\\w+://[^/:]+):\\d+", "$1") : url;
+    }
+
+    /** A usage error: picocli prints it with the usage and exits with status 2. */
+    private ParameterException usage(String message) {
+        return new ParameterException(spec == null ? new picocli.CommandLine(this) : spec.commandLine(), message);
+    }
+
+    /**
+     * Runs the matrix against {@code t}.
+     *
+     * @param runLabel   this run's label ({@code --label}, or the default)
+     * @param previous   the compared runs, read and labelled
+     * @param pid        the server's process id for its CPU time, or null
+     * @param serverText the server's command, or the target, for the report's environment
+     */
+    private Report execute(Target t, Settings settings, String runLabel, List<Report> previous, Long pid,
+                           String serverText) throws Exception {
+        Duration d = settings.duration();
+        Duration w = settings.warmup();
+        Duration to = settings.timeout();
         // Fail before any warm-up rather than measure a table of connection errors.
         t.checkConnects(to);
         int cores = Runtime.getRuntime().availableProcessors();
         int n = threads == null ? cores : threads;
-        List<Report> previous = new ArrayList<>();
-        for (Path file : compare) {
-            previous.add(Report.read(file));
-        }
         PrintWriter err = spec == null ? null : spec.commandLine().getErr();
         List<CellResult> cells = new ArrayList<>();
-        List<String> warnings = new ArrayList<>();
+        Set<String> modeNames = new HashSet<>();
+        settings.modes().forEach(m -> modeNames.add(m.label()));
+        List<String> warnings = new ArrayList<>(comparisonWarnings(runLabel, rate, d.toMillis() / 1000.0, modeNames,
+                t.url(), server != null, previous));
+        if (err != null) {
+            warnings.forEach(x -> err.println("WARNING: " + x));
+            err.flush();
+        }
         String started = Report.now();
         int sources;
         Environment environment = Environment.here(serverText, Environment.commandLine(spec, "bench http"));
         try (HttpLoad load = new HttpLoad(t, n, to, expectStatus, expectBody, sourceAddresses, pid)) {
             sources = load.sourceAddresses().size();
-            for (HttpLoad.Mode mode : modeList) {
+            for (HttpLoad.Mode mode : settings.modes()) {
                 for (int c : connections) {
                     String label = String.format(Locale.ROOT, "%-9s c=%-5d", mode.name().toLowerCase(Locale.ROOT), c);
                     CellResult r = load.run(mode, c, rate, w, d, noProgress || err == null ? null : p -> {
@@ -222,7 +322,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
                 }
             }
         }
-        Report report = new Report(label != null ? label : defaultLabel, t.url(), started, w.toMillis() / 1000.0,
+        Report report = new Report(runLabel, t.url(), started, w.toMillis() / 1000.0,
                 d.toMillis() / 1000.0, rate, n, cores, sources, environment, cells, warnings, previous);
         report.write(out);
         return report;

@@ -45,6 +45,8 @@ final class LoadCell {
     private final Recorder latency = new Recorder(3);
     private final Recorder connectTime = new Recorder(3);
     private final LongAdder ok = new LongAdder();
+    /** Responses, valid or not, that completed in the window, whenever sent: the server's work in it. */
+    private final LongAdder completed = new LongAdder();
     /** Every valid response, warm-up included, for the progress line. */
     private final LongAdder seen = new LongAdder();
     private final EnumMap<ErrorKind, LongAdder> errors = new EnumMap<>(ErrorKind.class);
@@ -130,6 +132,9 @@ final class LoadCell {
     /** A valid response to a request whose latency runs from {@code start}. */
     void answered(long start, long now) {
         seen.increment();
+        if (now >= windowStart && now <= windowEnd) {
+            completed.increment();
+        }
         if (inWindow(start, now)) {
             ok.increment();
             latency.recordValue(now - start);
@@ -138,6 +143,9 @@ final class LoadCell {
 
     /** A failed request or connect, counted under {@code kind}. */
     void error(ErrorKind kind, String detail, long start, long now) {
+        if (kind.isResponse() && now >= windowStart && now <= windowEnd) {
+            completed.increment();
+        }
         if (inWindow(start, now)) {
             errors.get(kind).increment();
             if (firstError.get() == null && firstError.compareAndSet(null, kind.label() + ": " + detail)) {
@@ -188,14 +196,26 @@ final class LoadCell {
         List<CellResult.Second> perSecond = new ArrayList<>();
         Interval last = null;
         long errorsBefore = 0;
-        // One interval histogram a second: a stall or a GC pause shows in its second, not averaged away.
-        for (long from = start; from < windowEnd; from += 1_000_000_000L) {
+        // One interval histogram about every second: a stall or a GC pause shows in its interval, not averaged
+        // away. Its bounds are when the histograms were really taken, not the nominal ticks: a late wake-up makes
+        // an interval longer (and its rates are divided by its real length), never one interval holding two
+        // seconds of responses and the next one empty.
+        long from = start;
+        while (from < windowEnd) {
             long to = Math.min(from + 1_000_000_000L, windowEnd);
+            if (windowEnd - to < 50_000_000L) {
+                to = windowEnd; // no sliver of an interval at the end
+            }
             waitReporting("run", start, windowEnd, to, progress);
-            last = new Interval(from, to, latency.getIntervalHistogram(), errorsBefore);
-            lat.add(last.latency);
-            errorsBefore = errorCount();
-            perSecond.add(last.second(start, errorsBefore));
+            Histogram h = latency.getIntervalHistogram();
+            long taken = System.nanoTime();
+            long errorsNow = errorCount();
+            // Nothing that ends after the window is recorded: the last interval ends with it, however late taken.
+            last = new Interval(from, Math.min(taken, windowEnd), h, errorsBefore);
+            lat.add(h);
+            perSecond.add(last.second(start, errorsNow));
+            errorsBefore = errorsNow;
+            from = taken;
         }
         long cpu1 = os.getProcessCpuTime();
         long server1 = serverCpuNanos();
@@ -228,15 +248,24 @@ final class LoadCell {
                 lat.getTotalCount() == 0 ? 0 : lat.getMean() / 1e3,
                 con.getTotalCount(), us(con, 50), us(con, 99), con.getTotalCount() == 0 ? 0 : con.getMaxValue() / 1e3,
                 cpuCores, cpuCores < 0 ? -1 : cpuCores / cores, firstError.get(),
-                server0 < 0 || server1 < 0 ? -1 : (server1 - server0) / 1e6, perSecond);
+                server0 < 0 || server1 < 0 ? null : (server1 - server0) / 1e6, completed.sum(), perSecond);
     }
 
-    /** One interval of the window: its bounds, its latencies, and the error count at its start. */
-    private record Interval(long from, long to, Histogram latency, long errorsAtStart) {
-        /** The interval as reported, given the error count at its end. */
+    /**
+     * One interval of the window: its real bounds (System.nanoTime when the previous interval histogram was taken,
+     * and when its own was), its latencies, and the error count at its start.
+     */
+    record Interval(long from, long to, Histogram latency, long errorsAtStart) {
+        /**
+         * The interval as reported, given the error count at its end: responses and errors per second of its real
+         * length, and no latency (null) when no response came in it.
+         */
         CellResult.Second second(long windowStart, long errorsAtEnd) {
-            return new CellResult.Second((from - windowStart) / 1e9, latency.getTotalCount() / ((to - from) / 1e9),
-                    us(latency, 50), us(latency, 99), errorsAtEnd - errorsAtStart);
+            double seconds = (to - from) / 1e9;
+            long n = latency.getTotalCount();
+            return new CellResult.Second(Math.round((from - windowStart) / 1e6) / 1e3, seconds, n / seconds,
+                    n == 0 ? null : us(latency, 50), n == 0 ? null : us(latency, 99),
+                    (errorsAtEnd - errorsAtStart) / seconds);
         }
     }
 

@@ -35,11 +35,30 @@ public record Report(String label, String target, String startedAt, double warmu
                      double rate, int threads, int cores, int sourceAddresses, Environment environment,
                      List<CellResult> cells, List<String> warnings, @JsonIgnore List<Report> compared) {
 
-    /** Lists copied; no warnings and no compared runs when null (as read from results.json). */
+    /**
+     * Lists copied; no warnings and no compared runs when null (as read from results.json); a string a compared
+     * file lacks is "unknown" ({@link ResultsJson#read} names a run without a label after its file), an unknown
+     * environment has every field "unknown".
+     *
+     * @throws IllegalArgumentException without cells: not a run's results
+     */
     public Report {
+        if (cells == null) {
+            throw new IllegalArgumentException("a bench http run has cells");
+        }
         cells = List.copyOf(cells);
+        label = Environment.known(label);
+        target = Environment.known(target);
+        startedAt = Environment.known(startedAt);
+        environment = environment == null ? Environment.unknown() : environment;
         warnings = warnings == null ? List.of() : List.copyOf(warnings);
         compared = compared == null ? List.of() : List.copyOf(compared);
+    }
+
+    /** This run under another name (for compared runs whose labels clash). */
+    Report withLabel(String newLabel) {
+        return new Report(newLabel, target, startedAt, warmupSeconds, durationSeconds, rate, threads, cores,
+                sourceAddresses, environment, cells, warnings, compared);
     }
 
     /** The generator-bottleneck warnings for one cell, empty when none applies. */
@@ -76,7 +95,11 @@ public record Report(String label, String target, String startedAt, double warmu
                 }
             }
         }
-        b.append("latencies in ms; cpu: the generator's cores; srv/1k: the server's CPU ms per 1,000 responses");
+        b.append("latencies in ms; cpu: the generator's cores; srv/1k: the server's CPU ms per 1,000 responses "
+                + "(valid or not)");
+        if (HtmlReport.runs(this).stream().flatMap(r -> r.cells().stream()).anyMatch(CellResult::serverCpuImprecise)) {
+            b.append("; ~: from under 1 s of server CPU (100 clock ticks of 10 ms), imprecise");
+        }
         boolean anyClose = cells.stream().anyMatch(c -> c.mode().equals("close"));
         if (sourceAddresses > 1 && anyClose) {
             b.append("; close mode bound its connections to ").append(sourceAddresses)
@@ -94,7 +117,7 @@ public record Report(String label, String target, String startedAt, double warmu
                 c.mode(), c.connections(), c.rps(), ms(c.p50()), ms(c.p90()), ms(c.p99()), ms(c.p999()), ms(c.max()),
                 c.connects() == 0 ? "-" : ms(c.connectP99()),
                 c.cpuCores() < 0 ? "-" : String.format(Locale.ROOT, "%.2f", c.cpuCores()),
-                c.serverCpuMsPer1000() < 0 ? "-" : String.format(Locale.ROOT, "%.1f", c.serverCpuMsPer1000()),
+                c.serverCpuText(1),
                 c.errorSummary(), suffix).stripTrailing() + System.lineSeparator();
     }
 
@@ -128,7 +151,7 @@ public record Report(String label, String target, String startedAt, double warmu
     }
 
     /** A run from the {@code results.json} it wrote, for {@code --compare}. */
-    public static Report read(Path file) throws IOException {
+    public static Report read(Path file) {
         return ResultsJson.read(file);
     }
 

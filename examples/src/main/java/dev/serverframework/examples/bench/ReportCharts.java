@@ -11,13 +11,14 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * The charts of {@code report.html}, drawn in the browser by uPlot (inlined from its webjar, so the page stays one
+ * The charts of {@code report.html}, drawn in the browser by uPlot (inlined from the copy the build unpacks from its webjar, so the page stays one
  * file that needs no network): the figures go into the page as JSON, and a short script draws throughput, server
  * CPU per request and latency by concurrency for every series, and each cell's second-by-second latency and rate.
  * uPlot rather than hand-drawn SVG: it gives zoom and a value legend on hover, and copes with many points.
  */
 final class ReportCharts {
-    private static final String UPLOT = "META-INF/resources/webjars/uplot/1.6.30/dist/";
+    /** Where the build puts uPlot's files, unpacked from its webjar (see examples/pom.xml): no version in the path. */
+    private static final String UPLOT = "dev/serverframework/examples/bench/uplot/";
 
     /** Draws every element with a {@code data-chart} attribute from the {@code report-data} JSON. */
     private static final String SCRIPT = """
@@ -48,15 +49,15 @@ final class ReportCharts {
               function timeline(el, cell) {
                 new uPlot({width: width(el), height: 220, title: cell.title,
                            series: [{label: 's', value: (u, v) => v == null ? '-' : v.toFixed(0) + ' s'},
-                                    {label: 'p50 ms', stroke: '#1f6fb4', scale: 'ms', value: num},
-                                    {label: 'p99 ms', stroke: '#d4551f', scale: 'ms', value: num},
+                                    {label: 'p50 ms', stroke: '#1f6fb4', scale: 'ms', value: num, spanGaps: false},
+                                    {label: 'p99 ms', stroke: '#d4551f', scale: 'ms', value: num, spanGaps: false},
                                     {label: 'req/s', stroke: '#2a9d3a', scale: 'rps', dash: [5, 3], value: num},
-                                    {label: 'errors', stroke: '#000', scale: 'rps', width: 1, value: num}],
+                                    {label: 'errors/s', stroke: '#000', scale: 'rps', width: 1, value: num}],
                            scales: {x: {time: false}, ms: {range: (u, min, max) => [0, Math.max(max, 0.001)]},
                                     rps: {range: (u, min, max) => [0, Math.max(max, 1)]}},
                            axes: [{label: 'seconds into the measured run'}, {scale: 'ms', label: 'ms', size: 60},
                                   {scale: 'rps', side: 1, label: 'req/s', size: 70, grid: {show: false}}]},
-                          [cell.t, cell.p50, cell.p99, cell.rps, cell.errors], el);
+                          [cell.t, cell.p50, cell.p99, cell.rps, cell.eps], el);
               }
               document.querySelectorAll('[data-chart]').forEach(el => {
                 const kind = el.dataset.chart;
@@ -98,7 +99,7 @@ final class ReportCharts {
     /**
      * The figures the script draws: the concurrency levels of every series, each series (a run's mode) with its
      * throughput, server CPU ms per 1,000 responses and p50/p99 in ms per level (null where it has no cell), and
-     * this run's cells second by second.
+     * this run's cells interval by interval (t, req/s, p50 and p99 in ms or null when no response came in it, errors/s).
      */
     static ObjectNode data(Report r) {
         ObjectNode d = BenchJson.object();
@@ -124,7 +125,12 @@ final class ReportCharts {
                         p99.addNull();
                     } else {
                         rps.add(c.rps());
-                        cpu.add(c.serverCpuMsPer1000());
+                        Double perK = c.serverCpuMsPer1000();
+                        if (perK == null) {
+                            cpu.addNull();
+                        } else {
+                            cpu.add(perK);
+                        }
                         p50.add(c.p50() / 1000);
                         p99.add(c.p99() / 1000);
                     }
@@ -138,13 +144,19 @@ final class ReportCharts {
             ArrayNode rps = cell.putArray("rps");
             ArrayNode p50 = cell.putArray("p50");
             ArrayNode p99 = cell.putArray("p99");
-            ArrayNode errors = cell.putArray("errors");
+            ArrayNode eps = cell.putArray("eps");
             for (CellResult.Second s : c.perSecond()) {
                 t.add(s.t());
                 rps.add(s.rps());
-                p50.add(s.p50() / 1000);
-                p99.add(s.p99() / 1000);
-                errors.add(s.errors());
+                // No response in an interval: no latency (null, a gap in the line), rather than a dip to 0 ms.
+                if (s.p50() == null || s.p99() == null) {
+                    p50.addNull();
+                    p99.addNull();
+                } else {
+                    p50.add(s.p50() / 1000);
+                    p99.add(s.p99() / 1000);
+                }
+                eps.add(s.eps());
             }
         }
         return d;
@@ -153,7 +165,7 @@ final class ReportCharts {
     private static String resource(String name) {
         try (InputStream in = ReportCharts.class.getClassLoader().getResourceAsStream(name)) {
             if (in == null) {
-                throw new IllegalStateException(name + " is missing from the class path (the uplot webjar)");
+                throw new IllegalStateException(name + " is missing from the class path (the build unpacks it from the uplot webjar)");
             }
             return new String(in.readAllBytes(), StandardCharsets.UTF_8);
         } catch (IOException e) {

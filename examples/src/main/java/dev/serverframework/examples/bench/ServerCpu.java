@@ -1,34 +1,40 @@
 package dev.serverframework.examples.bench;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 
 /**
- * A server process's CPU time, from {@code /proc/PID/stat}: user plus system time (fields 14 and 15), so that
- * a cell can say how much CPU the server spent on its requests. Linux only; elsewhere the time is unknown.
+ * A server process's CPU time (user plus system), so that a cell can say how much CPU the server spent on its
+ * requests: {@link ProcessHandle.Info#totalCpuDuration()}, which on Linux is the kernel's count in
+ * {@code /proc/PID/stat} converted with the system's real clock tick (so 10 ms resolution where the tick is
+ * 100 Hz), and works for any process of the same user. Unknown where the platform does not say.
  */
 final class ServerCpu {
-    /** USER_HZ, the unit of /proc's tick counts: 100 on every Linux architecture a JVM runs on. */
-    private static final long NANOS_PER_TICK = 10_000_000L;
-
     private ServerCpu() {
     }
 
-    /** The process's CPU time so far in nanoseconds (10 ms resolution), -1 when it cannot be read. */
+    /** The process's CPU time so far in nanoseconds, -1 when it cannot be read (gone, or not supported here). */
     static long nanos(long pid) {
-        String stat;
-        try {
-            stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-        } catch (IOException | UnsupportedOperationException e) {
-            return -1;
+        return read(pid).map(Duration::toNanos).orElse(-1L);
+    }
+
+    /**
+     * Checks that {@code pid} names a running process whose CPU time can be read, before any load is sent.
+     *
+     * @param option the option that gave it, named in the message
+     * @throws IllegalArgumentException saying what is wrong (a usage error)
+     */
+    static void check(long pid, String option) {
+        if (ProcessHandle.of(pid).isEmpty()) {
+            throw new IllegalArgumentException(option + " " + pid + ": no such process");
         }
-        // The command name (field 2) is in parentheses and may hold spaces: count fields after its ')'.
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
-        // f[0] is field 3 (state), so utime (14) and stime (15) are f[11] and f[12].
-        if (f.length < 13) {
-            return -1;
+        if (read(pid).isEmpty()) {
+            throw new IllegalArgumentException(option + " " + pid + ": its CPU time cannot be read (another user's "
+                    + "process, or a platform that does not tell)");
         }
-        return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * NANOS_PER_TICK;
+    }
+
+    private static Optional<Duration> read(long pid) {
+        return ProcessHandle.of(pid).flatMap(h -> h.info().totalCpuDuration());
     }
 }

@@ -41,6 +41,7 @@ import java.util.function.BiConsumer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -245,6 +246,42 @@ class HttpBenchTest {
     }
 
     @Test
+    void aBadCompareFileFailsBeforeTheServerStartsOrAnyLoad(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("out");
+        Path missing = dir.resolve("missing.json");
+        HttpBenchCommand cmd = new HttpBenchCommand();
+        new CommandLine(cmd).parseArgs("--server", "httpd", "--compare", missing.toString(), "--no-progress",
+                "--out", out.toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, cmd::execute);
+        assertTrue(e.getMessage().startsWith("cannot read " + missing), e.getMessage());
+        assertFalse(Files.exists(out), "no httpd child started (it would have written server.log there)");
+
+        Path notResults = dir.resolve("other.json");
+        Files.writeString(notResults, "{\"cells\": 3}");
+        HttpBenchCommand cmd2 = new HttpBenchCommand();
+        new CommandLine(cmd2).parseArgs("--server", "httpd", "--compare", notResults.toString(), "--no-progress",
+                "--out", out.toString());
+        e = assertThrows(IllegalArgumentException.class, cmd2::execute);
+        assertEquals(notResults + " is not a bench http results.json", e.getMessage());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void aServerPidOfNoProcessIsAUsageErrorBeforeAnyLoad(@TempDir Path dir) throws Exception {
+        // A process that has ended: its pid names no process now.
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        long pid = p.pid();
+        int port = startHttpd();
+        HttpBenchCommand cmd = new HttpBenchCommand();
+        new CommandLine(cmd).parseArgs("--target", "http://127.0.0.1:" + port + "/", "--server-pid",
+                Long.toString(pid), "--warmup", "60s", "--duration", "60s", "--no-progress", "--out", dir.toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, cmd::execute);
+        assertEquals("--server-pid " + pid + ": no such process", e.getMessage());
+        assertFalse(Files.exists(dir.resolve("results.json")));
+    }
+
+    @Test
     void wrongStatusAndWrongBodyAreCountedAsSuch() throws Exception {
         // Well-framed responses that are not what was expected.
         int port = startRaw((ctx, n) -> write(ctx, n % 2 == 0
@@ -293,6 +330,8 @@ class HttpBenchTest {
         CellResult r = report.cells().get(0);
         assertTrue(r.ok() > 0, r.toString());
         assertEquals(0, r.errorTotal(), r.toString());
+        // Another process's CPU, read through ProcessHandle: known.
+        assertTrue(r.serverCpuMs() != null && r.serverCpuMs() > 0, "the child's CPU is read: " + r);
         int port = Target.parse(report.target()).address().getPort();
         // Stopped: its port no longer accepts connections.
         try (Socket s = new Socket()) {

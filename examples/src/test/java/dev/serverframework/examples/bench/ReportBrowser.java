@@ -50,10 +50,41 @@ final class ReportBrowser implements AutoCloseable {
                 "--window-size=" + width + "," + height);
         ChromeDriverService service = new ChromeDriverService.Builder()
                 .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
-        ReportBrowser browser = new ReportBrowser(new ChromeDriver(service, options), profile);
-        browser.driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", COLLECT_ERRORS));
-        browser.driver.get(page.toUri().toString());
-        return browser;
+        ChromeDriver driver;
+        try {
+            driver = new ChromeDriver(service, options);
+        } catch (RuntimeException | Error e) {
+            deleteProfile(profile, e);
+            throw e;
+        }
+        ReportBrowser browser = new ReportBrowser(driver, profile);
+        try {
+            driver.executeCdpCommand("Page.addScriptToEvaluateOnNewDocument", Map.of("source", COLLECT_ERRORS));
+            driver.get(page.toUri().toString());
+            return browser;
+        } catch (RuntimeException | Error e) {
+            // Chromium and chromedriver are running and the profile exists: quit them and delete it, then fail.
+            try {
+                browser.close();
+            } catch (IOException | RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    private static void deleteProfile(Path profile, Throwable cause) {
+        try {
+            delete(profile);
+        } catch (IOException | RuntimeException suppressed) {
+            cause.addSuppressed(suppressed);
+        }
+    }
+
+    private static void delete(Path dir) throws IOException {
+        try (var files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        }
     }
 
     /** Evaluates a script in the page and returns its value. */
@@ -69,11 +100,13 @@ final class ReportBrowser implements AutoCloseable {
         Files.write(png, driver.getScreenshotAs(OutputType.BYTES));
     }
 
+    /** Quits chromium and chromedriver, then deletes the profile, even when quitting failed. */
     @Override
     public void close() throws IOException {
-        driver.quit();
-        try (var files = Files.walk(profile)) {
-            files.sorted(Comparator.reverseOrder()).map(Path::toFile).forEach(File::delete);
+        try {
+            driver.quit();
+        } finally {
+            delete(profile);
         }
     }
 }
