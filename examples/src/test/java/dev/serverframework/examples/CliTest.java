@@ -149,6 +149,8 @@ class CliTest {
             "bench http --target http://127.0.0.1:1/ --modes fast    | --modes must be keepalive or close, got fast",
             "bench http --target http://127.0.0.1:1/ -c 0            | --connections must be positive, got 0",
             "bench http --target http://127.0.0.1:1/ --warmup soon   | --warmup must be like 10s, 500ms or 1m, got soon",
+            "bench http --target http://127.0.0.1:1/ --server-pid 2147483647 | --server-pid 2147483647: no such process",
+            "bench http --target http://127.0.0.1:1/ --compare /no/such/results.json | cannot read /no/such/results.json",
             "bench connections --count 10 --target nohost                       | --target must be HOST:PORT, got nohost",
             "bench connections --count 10 --target 127.0.0.1:1 --gc            | --gc needs --server-pid",
             "bench broadcast --count 10 --target 127.0.0.1:1 --rate 0           | --rate must be more than 0, got 0.0",

@@ -2,6 +2,7 @@ package dev.serverframework.examples.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.serverframework.examples.UsageException;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -42,7 +43,7 @@ final class ResultsJson {
      * versions read too: errors keyed by label ({@link ErrorKind#of}), no label (the run is then named after the
      * file, {@link #shortName}), no environment, no server CPU (unknown), no seconds.
      *
-     * @throws IllegalArgumentException when it cannot be read or is not a bench http results.json: the message
+     * @throws UsageException when it cannot be read or is not a bench http results.json: the message
      *                                  says which file and why, for a usage error before any load
      */
     static Report read(Path file) {
@@ -50,15 +51,15 @@ final class ResultsJson {
         try {
             root = BenchJson.MAPPER.readTree(file.toFile());
         } catch (IOException e) {
-            throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage());
+            throw new UsageException("cannot read " + file + ": " + e.getMessage());
         }
         if (root == null || !root.isObject() || !TOOL.equals(root.path("tool").asText())
                 || !root.path("cells").isArray()) {
-            throw new IllegalArgumentException(file + " is not a bench http results.json");
+            throw new UsageException(file + " is not a bench http results.json");
         }
         for (JsonNode cell : root.path("cells")) {
             if (!cell.isObject() || !cell.path("mode").isTextual() || !cell.path("connections").isInt()) {
-                throw new IllegalArgumentException(file + " is not a bench http results.json: a cell without "
+                throw new UsageException(file + " is not a bench http results.json: a cell without "
                         + "mode and connections");
             }
         }
@@ -69,7 +70,7 @@ final class ResultsJson {
         try {
             return BenchJson.MAPPER.treeToValue(n, Report.class);
         } catch (IOException | IllegalArgumentException e) {
-            throw new IllegalArgumentException("cannot read " + file + " as a bench http results.json: "
+            throw new UsageException("cannot read " + file + " as a bench http results.json: "
                     + e.getMessage());
         }
     }

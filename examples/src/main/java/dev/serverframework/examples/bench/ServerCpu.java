@@ -1,5 +1,7 @@
 package dev.serverframework.examples.bench;
 
+import dev.serverframework.examples.UsageException;
+
 import java.time.Duration;
 import java.util.Optional;
 
@@ -22,14 +24,14 @@ final class ServerCpu {
      * Checks that {@code pid} names a running process whose CPU time can be read, before any load is sent.
      *
      * @param option the option that gave it, named in the message
-     * @throws IllegalArgumentException saying what is wrong (a usage error)
+     * @throws UsageException saying what is wrong (a usage error)
      */
     static void check(long pid, String option) {
         if (ProcessHandle.of(pid).isEmpty()) {
-            throw new IllegalArgumentException(option + " " + pid + ": no such process");
+            throw new UsageException(option + " " + pid + ": no such process");
         }
         if (read(pid).isEmpty()) {
-            throw new IllegalArgumentException(option + " " + pid + ": its CPU time cannot be read (another user's "
+            throw new UsageException(option + " " + pid + ": its CPU time cannot be read (another user's "
                     + "process, or a platform that does not tell)");
         }
     }
