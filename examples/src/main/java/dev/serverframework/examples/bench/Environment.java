@@ -14,7 +14,7 @@ import java.util.stream.Stream;
  * Where a benchmark ran, for its report: figures mean little without the machine, the JVM and the exact
  * commands behind them.
  *
- * @param cores       this machine's cores, as the JVM sees them
+ * @param cores       this machine's online cores (the bench itself may be pinned to fewer)
  * @param cpuModel    the CPU's model name from {@code /proc/cpuinfo}, or "unknown"
  * @param os          the operating system and its kernel release
  * @param jvm         the generator's Java version and VM
@@ -45,13 +45,30 @@ public record Environment(int cores, String cpuModel, String os, String jvm, Str
     }
 
     /** {@code s}, or "unknown" when null. */
+    /**
+     * The machine's online cores from /sys (e.g. "0-1,4"), not the JVM's count, which a {@code taskset} pinning
+     * the bench lowers; the JVM's count where /sys cannot be read.
+     */
+    static int onlineCores() {
+        try {
+            int n = 0;
+            for (String range : Files.readString(Path.of("/sys/devices/system/cpu/online")).trim().split(",")) {
+                String[] ends = range.split("-");
+                n += ends.length == 1 ? 1 : Integer.parseInt(ends[1]) - Integer.parseInt(ends[0]) + 1;
+            }
+            return n;
+        } catch (IOException | RuntimeException e) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+    }
+
     static String known(String s) {
         return s == null ? "unknown" : s;
     }
 
     /** This process's environment, with the server (or target) and the bench command line as given. */
     static Environment here(String server, String command) {
-        return new Environment(Runtime.getRuntime().availableProcessors(), readCpuModel(),
+        return new Environment(onlineCores(), readCpuModel(),
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " ("
                         + System.getProperty("os.arch") + ")",
                 System.getProperty("java.runtime.version") + ", " + System.getProperty("java.vm.name"),

@@ -221,11 +221,11 @@ public final class HttpBenchCommand implements Callable<Integer> {
     }
 
     /**
-     * What makes a compared run not like for like with this one: a different rate, duration, set of modes or
-     * target (a --server child's port is not compared: it changes every run). Empty when none.
+     * What makes a compared run not like for like with this one: a different rate, duration or set of modes.
+     * A different target is not: comparing servers (--label nginx) is what --compare is for. Empty when none.
      */
     static List<String> comparisonWarnings(String runLabel, double rate, double durationSeconds, Set<String> modes,
-                                           String target, boolean ownServer, List<Report> previous) {
+                                           List<Report> previous) {
         List<String> w = new ArrayList<>();
         for (Report r : previous) {
             List<String> diffs = new ArrayList<>();
@@ -239,10 +239,6 @@ public final class HttpBenchCommand implements Callable<Integer> {
             if (!theirModes.equals(new TreeSet<>(modes))) {
                 diffs.add("modes " + String.join(",", theirModes) + " vs " + String.join(",", new TreeSet<>(modes)));
             }
-            boolean theirOwnServer = !r.environment().server().startsWith("target ");
-            if (!comparable(r.target(), theirOwnServer).equals(comparable(target, ownServer))) {
-                diffs.add("target " + r.target() + " vs " + target);
-            }
             if (!diffs.isEmpty()) {
                 w.add("compared run " + r.label() + " differs from " + runLabel + ": " + String.join("; ", diffs)
                         + ": its figures are not like for like.");
@@ -253,11 +249,6 @@ public final class HttpBenchCommand implements Callable<Integer> {
 
     private static String rateText(double rate) {
         return rate > 0 ? String.format(Locale.ROOT, "%.0f/s", rate) : "closed loop";
-    }
-
-    /** A target as compared: without its port when a --server child was requested (a new port every run). */
-    private static String comparable(String url, boolean ownServer) {
-        return ownServer ? url.replaceFirst("^(\\w+://[^/:]+):\\d+", "$1") : url;
     }
 
     /** A usage error: picocli prints it with the usage and exits with status 2. */
@@ -287,7 +278,7 @@ public final class HttpBenchCommand implements Callable<Integer> {
         Set<String> modeNames = new HashSet<>();
         settings.modes().forEach(m -> modeNames.add(m.label()));
         List<String> warnings = new ArrayList<>(comparisonWarnings(runLabel, rate, d.toMillis() / 1000.0, modeNames,
-                t.url(), server != null, previous));
+                previous));
         if (err != null) {
             warnings.forEach(x -> err.println("WARNING: " + x));
             err.flush();

@@ -74,8 +74,9 @@ public record Report(String label, String target, String startedAt, double warmu
                     + "threads): it was likely the bottleneck; these figures are a lower bound for the server; "
                     + "its CPU per request is the fairer figure.", cell, c.cpuCores(), capacity, threads));
         } else if (loopback && c.cpuShare() >= 0.40) {
-            w.add(String.format(Locale.ROOT, "%s: the load generator used %.0f%% of this machine's %d cores, which "
-                    + "the server shares: the server was competing with it for CPU.", cell, c.cpuShare() * 100, cores));
+            w.add(String.format(Locale.ROOT, "%s: the load generator used %.0f%% of the %d core(s) it may run on: a "
+                    + "server on the same cores was competing with it for CPU (pin them apart with taskset).", cell,
+                    c.cpuShare() * 100, cores));
         }
         return w;
     }
