@@ -79,6 +79,8 @@ class RedisEngineTest {
             n.subscribe("chat");
         }
         awaitLinked("chat", nodes);
+        // awaitLinked's own probes may have been dropped while a link was still connecting (at most once).
+        long droppedBefore = nodes[0].pubSub.dropped();
 
         int count = 1000;
         Thread[] publishers = new Thread[2];
@@ -110,7 +112,7 @@ class RedisEngineTest {
                 }
             }
         }
-        assertEquals(0, nodes[0].pubSub.dropped());
+        assertEquals(droppedBefore, nodes[0].pubSub.dropped(), "no publish dropped once linked");
         assertTrue(nodes[2].pubSub.received() >= 2 * count);
     }
 
