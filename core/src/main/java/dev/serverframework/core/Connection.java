@@ -132,6 +132,14 @@ public interface Connection {
     /** Whether a callback or task of this connection is running right now. */
     boolean isBusy();
 
+    /**
+     * The {@link System#nanoTime()} at which the I/O loop handed the message now in {@link Protocol#onData} to
+     * the protocol, before its wait for the worker: a protocol that times its requests from here counts the
+     * time they queued (HTTP's {@code http.server.requests} does). During {@code onData}; elsewhere, the time
+     * of the connection's latest message (0 before the first). Called on the connection's executor.
+     */
+    long receivedNanos();
+
     /** Whether the connection is still open. */
     boolean isOpen();
 

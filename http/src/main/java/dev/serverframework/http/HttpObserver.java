@@ -31,7 +31,8 @@ public interface HttpObserver {
          *
          * @param method        the request method (Netty's constant for the standard ones)
          * @param status        the response status code
-         * @param durationNanos from the request's admission to its response's write
+         * @param durationNanos from when the I/O loop handed the decoded request to the protocol (so its wait for
+         *                      the worker counts) to its response's hand-over to the transport
          */
         void completed(HttpMethod method, int status, long durationNanos);
 

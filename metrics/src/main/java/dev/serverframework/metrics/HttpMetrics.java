@@ -199,7 +199,7 @@ public final class HttpMetrics implements HttpObserver, MeterBinder {
         private Timer register(MeterRegistry r, int method, int status) {
             String uri = template != null ? template : unmatchedUri(status);
             return Timer.builder("http.server.requests")
-                    .description("HTTP server requests, from admission to the response's write")
+                    .description("HTTP server requests, from their decoding to the response's write")
                     .tags(tags)
                     .tag("method", method == UNKNOWN_METHOD ? "UNKNOWN" : METHODS[method].name())
                     .tag("uri", uri)

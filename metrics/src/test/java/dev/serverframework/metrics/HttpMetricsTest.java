@@ -31,6 +31,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -173,6 +174,49 @@ class HttpMetricsTest {
         }
         assertTrue(bounds.get(bounds.size() - 2) >= 10, "largest finite bucket " + bounds.get(bounds.size() - 2) + " s");
         assertEquals(106, bounds.size(), "buckets of one series, +Inf included: " + bounds);
+    }
+
+    /**
+     * A request that waits for a busy worker is timed from when the I/O loop decoded it, not from when the worker
+     * got to it: the wait is part of what a client sees, so it is part of http.server.requests.
+     */
+    @Test
+    void aRequestsWaitForABusyWorkerIsTimed() throws Exception {
+        MeterRegistry own = new SimpleMeterRegistry();
+        HttpProtocol.Builder http = HttpProtocol.builder().get("/", req -> Response.text("hello"));
+        HttpMetrics.install(http, own);
+        Server one = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).workers(1).ioThreads(1)
+                .protocol(http.build()).build().start();
+        CountDownLatch gate = new CountDownLatch(1);
+        try (RawClient c = new RawClient(one.port())) {
+            CountDownLatch busy = new CountDownLatch(1);
+            one.workerGroup().next().execute(() -> {
+                busy.countDown();
+                try {
+                    gate.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            assertTrue(busy.await(10, TimeUnit.SECONDS));
+            String request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+            c.send(request);
+            Await.until("the request read by the I/O loop",
+                    () -> one.statistics().service("http").bytesRead() >= request.length());
+            // Not to synchronise: this is the wait in the worker's queue that the timer must count.
+            Thread.sleep(100);
+            gate.countDown();
+            assertTrue(c.readLine().startsWith("HTTP/1.1 200"));
+            Await.until("the request timed", () -> own.find("http.server.requests").timer() != null
+                    && own.find("http.server.requests").timer().count() == 1);
+            double ms = own.get("http.server.requests").timer().totalTime(TimeUnit.MILLISECONDS);
+            assertTrue(ms >= 90, "timed " + ms + " ms, but it waited 100 ms for the worker");
+        } finally {
+            gate.countDown();
+            one.stop();
+            one.awaitTermination();
+            own.close();
+        }
     }
 
     /**

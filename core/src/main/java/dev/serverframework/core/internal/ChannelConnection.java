@@ -46,6 +46,8 @@ public final class ChannelConnection implements Connection {
     private final OutboundQueueHandler outbound;
     /** A callback or task of this connection is running. */
     private volatile boolean busy;
+    /** Written and read on the connection's executor only (see {@link #receivedNanos()}). */
+    private long receivedNanos;
     /** A write made on the I/O loop while flushes are held, to flush when they are released; I/O loop only. */
     private boolean flushPending;
     /** Flushes are held: a read batch, or a broadcast's batch, runs on the I/O loop; I/O loop only. */
@@ -88,6 +90,11 @@ public final class ChannelConnection implements Connection {
             flushPending = false;
             channel.flush();
         }
+    }
+
+    /** When the I/O loop handed over the message about to reach {@code onData}. On the connection's executor. */
+    void receivedAt(long nanos) {
+        receivedNanos = nanos;
     }
 
     /** Marks a callback or task of this connection as running, or no longer. On its executor. */
@@ -295,6 +302,11 @@ public final class ChannelConnection implements Connection {
     @Override
     public boolean isBusy() {
         return busy;
+    }
+
+    @Override
+    public long receivedNanos() {
+        return receivedNanos;
     }
 
     @Override

@@ -118,12 +118,18 @@ final class ConnectionLifecycle implements ConnectionEvents {
     void received(Object msg) {
         @SuppressWarnings("unchecked") // the protocol's codecs emit its message type; a mismatch fails the callback
         Protocol<Object> p = (Protocol<Object>) protocol;
+        // Taken here, on the I/O loop, so that a protocol timing its requests counts their wait for the worker.
+        long receivedNanos = System.nanoTime();
         if (p.execution() == Protocol.Execution.IO_LOOP) {
             connection.holdFlushes();
+            connection.receivedAt(receivedNanos);
             runner.invoke(connection, () -> p.onData(connection, msg), msg);
         } else {
             // Straight to the worker: the execution mode was just read, executor() would read it again.
-            connection.worker().execute(() -> runner.invoke(connection, () -> p.onData(connection, msg), msg));
+            connection.worker().execute(() -> {
+                connection.receivedAt(receivedNanos);
+                runner.invoke(connection, () -> p.onData(connection, msg), msg);
+            });
         }
     }
 

@@ -39,7 +39,8 @@ public final class Exchange {
      * Admits {@code message} on the connection: numbers it in {@code order}. A message the decoder refused
      * is bad input, answered without HTTP/1.0 or HEAD framing (what it claims is not to be trusted).
      *
-     * @param startNanos {@link System#nanoTime()} at admission, for the observer (0 without one)
+     * @param startNanos {@link System#nanoTime()} when the I/O loop handed the request over, for the observer (0
+     *                   without one)
      */
     public Exchange(Connection connection, PipelineOrder order, FullHttpRequest message, long startNanos) {
         this.connection = connection;

@@ -77,7 +77,8 @@ public final class RequestDispatcher {
 
     /** Routes and answers a request; true when its route accepted to switch the connection to another protocol. */
     private boolean admit(Connection c, PipelineOrder order, FullHttpRequest req) {
-        Exchange ex = new Exchange(c, order, req, unmatchedRoute == null ? 0 : System.nanoTime());
+        // Timed from when the I/O loop handed the request over: its wait for the worker counts.
+        Exchange ex = new Exchange(c, order, req, unmatchedRoute == null ? 0 : c.receivedNanos());
         // Now, not when the response is ready: if the request rules out another, no later request on this
         // connection may be processed (RFC 9112 9.6), even while an async handler still works on this one.
         keepAlive.onAdmission(ex);
