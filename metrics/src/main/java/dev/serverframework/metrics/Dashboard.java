@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 
@@ -40,6 +41,9 @@ public final class Dashboard {
     private static final double NANOS_PER_SECOND = 1e9;
 
     private final MeterRegistry registry;
+    /** The routes {@link MetricsRoutes} serves: left out of the requests and latencies the page shows. */
+    private static final Set<String> MONITORING_ROUTES = Set.of("/metrics", "/dashboard", "/dashboard/data");
+
     /** The latency bounds' JSON text, formatted once (String.format is slow); any thread may replace it. */
     private volatile BoundTexts boundTexts;
 
@@ -62,12 +66,16 @@ public final class Dashboard {
     public String json() {
         StringBuilder j = new StringBuilder(1024);
         j.append("{\"time\":").append(System.currentTimeMillis());
-        // HTTP: requests and the latency histogram, summed over every method, uri and status.
+        // HTTP: requests and the latency histogram, summed over every method, uri and status but the
+        // monitoring routes': a scrape takes milliseconds and would stand in the application's p99.
         long requests = 0;
         double latencySum = 0;
         double latencyMax = 0;
         Buckets buckets = new Buckets();
         for (Timer t : registry.find("http.server.requests").timers()) {
+            if (MONITORING_ROUTES.contains(t.getId().getTag("uri"))) {
+                continue;
+            }
             HistogramSnapshot s = t.takeSnapshot();
             requests += s.count();
             latencySum += s.total(TimeUnit.SECONDS);

@@ -49,6 +49,20 @@ class DashboardJsonTest {
         assertTrue(dashboard.json().contains("\"requests\":12"));
     }
 
+    /** The monitoring routes' own requests (a scrape takes milliseconds) stay out of the page's figures. */
+    @Test
+    void theMonitoringRoutesAreLeftOut() {
+        HttpMetrics m = new HttpMetrics(List.of());
+        m.bindTo(registry);
+        m.route("/").completed(HttpMethod.GET, 200, 30_000);
+        for (String monitoring : List.of("/metrics", "/dashboard", "/dashboard/data")) {
+            m.route(monitoring).completed(HttpMethod.GET, 200, 3_000_000);
+        }
+        String json = new Dashboard(registry).json();
+        assertTrue(json.contains("\"requests\":1,"), json);
+        assertEquals(1, buckets(json).get(10.0), "only the application's request: " + json);
+    }
+
     @Test
     void seriesWithOtherBoundsAreMergedByBound() {
         HttpMetrics fine = new HttpMetrics(List.of());
