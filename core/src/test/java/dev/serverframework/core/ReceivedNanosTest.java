@@ -2,6 +2,7 @@ package dev.serverframework.core;
 
 import dev.serverframework.core.testing.LineProtocol;
 import dev.serverframework.core.testing.RawClient;
+import dev.serverframework.core.testing.WorkerGate;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
@@ -63,23 +64,15 @@ class ReceivedNanosTest {
                 })
                 .build().start();
         client = new RawClient(server.port());
+        long freed;
 
         // The only worker is busy until the line has been handed over on the I/O loop.
-        CountDownLatch gate = new CountDownLatch(1);
-        CountDownLatch busy = new CountDownLatch(1);
-        server.workerGroup().next().execute(() -> {
-            busy.countDown();
-            try {
-                gate.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertTrue(busy.await(10, TimeUnit.SECONDS));
-        client.send("hello\n");
-        assertTrue(handedOver.await(10, TimeUnit.SECONDS), "the line never reached the pipeline");
-        long freed = System.nanoTime();
-        gate.countDown();
+        try (WorkerGate gate = WorkerGate.hold(server.workerGroup().next())) {
+            client.send("hello\n");
+            assertTrue(handedOver.await(10, TimeUnit.SECONDS), "the line never reached the pipeline");
+            freed = System.nanoTime();
+            gate.open();
+        }
 
         assertEquals("ok", client.readLine());
         assertTrue(answered.await(10, TimeUnit.SECONDS));

@@ -42,7 +42,8 @@ public final class Dashboard {
 
     private final MeterRegistry registry;
     /** The routes {@link MetricsRoutes} serves: left out of the requests and latencies the page shows. */
-    private static final Set<String> MONITORING_ROUTES = Set.of("/metrics", "/dashboard", "/dashboard/data");
+    private static final Set<String> MONITORING_ROUTES = Set.of(MetricsRoutes.METRICS, MetricsRoutes.DASHBOARD,
+            MetricsRoutes.DASHBOARD_DATA);
 
     /** The latency bounds' JSON text, formatted once (String.format is slow); any thread may replace it. */
     private volatile BoundTexts boundTexts;

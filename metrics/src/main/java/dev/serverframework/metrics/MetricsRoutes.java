@@ -18,6 +18,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
  * }</pre>
  */
 public final class MetricsRoutes {
+    static final String METRICS = "/metrics";
+    static final String DASHBOARD = "/dashboard";
+    static final String DASHBOARD_DATA = "/dashboard/data";
+
     private MetricsRoutes() {
     }
 
@@ -34,12 +38,12 @@ public final class MetricsRoutes {
     /** Adds {@code GET /metrics} only. */
     public static HttpProtocol.Builder prometheus(HttpProtocol.Builder builder, PrometheusMeterRegistry registry) {
         PrometheusEndpoint endpoint = new PrometheusEndpoint(registry);
-        return builder.getAsync("/metrics", endpoint::handle);
+        return builder.getAsync(METRICS, endpoint::handle);
     }
 
     /** Adds {@code GET /dashboard} and {@code GET /dashboard/data} only. */
     public static HttpProtocol.Builder dashboard(HttpProtocol.Builder builder, MeterRegistry registry) {
         Dashboard dashboard = new Dashboard(registry);
-        return builder.get("/dashboard", dashboard::page).get("/dashboard/data", dashboard::data);
+        return builder.get(DASHBOARD, dashboard::page).get(DASHBOARD_DATA, dashboard::data);
     }
 }

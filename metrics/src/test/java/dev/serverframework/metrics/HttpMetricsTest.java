@@ -3,6 +3,7 @@ package dev.serverframework.metrics;
 import dev.serverframework.core.Server;
 import dev.serverframework.core.testing.Await;
 import dev.serverframework.core.testing.RawClient;
+import dev.serverframework.core.testing.WorkerGate;
 import dev.serverframework.http.HttpObserver;
 import dev.serverframework.http.HttpProtocol;
 import dev.serverframework.http.Response;
@@ -31,7 +32,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -187,32 +187,19 @@ class HttpMetricsTest {
         HttpMetrics.install(http, own);
         Server one = Server.builder().port(0).bindAddress("127.0.0.1").shutdownHook(false).workers(1).ioThreads(1)
                 .protocol(http.build()).build().start();
-        CountDownLatch gate = new CountDownLatch(1);
-        try (RawClient c = new RawClient(one.port())) {
-            CountDownLatch busy = new CountDownLatch(1);
-            one.workerGroup().next().execute(() -> {
-                busy.countDown();
-                try {
-                    gate.await(10, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            });
-            assertTrue(busy.await(10, TimeUnit.SECONDS));
+        try (RawClient c = new RawClient(one.port()); WorkerGate gate = WorkerGate.hold(one.workerGroup().next())) {
             String request = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
             c.send(request);
             Await.until("the request read by the I/O loop",
                     () -> one.statistics().service("http").bytesRead() >= request.length());
-            // Not to synchronise: this is the wait in the worker's queue that the timer must count.
-            Thread.sleep(100);
-            gate.countDown();
+            // The worker works 100 ms more before it gets to the request: the wait the timer must count.
+            gate.open(Duration.ofMillis(100));
             assertTrue(c.readLine().startsWith("HTTP/1.1 200"));
             Await.until("the request timed", () -> own.find("http.server.requests").timer() != null
                     && own.find("http.server.requests").timer().count() == 1);
             double ms = own.get("http.server.requests").timer().totalTime(TimeUnit.MILLISECONDS);
             assertTrue(ms >= 90, "timed " + ms + " ms, but it waited 100 ms for the worker");
         } finally {
-            gate.countDown();
             one.stop();
             one.awaitTermination();
             own.close();
